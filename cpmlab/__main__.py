@@ -1,0 +1,7 @@
+"""python -m cpmlab."""
+
+import sys
+
+from cpmlab.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Application layer: assembles protocol, devices, participant, engine and storage into a session."""

@@ -1,0 +1,172 @@
+"""Run one session end to end: journal first, devices, engine, BIDS files."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cpmlab import __version__
+from cpmlab.app.devices import DeviceAssignment, OpenDevices, open_devices
+from cpmlab.core.clock import wall_time_iso
+from cpmlab.core.errors import CpmlabError
+from cpmlab.core.events import EventBus, Subscriber
+from cpmlab.engine import EngineDevices, SessionEngine, SessionOutcome
+from cpmlab.labconfig import LabConfig
+from cpmlab.participant.channel import ParticipantChannel
+from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
+from cpmlab.protocol.loader import effective_limits, load_protocol
+from cpmlab.protocol.model import Protocol
+from cpmlab.storage.bids import WrittenSession, write_bids
+from cpmlab.storage.journal import Journal
+from cpmlab.storage.paths import SessionPaths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SessionSpec:
+    """Everything needed to run one session."""
+
+    protocol_path: Path
+    participant: str
+    session: str
+    data_root: Path
+    run: int = 1
+    speed: float = 1.0
+    simulate: bool = False
+    emulate: bool = False
+    devices: list[DeviceAssignment] = field(default_factory=list)
+    seed: int = 0
+    operator: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    participant_model: ParticipantModel | None = None
+    lab: LabConfig = field(default_factory=LabConfig)
+    emulator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class SessionResult:
+    """How a session ended and what it wrote."""
+
+    outcome: SessionOutcome
+    paths: SessionPaths
+    written: WrittenSession | None
+
+
+ParticipantFactory = Callable[["PreparedSession"], ParticipantChannel]
+
+
+class PreparedSession:
+    """A session whose journal is open and devices connected, ready to run."""
+
+    def __init__(self, spec: SessionSpec, participant_factory: ParticipantFactory | None = None,
+                 subscribers: list[Subscriber] | None = None) -> None:
+        self.spec = spec
+        lab_limits = spec.lab.safety_limits()
+        self.protocol: Protocol = load_protocol(spec.protocol_path, lab_limits)
+        self.limits = effective_limits(self.protocol, lab_limits)
+        if spec.speed != 1.0 and not (spec.simulate and spec.emulate):
+            raise CpmlabError(
+                "--speed other than 1 is only for dry runs with --simulate and --emulate: real devices and "
+                "real participants always run at speed 1"
+            )
+        self.paths = SessionPaths.create(spec.data_root, spec.participant, spec.session, self.protocol.task, spec.run)
+        self.paths.refuse_existing()
+        self.bus = EventBus()
+        protocol_bytes = Path(spec.protocol_path).read_bytes()
+        self.journal = Journal(self.paths.journal)  # from here on, everything is journaled
+        self.bus.subscribe(self.journal, critical=True)
+        self.paths.protocol_copy.write_bytes(protocol_bytes)
+        for sub in subscribers or []:
+            self.bus.subscribe(sub)
+        self.devices = OpenDevices()
+        self.participant: ParticipantChannel | None = None
+        try:
+            self._open(participant_factory)
+        except BaseException:
+            self.devices.close()
+            self.journal.close()
+            raise
+        self.metadata = {
+            "participant": spec.participant, "session": spec.session, "run": spec.run,
+            "protocol_title": self.protocol.title, "protocol_file": Path(spec.protocol_path).name,
+            "protocol_sha256": hashlib.sha256(protocol_bytes).hexdigest(),
+            "protocol_copy": str(self.paths.protocol_copy.relative_to(self.paths.root)),
+            "software_version": __version__, "operator": spec.operator or _operator(),
+            "lab": spec.lab.lab, "started": wall_time_iso(), "devices": self.devices.describe(),
+            "device_info": self.device_info, "simulated_participant": spec.simulate,
+            "lab_limits": spec.lab.safety_limits().as_dict(), "protocol_limits": self.protocol.limits.model_dump(),
+        }
+        self.engine = SessionEngine(
+            self.protocol, EngineDevices(**self.devices.devices), self.participant, self.bus, self.limits,
+            speed=spec.speed, variables={"participant": spec.participant, "session": spec.session,
+                                         "run": spec.run, **spec.variables}, seed=spec.seed,
+        )
+
+    def _open(self, participant_factory: ParticipantFactory | None) -> None:
+        spec = self.spec
+        assignments = list(spec.devices)
+        assigned = {a.role for a in assignments}
+        for role, text in spec.lab.devices.items():
+            a = DeviceAssignment.parse(f"{role}={text}")
+            if a.role not in assigned:
+                assignments.append(DeviceAssignment(a.role, a.driver, None if spec.emulate else a.port))
+        self.devices = open_devices(
+            list(self.protocol.devices), assignments, emulate=spec.emulate, event_sink=self.bus.emit,
+            time_scale=spec.speed, emulator_options=spec.emulator_options, driver_options=spec.lab.driver_options,
+        )
+        self.device_info: dict[str, Any] = {}
+        for role, device in self.devices.devices.items():
+            info = device.connect(self.limits)
+            self.device_info[role] = {"model": info.model, "identity": info.identity, **info.details}
+        if participant_factory is not None:
+            self.participant = participant_factory(self)
+        elif spec.simulate:
+            bath_emulator = self.devices.emulators.get("cold_pressor")
+            sim = SimulatedParticipant(
+                spec.participant_model, seed=spec.seed, speed=spec.speed,
+                on_hand_immersed=getattr(bath_emulator, "set_hand_immersed", None),
+            )
+            self.bus.subscribe(sim.observe)
+            self.participant = sim
+        else:
+            raise CpmlabError("no participant display: use --simulate, or run with the display (cpmlab display)")
+
+    def run(self) -> SessionResult:
+        """Run the session, then close devices and write the BIDS files from the journal."""
+        try:
+            outcome = self.engine.run(self.metadata)
+        finally:
+            self.close_devices()
+            self.journal.close()
+        written = write_bids(self.paths)
+        return SessionResult(outcome, self.paths, written)
+
+    def run_in_thread(self) -> tuple[threading.Thread, list[SessionResult]]:
+        """Start run() in a worker thread; the list receives the result."""
+        box: list[SessionResult] = []
+        thread = threading.Thread(target=lambda: box.append(self.run()), name="session", daemon=True)
+        thread.start()
+        return thread, box
+
+    def close_devices(self) -> None:
+        """Close participant channel, devices and emulators; never raises."""
+        if self.participant is not None:
+            try:
+                self.participant.close()
+            except Exception:
+                log.exception("closing the participant channel failed")
+        self.devices.close()
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"

@@ -1,0 +1,1 @@
+"""Lowest layer: clock, events, labels, safety limits. Imports nothing else from cpmlab."""

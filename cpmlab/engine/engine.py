@@ -1,0 +1,234 @@
+"""SessionEngine: runs a protocol, owns pause/resume/abort/emergency stop, publishes every event."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from cpmlab.core import events as ev
+from cpmlab.core.clock import now
+from cpmlab.core.errors import CpmlabError, SessionAborted
+from cpmlab.core.events import EventBus
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import BathReading, ColdPressor, Thermode, ThermodeReading
+from cpmlab.engine.steps import StepRunner
+from cpmlab.engine.timer import SessionTimer
+from cpmlab.participant.channel import ParticipantChannel
+from cpmlab.protocol.model import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class SessionOutcome(enum.StrEnum):
+    """How a session ended."""
+
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    EMERGENCY_STOPPED = "emergency_stopped"
+    FAILED = "failed"
+
+
+@dataclass
+class EngineDevices:
+    """The devices a session uses, by role."""
+
+    thermode: Thermode | None = None
+    cold_pressor: ColdPressor | None = None
+
+    def items(self) -> list[tuple[str, Any]]:
+        """Return (role, device) for every present device."""
+        return [(k, v) for k, v in (("thermode", self.thermode), ("cold_pressor", self.cold_pressor)) if v]
+
+
+class SessionEngine:
+    """Run one protocol in real time (or faster, for dry runs) and publish every event."""
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        devices: EngineDevices,
+        participant: ParticipantChannel,
+        bus: EventBus,
+        limits: SafetyLimits,
+        *,
+        speed: float = 1.0,
+        variables: dict[str, Any] | None = None,
+        seed: int = 0,
+        bath_poll_interval_s: float = 1.0,
+    ) -> None:
+        self.protocol = protocol
+        self.devices = devices
+        self.participant = participant
+        self.bus = bus
+        self.limits = limits
+        self.timer = SessionTimer(speed)
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.variables: dict[str, Any] = {**protocol.variables, **(variables or {}), "speed": speed}
+        self.outcome: SessionOutcome | None = None
+        self.state = "idle"  # idle, running, paused, finished
+        self.bath_poll_interval_s = bath_poll_interval_s
+        self._estop = threading.Event()
+        self._stop_polling = threading.Event()
+        self._streaming = False  # device readings are journaled only while the session runs
+        self._lock = threading.Lock()
+        self.steps = StepRunner(self)
+
+    @property
+    def speed(self) -> float:
+        """Time scale: protocol seconds per real second."""
+        return self.timer.speed
+
+    # -- controls (any thread) -------------------------------------------------------------
+    def pause(self, source: str = "operator") -> None:
+        """Pause at the next pausable point (device-timed stimuli always finish)."""
+        if self.state != "running":
+            return
+        self.bus.emit(ev.CONTROL, action="pause", source=source)
+        self.state = "paused"
+        self.timer.pause()
+
+    def resume(self, source: str = "operator") -> None:
+        """Resume a paused session."""
+        if self.state != "paused":
+            return
+        self.bus.emit(ev.CONTROL, action="resume", source=source)
+        self.state = "running"
+        self.timer.resume()
+
+    def abort(self, reason: str = "operator abort", source: str = "operator") -> None:
+        """End the session: abort every device and stop the participant screens."""
+        if self.state == "finished" or self.timer.aborted:
+            return
+        self.bus.emit(ev.CONTROL, action="abort", source=source, reason=reason)
+        self._abort_devices()
+        self.participant.cancel()
+        self.timer.abort(reason)
+
+    def emergency_stop(self, source: str = "operator") -> None:
+        """Abort every device at once, in parallel, then end the session; never raises."""
+        t = now()
+        self._estop.set()
+        threads = self._abort_devices(wait=False)
+        try:
+            self.bus.emit(ev.CONTROL, t=t, action="emergency_stop", source=source)
+        except Exception:
+            log.exception("could not journal the emergency stop")
+        self.participant.cancel()
+        self.steps.force_withdrawal("emergency stop")
+        self.timer.abort("emergency stop")
+        for thread in threads:
+            thread.join(timeout=2.0)
+
+    def note(self, text: str, source: str = "operator") -> None:
+        """Add a timestamped operator note to the journal and streams."""
+        self.bus.emit(ev.NOTE, text=text, source=source)
+
+    def _abort_devices(self, wait: bool = True) -> list[threading.Thread]:
+        def abort_one(role: str, device: Any) -> None:
+            try:
+                device.abort()
+            except Exception as exc:  # the other devices must still be aborted
+                log.exception("abort of %s failed", role)
+                try:
+                    self.bus.emit(ev.FAULT, device=role, message=f"abort failed: {exc}")
+                except Exception:
+                    pass
+
+        threads = [
+            threading.Thread(target=abort_one, args=(role, dev), name=f"abort-{role}", daemon=True)
+            for role, dev in self.devices.items()
+        ]
+        for thread in threads:
+            thread.start()
+        if wait:
+            for thread in threads:
+                thread.join(timeout=2.0)
+        return threads
+
+    # -- device streams ------------------------------------------------------------------------
+    def _on_thermode_reading(self, reading: ThermodeReading) -> None:
+        if not self._streaming:
+            return
+        self.bus.emit(
+            ev.READING, t=reading.t, device="thermode",
+            neutral_c=round(reading.neutral_c, 2), zones_c=[round(z, 2) for z in reading.zones_c],
+        )
+
+    def _on_bath_reading(self, reading: BathReading) -> None:
+        if not self._streaming:
+            return
+        self.bus.emit(ev.READING, t=reading.t, device="cold_pressor", bath_c=round(reading.bath_c, 3))
+
+    def _on_fault(self, role: str, message: str) -> None:
+        if not self._streaming:
+            return
+        self.bus.emit(ev.FAULT, device=role, message=message)
+        if self.state in ("running", "paused"):
+            threading.Thread(
+                target=self.abort, args=(f"{role} fault: {message}", "device"), daemon=True
+            ).start()
+
+    def _poll_bath(self, bath: ColdPressor) -> None:
+        while not self._stop_polling.wait(self.bath_poll_interval_s):
+            try:
+                self._on_bath_reading(bath.read_temperature())
+            except CpmlabError as exc:
+                self._on_fault("cold_pressor", str(exc))
+                return
+            except Exception as exc:
+                self._on_fault("cold_pressor", f"{type(exc).__name__}: {exc}")
+                return
+
+    def _attach_devices(self) -> list[threading.Thread]:
+        threads: list[threading.Thread] = []
+        if self.devices.thermode is not None:
+            self.devices.thermode.add_reading_listener(self._on_thermode_reading)
+            self.devices.thermode.add_fault_listener(lambda m: self._on_fault("thermode", m))
+        if self.devices.cold_pressor is not None:
+            bath = self.devices.cold_pressor
+            bath.add_fault_listener(lambda m: self._on_fault("cold_pressor", m))
+            poller = threading.Thread(target=self._poll_bath, args=(bath,), name="bath-poll", daemon=True)
+            poller.start()
+            threads.append(poller)
+        return threads
+
+    # -- run ----------------------------------------------------------------------------------
+    def run(self, metadata: dict[str, Any] | None = None) -> SessionOutcome:
+        """Run every step; return how the session ended (devices are left safe either way)."""
+        self.state = "running"
+        self.bus.emit(
+            ev.SESSION_START, protocol=self.protocol.name, task=self.protocol.task, speed=self.speed,
+            seed=self.seed, limits=self.limits.as_dict(), **(metadata or {}),
+        )
+        self._streaming = True
+        pollers = self._attach_devices()
+        try:
+            self.steps.prepare()
+            self.steps.run_sequence(self.protocol.steps, ("steps",))
+            self.outcome = SessionOutcome.COMPLETED
+        except SessionAborted as exc:
+            self.outcome = SessionOutcome.EMERGENCY_STOPPED if self._estop.is_set() else SessionOutcome.ABORTED
+            log.info("session ended early: %s", exc)
+        except Exception as exc:
+            log.exception("session failed")
+            self.bus.emit(ev.FAULT, device="engine", message=f"{type(exc).__name__}: {exc}")
+            self.outcome = SessionOutcome.FAILED
+            self._abort_devices()
+        finally:
+            self.steps.force_withdrawal("session end")
+            self._stop_polling.set()
+            self._streaming = False
+            for poller in pollers:
+                poller.join(timeout=2.0)
+            self.state = "finished"
+        self.bus.emit(ev.SESSION_END, outcome=str(self.outcome), variables=_jsonable(self.variables))
+        return self.outcome
+
+
+def _jsonable(variables: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in variables.items() if isinstance(v, str | int | float | bool) or v is None}

@@ -1,0 +1,1 @@
+"""What the engine needs from the participant: screens, ratings and responses."""

@@ -1,0 +1,224 @@
+"""A simulated participant with known parameters, who perceives what the devices report.
+
+Heat ratings follow the peak probe temperature read back from the thermode stream
+(a linear rating-vs-temperature line above a threshold), shifted by a CPM effect while
+a cold-pressor immersion runs or decaying after it ends; cold-water ratings follow the
+bath temperature. Noise is seeded, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cpmlab.core import events as ev
+from cpmlab.core.clock import now
+from cpmlab.participant.channel import (
+    ContinuousRequest,
+    ContinuousResult,
+    RatingRequest,
+    RatingResult,
+    SampleCallback,
+    ScreenResult,
+)
+
+
+@dataclass(frozen=True)
+class ParticipantModel:
+    """Known parameters of a simulated participant (VAS units are 0-100)."""
+
+    pain_threshold_c: float = 43.0
+    slope_vas_per_c: float = 12.0
+    cpm_effect_vas: float = -15.0  # negative = inhibition
+    cpm_decay_s: float = 300.0  # after the conditioning stimulus ends
+    noise_sd_vas: float = 4.0
+    rt_mean_s: float = 1.5
+    instruction_read_s: float = 1.0
+    cold_tolerance_s: float = 60.0
+    cold_pain_per_c: float = 0.5  # NRS points per C below 20 C
+    answers: bool = True  # False: never answers (timeouts)
+    fixed_rating: float | None = None  # e.g. always 0 or always 100 (adversarial)
+
+    def heat_vas(self, temp_c: float) -> float:
+        """Noise-free VAS of a heat stimulus at temp_c, before any CPM effect."""
+        return max(0.0, self.slope_vas_per_c * (temp_c - self.pain_threshold_c) + 10.0 * (temp_c > self.pain_threshold_c))
+
+    def temperature_for_vas(self, vas: float) -> float:
+        """Temperature whose noise-free VAS (without CPM) equals vas (for recovery checks)."""
+        return self.pain_threshold_c + max(vas - 10.0, 0.0) / self.slope_vas_per_c
+
+
+class SimulatedParticipant:
+    """Answers screens like a person with ParticipantModel's parameters (subscribe it to the bus)."""
+
+    def __init__(
+        self,
+        model: ParticipantModel | None = None,
+        *,
+        seed: int = 0,
+        speed: float = 1.0,
+        on_hand_immersed: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.model = model or ParticipantModel()
+        self.speed = speed
+        self.rng = random.Random(seed)
+        self.on_hand_immersed = on_hand_immersed
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._stim_peak_c: float | None = None
+        self._current_c: float | None = None
+        self._bath_c: float | None = None
+        self._immersion_start_t: float | None = None
+        self._immersion_end_t: float | None = None
+        self._immersed = False
+
+    # -- perception ------------------------------------------------------------------------
+    def observe(self, event: ev.Event) -> None:
+        """Update what the participant feels from a bus event."""
+        with self._lock:
+            if event.kind == ev.READING and event.data.get("device") == "thermode":
+                hottest = max(event.data["zones_c"])
+                self._current_c = hottest
+                if self._stim_peak_c is not None:
+                    self._stim_peak_c = max(self._stim_peak_c, hottest)
+            elif event.kind == ev.READING and event.data.get("device") == "cold_pressor":
+                self._bath_c = float(event.data["bath_c"])
+            elif event.kind == ev.STIMULUS and event.data.get("stage") == "ramp_start":
+                self._stim_peak_c = self._current_c if self._current_c is not None else 0.0
+            elif event.kind == ev.IMMERSION and event.data.get("stage") == "immersion_start":
+                self._immersion_start_t, self._immersion_end_t = event.t, None
+            elif event.kind == ev.IMMERSION and event.data.get("stage") == "immersion_end":
+                self._immersion_end_t = event.t
+
+    def _cpm_shift(self, t: float) -> float:
+        if self._immersion_start_t is None:
+            return 0.0
+        if self._immersion_end_t is None:
+            return self.model.cpm_effect_vas
+        since_s = (t - self._immersion_end_t) * self.speed
+        return self.model.cpm_effect_vas * math.exp(-since_s / self.model.cpm_decay_s)
+
+    def perceived_heat_vas(self, temp_c: float, t: float) -> float:
+        """Noisy VAS for a heat stimulus at temp_c felt at time t."""
+        vas = self.model.heat_vas(temp_c)
+        if vas > 0:
+            vas += self._cpm_shift(t)
+        return vas + self.rng.gauss(0.0, self.model.noise_sd_vas)
+
+    def _cold_nrs(self, t: float) -> float:
+        bath = self._bath_c if self._bath_c is not None else 10.0
+        elapsed = 0.0 if self._immersion_start_t is None else (t - self._immersion_start_t) * self.speed
+        nrs = self.model.cold_pain_per_c * max(20.0 - bath, 0.0) + 0.03 * elapsed
+        return nrs + self.rng.gauss(0.0, 0.4)
+
+    # -- channel ---------------------------------------------------------------------------
+    def _sleep(self, protocol_s: float) -> bool:
+        """Sleep protocol_s (scaled); return False if cancelled."""
+        return not self._cancel.wait(max(protocol_s, 0.0) / self.speed)
+
+    def show_text(self, text: str, *, key: str | None, timeout_s: float | None) -> ScreenResult:
+        """Read the text and press the key after a moment (or let it time out)."""
+        self._cancel.clear()
+        onset = now()
+        if key is None or not self.model.answers:
+            wait_real = timeout_s if timeout_s is not None else 0.0
+            ended = not self._cancel.wait(wait_real)
+            return ScreenResult(onset, now(), "timeout" if ended else "aborted")
+        read_real = self.model.instruction_read_s / self.speed
+        if timeout_s is not None and read_real > timeout_s:
+            self._cancel.wait(timeout_s)
+            return ScreenResult(onset, now(), "timeout")
+        if not self._sleep(self.model.instruction_read_s):
+            return ScreenResult(onset, now(), "aborted")
+        return ScreenResult(onset, now(), "key", key)
+
+    def rate(self, request: RatingRequest) -> RatingResult:
+        """Answer a rating screen from what was felt."""
+        self._cancel.clear()
+        onset = now()
+        rt_s = max(0.3, self.rng.gauss(self.model.rt_mean_s, 0.3))
+        if not self.model.answers or rt_s / self.speed > request.timeout_s:
+            self._cancel.wait(request.timeout_s)
+            return RatingResult(None, onset, None)
+        with self._lock:
+            if request.about == "cold":
+                raw = self._cold_nrs(onset) * request.maximum / 10.0
+            else:
+                felt = self._stim_peak_c if self._stim_peak_c is not None else (self._current_c or 32.0)
+                raw = self.perceived_heat_vas(felt, onset) * request.maximum / 100.0
+        if self.model.fixed_rating is not None:
+            raw = self.model.fixed_rating * request.maximum / 100.0
+        step = 1.0 if request.scale != "vas" else 0.1
+        value = round(min(max(raw, 0.0), request.maximum) / step) * step
+        if not self._sleep(rt_s):
+            return RatingResult(None, onset, None)
+        return RatingResult(round(value, 1), onset, now(), "simulated")
+
+    def rate_continuously(self, request: ContinuousRequest, on_sample: SampleCallback) -> ContinuousResult:
+        """Move the slider with the felt temperature for the whole window."""
+        self._cancel.clear()
+        result = ContinuousResult(onset_t=now())
+        period_real = 1.0 / request.rate_hz
+        end = result.onset_t + request.duration_s
+        touched_at = result.onset_t + 0.5 / self.speed
+        maximum = 100.0 if request.scale == "vas" else 10.0
+        smoothed: float | None = None
+        next_t = result.onset_t
+        while True:
+            t = now()
+            if t >= end or self._cancel.is_set():
+                break
+            value: float | None = None
+            if self.model.answers and t >= touched_at:
+                with self._lock:
+                    felt = self._current_c if self._current_c is not None else 32.0
+                    target = self.perceived_heat_vas(felt, t) * maximum / 100.0
+                smoothed = target if smoothed is None else smoothed + 0.3 * (target - smoothed)
+                value = round(min(max(smoothed, 0.0), maximum), 1)
+            result.samples.append((t, value))
+            on_sample(t, value)
+            next_t += period_real
+            self._cancel.wait(max(0.0, next_t - now()))
+        return result
+
+    def prompt_immersion(self, text: str, duration_s: float) -> float:
+        """Put the hand in the water."""
+        self._cancel.clear()
+        onset = now()
+        self._immersed = True
+        if self.on_hand_immersed:
+            self.on_hand_immersed(True)
+        return onset
+
+    def prompt_withdrawal(self, text: str) -> float:
+        """Take the hand out of the water."""
+        onset = now()
+        if self._immersed and self.on_hand_immersed:
+            self.on_hand_immersed(False)
+        self._immersed = False
+        return onset
+
+    def wait_for_response(self, timeout_s: float) -> float | None:
+        """Press the response key when the cold becomes intolerable (or never, if it does not)."""
+        self._cancel.clear()
+        start = now()
+        tolerance_real = max(1.0, self.rng.gauss(self.model.cold_tolerance_s, 5.0)) / self.speed
+        if not self.model.answers or tolerance_real >= timeout_s:
+            self._cancel.wait(timeout_s)
+            return None
+        if self._cancel.wait(tolerance_real):
+            return None
+        return max(now(), start)
+
+    def cancel(self) -> None:
+        """Stop waiting on any screen."""
+        self._cancel.set()
+
+    def close(self) -> None:
+        """Take the hand out if it is still in; safe twice."""
+        self.cancel()
+        if self._immersed:
+            self.prompt_withdrawal("")

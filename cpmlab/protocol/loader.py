@@ -1,0 +1,172 @@
+"""Load protocol YAML into the typed model; every error names file, line, field and range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from cpmlab.core.errors import CpmlabError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.protocol.model import LimitsModel, Protocol
+from cpmlab.protocol.safety import check_protocol
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a protocol file."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ProtocolError(CpmlabError):
+    """A protocol file is invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> list[str]:
+    """Record the 1-based line of every path in the YAML node tree; return duplicate-key errors."""
+    out[path] = node.start_mark.line + 1
+    dups: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                dups.append(f"{_fmt(path + (key,))}@{key_node.start_mark.line + 1}")
+            seen.add(key)
+            dups += _lines(value_node, path + (key,), out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            dups += _lines(item, path + (i,), out)
+    return dups
+
+
+def _fmt(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line_for(path: Path_, lines: dict[Path_, int]) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def _constraint_hint(error: dict[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    parts = []
+    for key, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+        if key in ctx:
+            parts.append(f"{word} {ctx[key]}")
+    if error.get("type") == "literal_error" and "expected" in ctx:
+        return f" (allowed: {ctx['expected']})"
+    return f" (allowed range: {' and '.join(parts)})" if parts else ""
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
+    """Drop pydantic's union-tag entries (e.g. 'thermal') so the path matches the YAML."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part not in node and out and (
+            isinstance(out[-1], int)
+        ):
+            # discriminator tag inserted by pydantic; the YAML has no such level
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
+def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits | None = None) -> Protocol:
+    """Parse and validate protocol text; raise ProtocolError listing every problem."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ProtocolError([Problem(file, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if root is None:
+        raise ProtocolError([Problem(file, None, "", "the file is empty")])
+    lines: dict[Path_, int] = {}
+    dups = _lines(root, (), lines)
+    if dups:
+        raise ProtocolError(
+            [Problem(file, int(d.rsplit("@", 1)[1]), d.rsplit("@", 1)[0], "key given twice") for d in dups]
+        )
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ProtocolError([Problem(file, 1, "", "a protocol file must be a mapping (key: value lines)")])
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = _clean_loc(tuple(err["loc"]), data)
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field (check the spelling; see docs/protocols.md for the fields of each step)"
+            elif err["type"] == "union_tag_invalid":
+                msg = (
+                    f"unknown step type {err.get('ctx', {}).get('tag')!r}; allowed: "
+                    f"{err.get('ctx', {}).get('expected_tags')}"
+                )
+            problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + _constraint_hint(err)))
+        raise ProtocolError(problems) from None
+    effective = protocol.limits.to_limits()
+    if lab_limits is not None:
+        effective = effective.stricter(lab_limits)
+    problems = [
+        Problem(file, _line_for(path, lines), _fmt(path), msg)
+        for path, msg in check_protocol(protocol, effective)
+    ]
+    if problems:
+        raise ProtocolError(problems)
+    return protocol
+
+
+def load_protocol(path: str | Path, lab_limits: SafetyLimits | None = None) -> Protocol:
+    """Load and validate a protocol file; raise ProtocolError on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProtocolError([Problem(str(path), None, "", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProtocolError([Problem(str(path), None, "", f"cannot read the file: {exc}")]) from None
+    return parse_protocol(text, str(path), lab_limits)
+
+
+def effective_limits(protocol: Protocol, lab_limits: SafetyLimits | None) -> SafetyLimits:
+    """Return the stricter of the protocol's and the lab's limits."""
+    limits = protocol.limits.to_limits()
+    return limits.stricter(lab_limits) if lab_limits is not None else limits
+
+
+__all__ = ["LimitsModel", "Problem", "ProtocolError", "effective_limits", "load_protocol", "parse_protocol"]

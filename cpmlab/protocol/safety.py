@@ -1,0 +1,124 @@
+"""Whole-protocol checks after schema validation: limits, ids, references, variables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cpmlab.core.errors import LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.protocol.model import (
+    Block,
+    ContinuousRating,
+    Immersion,
+    Parallel,
+    Protocol,
+    Rating,
+    SetVariable,
+    Thermal,
+    Wait,
+)
+from cpmlab.protocol.values import Expr, ExpressionError
+
+BUILTIN_VARIABLES = frozenset({"participant", "session", "run", "speed"})
+
+Path_ = tuple[str | int, ...]
+
+
+def iter_steps(steps: list[Any], base: Path_ = ("steps",)) -> Iterator[tuple[Path_, Any]]:
+    """Yield (yaml path, step) for every step, depth first."""
+    for i, step in enumerate(steps):
+        path = (*base, i)
+        yield path, step
+        if isinstance(step, Parallel | Block):
+            yield from iter_steps(step.steps, (*path, "steps"))
+
+
+def step_variables(step: Any) -> set[str]:
+    """Return the variable names a step defines when it runs."""
+    if isinstance(step, SetVariable):
+        return {step.variable}
+    defines = getattr(step, "defines", None)
+    return set(defines()) if callable(defines) else set()
+
+
+def _check_value(
+    value: Any, check: Any, path: Path_, field: str, defaults: dict[str, Any], out: list[tuple[Path_, str]]
+) -> None:
+    """Check a numeric value now, or an expression's value from variable defaults if it has them."""
+    if isinstance(value, Expr):
+        try:
+            value = value.evaluate(defaults)
+        except ExpressionError:
+            return  # computed at run time; the engine and the driver check it before sending
+        field += " (default value of its expression)"
+    try:
+        check(value)
+    except LimitError as exc:
+        out.append(((*path, field.split(" ")[0]), str(exc)))
+
+
+def check_protocol(protocol: Protocol, limits: SafetyLimits) -> list[tuple[Path_, str]]:
+    """Return (path, message) for every limit, id, reference or variable problem."""
+    out: list[tuple[Path_, str]] = []
+    defaults = dict(protocol.variables)
+    known = set(defaults) | BUILTIN_VARIABLES
+    ids: dict[str, Path_] = {}
+    stimulus_ids: set[str] = set()
+
+    for path, step in iter_steps(protocol.steps):
+        if step.id is not None:
+            if step.id in ids:
+                out.append(((*path, "id"), f"step id {step.id!r} is already used at {_fmt(ids[step.id])}"))
+            ids[step.id] = path
+        if isinstance(step, Thermal | Immersion) and step.id:
+            stimulus_ids.add(step.id)
+
+        for field_name in type(step).model_fields:
+            value = getattr(step, field_name)
+            if isinstance(value, Expr):
+                try:
+                    missing = value.names() - known
+                except ExpressionError as exc:
+                    out.append(((*path, field_name), str(exc)))
+                    continue
+                if missing:
+                    out.append(
+                        (
+                            (*path, field_name),
+                            f"uses variable(s) {', '.join(sorted(missing))} that no earlier step "
+                            f"or the 'variables' header defines",
+                        )
+                    )
+        known |= step_variables(step)
+
+        if isinstance(step, Thermal):
+            _check_value(step.target_c, lambda v: limits.check_thermode_c(v, "target_c"), path, "target_c", defaults, out)
+            _check_value(step.baseline_c, lambda v: limits.check_thermode_c(v, "baseline_c"), path, "baseline_c", defaults, out)
+            _check_value(step.ramp_c_per_s, lambda v: limits.check_ramp(v, "ramp_c_per_s"), path, "ramp_c_per_s", defaults, out)
+            _check_value(step.return_c_per_s, lambda v: limits.check_ramp(v, "return_c_per_s"), path, "return_c_per_s", defaults, out)
+            if step.plateau_s is not None:
+                _check_value(step.plateau_s, limits.check_plateau_s, path, "plateau_s", defaults, out)
+        elif isinstance(step, Immersion):
+            _check_value(step.setpoint_c, limits.check_bath_c, path, "setpoint_c", defaults, out)
+            try:
+                limits.check_immersion_s(step.max_s)
+            except LimitError as exc:
+                out.append(((*path, "max_s"), str(exc) + " (limits.max_immersion_s)"))
+        elif isinstance(step, Wait) and isinstance(step.duration_s, Expr):
+            pass
+
+    for path, step in iter_steps(protocol.steps):
+        if isinstance(step, Rating | ContinuousRating) and step.rates is not None:
+            if step.rates not in stimulus_ids:
+                out.append(
+                    (
+                        (*path, "rates"),
+                        f"refers to {step.rates!r}, which is not the id of a thermal or immersion step",
+                    )
+                )
+    return out
+
+
+def _fmt(path: Path_) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(path))

@@ -1,0 +1,1 @@
+"""Device drivers (installed as cpmlab.drivers), one module per device model."""

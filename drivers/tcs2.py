@@ -1,0 +1,504 @@
+"""QST.Lab TCS II thermode driver (serial 115200 8N1), byte for byte per hardware-protocols.md.
+
+The driver receives an open pyserial object. ``connect(limits)`` mutes the periodic output,
+identifies the device (``?`` -> ``TCS``), reads the firmware/probe lines of ``H``, sends the
+session's ceiling with ``Om`` and re-enables the periodic output (``Oa``, ``Ob``). A reader
+thread splits the incoming stream: temperature records go to reading listeners, any other
+line goes to the reply queue of the query waiting for it. Stimuli are device-timed: ``D`` is
+ramp + plateau, so the device returns to neutral by itself even if cpmlab dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cpmlab.core.clock import now
+from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import (
+    DeviceInfo,
+    FaultListener,
+    ReadingListener,
+    ThermalStimulus,
+    ThermodeReading,
+)
+from cpmlab.devices.plugins import DriverSpec
+from cpmlab.drivers._tcs2_protocol import (
+    BATTERY,
+    BUTTONS,
+    COMMANDS,
+    DEVICE,
+    DURATION_MS,
+    ERROR_STATE,
+    HELP_FIELDS,
+    HELP_LINE,
+    IDENTITY,
+    MAX_TARGET_TENTHS,
+    NEUTRAL_TENTHS,
+    SPEED_TENTHS_PER_S,
+    TARGET_TENTHS,
+    ZONES,
+    StreamParser,
+    check_range,
+    zone_mask,
+)
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[..., None]
+SERIAL_SETTINGS = {"baudrate": 115200, "bytesize": 8, "parity": "N", "stopbits": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Tcs2ErrorState:
+    """The ``Q`` reply: one code per zone (1-5) and the neutral sensor; 0 means OK."""
+
+    zones: tuple[int, ...]
+    neutral: int
+
+    @property
+    def ok(self) -> bool:
+        """True when no zone and not the neutral sensor reports an error."""
+        return self.neutral == 0 and not any(self.zones)
+
+
+def _port_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from serial import SerialException
+    except ImportError:  # pragma: no cover - pyserial is a dependency
+        return (OSError,)
+    return (SerialException, OSError)
+
+
+PORT_ERRORS = _port_errors()
+
+
+class Tcs2Thermode:
+    """A QST.Lab TCS II on an already-open serial transport."""
+
+    kind = "thermode"
+    model = "QST.Lab TCS II"
+
+    #: How quiet the line must be before the ``H`` text is taken as complete, in s.
+    help_quiet_s = 0.2
+    #: A streamed reading older than this is not "latest"; ``E`` is queried instead, in s.
+    stale_reading_s = 2.5
+    #: A partial item with no further byte for this long is flushed as a line, in s.
+    stall_s = 0.2
+
+    def __init__(
+        self,
+        serial_obj: Any,
+        event_sink: EventSink | None = None,
+        *,
+        reply_timeout_s: float = 1.0,
+    ) -> None:
+        self._serial = serial_obj
+        self._sink = event_sink
+        self.reply_timeout_s = reply_timeout_s
+        self._parser = StreamParser()
+        self._replies: queue.Queue[str] = queue.Queue()
+        self._reading_listeners: list[ReadingListener] = []
+        self._fault_listeners: list[FaultListener] = []
+        self._write_lock = threading.Lock()
+        self._query_lock = threading.RLock()
+        self._readings = threading.Condition()
+        self._latest: ThermodeReading | None = None
+        self._reading_count = 0
+        self._limits: SafetyLimits | None = None
+        self._max_target_tenths: int | None = None
+        self._neutral_tenths: int | None = None
+        self._streaming = True  # the device streams by default until muted
+        self._vanished: str | None = None
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
+        self._closed = False
+        with contextlib.suppress(Exception):
+            if serial_obj.timeout is None or serial_obj.timeout > 0.1:
+                serial_obj.timeout = 0.05  # the reader must notice close() and a vanished port
+
+    # -- listeners ------------------------------------------------------------------------
+    @property
+    def malformed_count(self) -> int:
+        """Number of garbage bytes the reader skipped so far."""
+        return self._parser.malformed_count
+
+    def add_reading_listener(self, listener: ReadingListener) -> None:
+        """Call listener (from the reader thread) with every streamed reading."""
+        self._reading_listeners.append(listener)
+
+    def add_fault_listener(self, listener: FaultListener) -> None:
+        """Call listener with a message when the device faults or vanishes."""
+        self._fault_listeners.append(listener)
+
+    # -- Thermode protocol ----------------------------------------------------------------
+    def connect(self, limits: SafetyLimits) -> DeviceInfo:
+        """Mute, identify, read firmware/probe lines, send the Om ceiling, re-enable output."""
+        max_tenths = math.floor(limits.max_thermode_c * 10 + 1e-6)  # never round a ceiling up
+        check_range(max_tenths, MAX_TARGET_TENTHS, "maximum stimulation temperature", "x0.1 C")
+        self._start_reader()
+        self._send([("mute", {})])
+        self._streaming = False
+        identity = self._query("identify", IDENTITY, "TCS").string
+        details = self._read_help()
+        self._send([("max_target", {"tenths": max_tenths})])
+        self._limits, self._max_target_tenths = limits, max_tenths
+        self._send([("output_between", {}), ("output_during", {})])
+        self._streaming = True
+        details["max_target_c"] = f"{max_tenths / 10:.1f}"
+        return DeviceInfo(kind=self.kind, model=self.model, identity=identity, details=details)
+
+    def set_baseline(self, baseline_c: float) -> None:
+        """Check limits and set the neutral temperature (``Nxxx``, 20.0-40.0 C)."""
+        limits = self._require_limits()
+        tenths = round(baseline_c * 10)
+        check_range(tenths, NEUTRAL_TENTHS, "neutral temperature", "x0.1 C")
+        limits.check_thermode_c(baseline_c, "baseline temperature")
+        limits.check_thermode_c(tenths / 10, "baseline temperature")
+        self._send([("neutral", {"tenths": tenths})])
+        self._neutral_tenths = tenths
+
+    def stimulate(self, stimulus: ThermalStimulus) -> None:
+        """Validate everything, then load C/V/R/D (all zones or per zone), S and start (L)."""
+        commands = self._stimulus_commands(stimulus)
+        self._send(commands)
+
+    def abort(self) -> None:
+        """Abort any stimulation; the device returns to neutral at its return speed."""
+        self._send([("abort", {})])
+
+    def read_temperatures(self) -> ThermodeReading:
+        """Return the latest streamed reading, or query ``E`` when muted or stale."""
+        self._require_reader()
+        latest = self._latest
+        if self._streaming and latest is not None and now() - latest.t < self.stale_reading_s:
+            return latest
+        with self._query_lock:
+            with self._readings:
+                seen = self._reading_count
+            self._send([("temperatures", {})])
+            deadline = time.monotonic() + self.reply_timeout_s
+            with self._readings:
+                while self._reading_count == seen:
+                    self._check_alive()
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        message = self._timeout_message("E")
+                        self._report_fault(message)
+                        raise DeviceError(message)
+                    self._readings.wait(min(left, 0.05))
+                assert self._latest is not None
+                return self._latest
+
+    def response_button_pressed(self) -> bool:
+        """Query ``K`` and return True while the response button is pressed."""
+        return self.buttons()[1]
+
+    def close(self) -> None:
+        """Abort (best effort), stop the reader and release the port; safe twice, never raises."""
+        if self._closed:
+            return
+        if self._vanished is None and self._reader is not None:
+            try:
+                self.abort()
+            except Exception as exc:  # best effort: the port may be gone
+                log.warning("TCS II abort on close failed: %s", exc)
+        self._closed = True
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            self._serial.cancel_read()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=1.0)
+        with contextlib.suppress(Exception):
+            self._serial.close()
+
+    # -- further device functions ---------------------------------------------------------
+    def identify(self) -> str:
+        """Query ``?`` and return the identity reply (``TCS``)."""
+        return self._query("identify", IDENTITY, "TCS").string
+
+    def buttons(self) -> tuple[bool, bool]:
+        """Query ``K``; return (stim button pressed, response button pressed)."""
+        match = self._query("buttons", BUTTONS, "two digits 0/1")
+        return match.group(1) == "1", match.group(2) == "1"
+
+    def error_state(self) -> Tcs2ErrorState:
+        """Query ``Q``; return the per-zone and neutral error codes (zones 1-5, then neutral)."""
+        match = self._query("error_state", ERROR_STATE, "six digits")
+        codes = tuple(int(g) for g in match.groups())
+        return Tcs2ErrorState(zones=codes[:5], neutral=codes[5])
+
+    def battery(self) -> tuple[float, int]:
+        """Query ``B``; return (voltage in V, charge in %)."""
+        match = self._query("battery", BATTERY, "e.g. '4.02v 85%'")
+        return float(match.group(1)), int(match.group(2))
+
+    def set_streaming(self, enabled: bool) -> None:
+        """Switch the periodic temperature output on (``Oa`` + ``Ob``) or off (``F``)."""
+        if enabled:
+            self._send([("output_between", {}), ("output_during", {})])
+        else:
+            self._send([("mute", {})])
+        self._streaming = enabled
+
+    # -- validation -----------------------------------------------------------------------
+    def _stimulus_commands(self, stimulus: ThermalStimulus) -> list[tuple[str, dict[str, Any]]]:
+        limits = self._require_limits()
+        stimulus.check(limits)
+        zones = tuple(stimulus.zones)
+        if not zones or len(set(zones)) != len(zones) or not set(zones) <= set(ZONES):
+            raise LimitError(f"zones {zones!r} must be distinct zone numbers from 1 to 5")
+        target = check_range(
+            round(stimulus.target_c * 10), TARGET_TENTHS, "target temperature", "x0.1 C"
+        )
+        ramp = check_range(
+            round(stimulus.ramp_c_per_s * 10), SPEED_TENTHS_PER_S, "ramp speed", "x0.1 C/s"
+        )
+        ret = check_range(
+            round(stimulus.return_c_per_s * 10), SPEED_TENTHS_PER_S, "return speed", "x0.1 C/s"
+        )
+        duration_ms = check_range(
+            round(stimulus.device_duration_s * 1000), DURATION_MS, "ramp + plateau", "ms"
+        )
+        # Rounding to the wire's units must never cross a limit.
+        limits.check_thermode_c(target / 10, "target temperature (as sent)")
+        limits.check_ramp(ramp / 10, "ramp rate (as sent)")
+        limits.check_ramp(ret / 10, "return rate (as sent)")
+        if self._max_target_tenths is not None and target > self._max_target_tenths:
+            raise LimitError(
+                f"target {target / 10:.1f} C is above the ceiling "
+                f"{self._max_target_tenths / 10:.1f} C sent with Om"
+            )
+        baseline = round(stimulus.baseline_c * 10)
+        if self._neutral_tenths is not None and baseline != self._neutral_tenths:
+            raise LimitError(
+                f"stimulus baseline {stimulus.baseline_c:g} C differs from the device neutral "
+                f"{self._neutral_tenths / 10:g} C; call set_baseline first"
+            )
+        selectors = ["0"] if set(zones) == set(ZONES) else [str(z) for z in sorted(zones)]
+        commands: list[tuple[str, dict[str, Any]]] = []
+        for zone in selectors:
+            commands += [
+                ("target", {"zone": zone, "tenths": target}),
+                ("ramp", {"zone": zone, "tenths_per_s": ramp}),
+                ("return", {"zone": zone, "tenths_per_s": ret}),
+                ("duration", {"zone": zone, "ms": duration_ms}),
+            ]
+        commands += [("zones", {"mask": zone_mask(zones)}), ("start", {})]
+        return commands
+
+    def _require_limits(self) -> SafetyLimits:
+        self._check_alive()
+        if self._limits is None:
+            raise DeviceError("TCS II is not connected: call connect(limits) first")
+        return self._limits
+
+    def _require_reader(self) -> None:
+        self._require_limits()
+
+    # -- wire -----------------------------------------------------------------------------
+    def _check_alive(self) -> None:
+        if self._vanished is not None:
+            raise DeviceError(f"TCS II is gone: {self._vanished}")
+        if self._closed:
+            raise DeviceError("TCS II driver is closed")
+
+    def _send(self, commands: list[tuple[str, dict[str, Any]]]) -> None:
+        """Journal then write commands back to back in one write."""
+        self._check_alive()
+        encoded = [(name, COMMANDS[name].encode(**fields)) for name, fields in commands]
+        for name, raw in encoded:
+            self._emit("command", device=DEVICE, command=raw.decode("ascii"), raw=raw.hex())
+        data = b"".join(raw for _, raw in encoded)
+        with self._write_lock:
+            try:
+                self._serial.write(data)
+            except PORT_ERRORS as exc:
+                message = f"write to the TCS II failed (port vanished?): {exc}"
+                self._vanish(message)
+                raise DeviceError(message) from exc
+        log.debug("TCS II <- %r (%s)", data, ", ".join(name for name, _ in encoded))
+
+    def _query(self, name: str, pattern: re.Pattern[str], expected: str) -> re.Match[str]:
+        with self._query_lock:
+            self._require_reader_started()
+            _drain(self._replies)
+            self._send([(name, {})])
+            command = COMMANDS[name].fmt
+            deadline = time.monotonic() + self.reply_timeout_s
+            unexpected: list[str] = []
+            while True:
+                line = self._next_line(deadline)
+                if line is None:
+                    break
+                match = pattern.match(line)
+                if match:
+                    self._emit("reply", device=DEVICE, raw=line.encode().hex(), reply=line)
+                    return match
+                unexpected.append(line)
+            if unexpected:
+                message = (
+                    f"TCS II answered {unexpected[-1]!r} to {command!r}, expected {expected}"
+                )
+            else:
+                message = self._timeout_message(command)
+            self._report_fault(message)
+            raise DeviceError(message)
+
+    def _timeout_message(self, command: str) -> str:
+        return (
+            f"no valid reply from the TCS II to {command!r} within {self.reply_timeout_s:g} s "
+            f"({self.malformed_count} garbage bytes skipped so far)"
+        )
+
+    def _next_line(self, deadline: float) -> str | None:
+        while True:
+            self._check_alive()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                return self._replies.get(timeout=min(left, 0.05))
+            except queue.Empty:
+                continue
+
+    def _read_help(self) -> dict[str, str]:
+        with self._query_lock:
+            _drain(self._replies)
+            self._send([("help", {})])
+            details: dict[str, str] = {}
+            deadline = time.monotonic() + self.reply_timeout_s
+            lines: list[str] = []
+            while True:
+                line = self._next_line(deadline)
+                if line is None:
+                    break
+                lines.append(line)
+                match = HELP_LINE.match(line)
+                if match:
+                    details[HELP_FIELDS[match.group(1)]] = match.group(2)
+                deadline = time.monotonic() + self.help_quiet_s
+            if lines:
+                raw = "\r\n".join(lines).encode("ascii").hex()
+                self._emit("reply", device=DEVICE, raw=raw, help_lines=len(lines), **details)
+            else:
+                log.warning("TCS II sent no help text; firmware and probe are unknown")
+            return details
+
+    # -- reader thread --------------------------------------------------------------------
+    def _start_reader(self) -> None:
+        self._check_alive()
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read_loop, name="tcs2-reader", daemon=True)
+            self._reader.start()
+
+    def _require_reader_started(self) -> None:
+        if self._reader is None:
+            raise DeviceError("TCS II is not connected: call connect(limits) first")
+
+    def _read_loop(self) -> None:
+        last_rx = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                waiting = self._serial.in_waiting
+                data = self._serial.read(waiting or 1)
+            except PORT_ERRORS as exc:
+                if not self._stop.is_set():
+                    self._vanish(f"serial port vanished: {exc}")
+                return
+            except Exception as exc:  # a closed pyserial object raises TypeError etc.
+                if not self._stop.is_set():
+                    self._vanish(f"serial port failed: {type(exc).__name__}: {exc}")
+                return
+            t = now()
+            if data:
+                last_rx = time.monotonic()
+                items = self._parser.feed(data)
+            elif time.monotonic() - last_rx > self.stall_s:
+                items = self._parser.flush()
+            else:
+                items = []
+            for kind, value in items:
+                if kind == "record":
+                    neutral_c, zones_c = value  # type: ignore[misc]
+                    self._deliver(ThermodeReading(t=t, neutral_c=neutral_c, zones_c=zones_c))
+                else:
+                    self._replies.put(str(value))
+
+    def _deliver(self, reading: ThermodeReading) -> None:
+        with self._readings:
+            self._latest = reading
+            self._reading_count += 1
+            self._readings.notify_all()
+        for listener in list(self._reading_listeners):
+            try:
+                listener(reading)
+            except Exception:
+                log.exception("TCS II reading listener %r failed", listener)
+
+    def _vanish(self, message: str) -> None:
+        if self._vanished is None:
+            self._vanished = message
+            self._report_fault(message)
+
+    def _report_fault(self, message: str) -> None:
+        log.error("TCS II fault: %s", message)
+        try:
+            self._emit("fault", device=DEVICE, message=message)
+        except Exception:
+            log.exception("event sink failed on a TCS II fault")
+        for listener in list(self._fault_listeners):
+            try:
+                listener(message)
+            except Exception:
+                log.exception("TCS II fault listener %r failed", listener)
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        if self._sink is not None:
+            self._sink(kind, **data)
+
+
+def _drain(q: queue.Queue[str]) -> None:
+    while True:
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            return
+
+
+def probe(serial_obj: Any, timeout_s: float = 0.5) -> str | None:
+    """Send ``?`` and return the identity string if a TCS II answers, else None."""
+    parser = StreamParser()
+    try:
+        serial_obj.write(COMMANDS["identify"].encode())
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            data = serial_obj.read(max(1, serial_obj.in_waiting))
+            for kind, value in parser.feed(data) if data else parser.flush():
+                if kind == "line" and IDENTITY.match(str(value)):
+                    return str(value)
+    except Exception:  # a probe never raises: any failure means "not this device"
+        return None
+    return None
+
+
+DRIVER = DriverSpec(
+    name="tcs2",
+    kind="thermode",
+    model="QST.Lab TCS II",
+    transport="serial",
+    factory=Tcs2Thermode,
+    serial_settings=SERIAL_SETTINGS,
+    emulator="tcs2",
+    probe=probe,
+    description="QST.Lab TCS II 5-zone contact thermode over USB serial (device-timed stimuli)",
+)

@@ -1,0 +1,235 @@
+"""Fake transports scripted with the exact byte exchanges a device manual prescribes.
+
+``FakeSerial`` is pyserial-like (write/read/read_until/in_waiting/reset_input_buffer/close
+and a ``timeout`` attribute). It is given ``(request bytes, reply bytes)`` pairs in order:
+when the written bytes complete the next expected request, its reply becomes readable.
+Requests may arrive split over several writes or several back to back in one write. An
+unexpected byte fails the write (AssertionError) and is remembered; ``check()`` reports
+that and every expected exchange left unused (PyMeasure's ``expected_protocol`` idea).
+
+``FakeConnector`` does the same for request/response TCP devices: each ``open()`` is one
+connection, each connection's request must equal the next expected request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from collections.abc import Iterator
+
+import serial
+
+from cpmlab.core.errors import DeviceError
+
+Exchange = tuple[bytes, bytes]
+
+
+class FakeSerial:
+    """A scripted pyserial stand-in."""
+
+    def __init__(
+        self, exchanges: list[Exchange], *, timeout: float = 0.02, unsolicited: bytes = b""
+    ) -> None:
+        self.timeout = timeout
+        self.is_open = True
+        self.written = bytearray()  # everything ever written
+        self.errors: list[str] = []
+        self._expected: deque[Exchange] = deque(exchanges)
+        self._pending = bytearray()  # written bytes not yet matched to a request
+        self._rx = bytearray(unsolicited)
+        self._cond = threading.Condition()
+        self._vanished = False
+
+    # -- script control -------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        """Make data readable now, as bytes the device sends unasked (e.g. streaming)."""
+        with self._cond:
+            self._rx.extend(data)
+            self._cond.notify_all()
+
+    def vanish(self) -> None:
+        """Make the port disappear: reads and writes raise SerialException from now on."""
+        with self._cond:
+            self._vanished = True
+            self._cond.notify_all()
+
+    def unused(self) -> list[Exchange]:
+        """Return the expected exchanges that never happened."""
+        with self._cond:
+            return list(self._expected)
+
+    def check(self) -> None:
+        """Fail if an unexpected byte was written or an expected exchange is left unused."""
+        problems = list(self.errors)
+        left = self.unused()
+        if left:
+            problems.append(f"{len(left)} expected exchange(s) left unused, first {left[0]!r}")
+        if self._pending:
+            problems.append(f"incomplete request written: {bytes(self._pending)!r}")
+        if problems:
+            raise AssertionError("; ".join(problems))
+
+    # -- pyserial API ---------------------------------------------------------------------
+    def write(self, data: bytes) -> int:
+        """Match data against the expected requests and queue their replies."""
+        with self._cond:
+            if self._vanished:
+                raise serial.SerialException("write failed: [Errno 5] Input/output error")
+            if not self.is_open:
+                raise serial.PortNotOpenError()
+            self.written.extend(data)
+            self._pending.extend(data)
+            while self._pending:
+                if not self._expected:
+                    return self._fail(f"unexpected write {bytes(self._pending)!r}: no more expected")
+                request, reply = self._expected[0]
+                if self._pending.startswith(request):
+                    del self._pending[: len(request)]
+                    self._expected.popleft()
+                    self._rx.extend(reply)
+                    self._cond.notify_all()
+                elif request.startswith(self._pending):
+                    break  # the rest of the request comes with a later write
+                else:
+                    return self._fail(
+                        f"unexpected write {bytes(self._pending)!r}, expected {request!r}"
+                    )
+            return len(data)
+
+    def _fail(self, message: str) -> int:
+        self.errors.append(message)
+        self._pending.clear()
+        raise AssertionError(message)
+
+    def read(self, size: int = 1) -> bytes:
+        """Return up to size bytes, waiting at most timeout for the first one."""
+        with self._cond:
+            if not self._rx and not self._vanished:
+                self._cond.wait(self.timeout)
+            if self._vanished:
+                raise serial.SerialException("device reports readiness to read but returned no data")
+            out = bytes(self._rx[:size])
+            del self._rx[:size]
+            return out
+
+    def read_until(self, expected: bytes = b"\n", size: int | None = None) -> bytes:
+        """Read until expected, size bytes or a timeout, like pyserial."""
+        out = bytearray()
+        while True:
+            chunk = self.read(1)
+            if not chunk:
+                return bytes(out)
+            out.extend(chunk)
+            if out.endswith(expected) or (size is not None and len(out) >= size):
+                return bytes(out)
+
+    @property
+    def in_waiting(self) -> int:
+        """Number of bytes readable without waiting."""
+        with self._cond:
+            if self._vanished:
+                raise OSError(5, "Input/output error")
+            return len(self._rx)
+
+    def reset_input_buffer(self) -> None:
+        """Discard unread bytes."""
+        with self._cond:
+            self._rx.clear()
+
+    def cancel_read(self) -> None:
+        """Wake a blocked read."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Close the port (idempotent)."""
+        self.is_open = False
+
+
+@contextlib.contextmanager
+def expected_protocol(exchanges: list[Exchange], **kwargs: object) -> Iterator[FakeSerial]:
+    """Yield a FakeSerial and check on exit that exactly the exchanges happened."""
+    fake = FakeSerial(exchanges, **kwargs)  # type: ignore[arg-type]
+    yield fake
+    fake.check()
+
+
+class FakeSocket:
+    """One scripted TCP connection: collects the request, then serves the reply."""
+
+    def __init__(self, owner: FakeConnector) -> None:
+        self._owner = owner
+        self._request = bytearray()
+        self._reply: bytearray | None = None
+        self.closed = False
+
+    def sendall(self, data: bytes) -> None:
+        """Collect request bytes; once they equal the expected request, stage its reply."""
+        self._request.extend(data)
+        self._reply = self._owner._match(bytes(self._request))
+
+    def recv(self, size: int) -> bytes:
+        """Return up to size reply bytes; b'' once the reply is used up (server closed)."""
+        if self._reply is None:
+            raise TimeoutError("timed out")  # the request never completed: no answer
+        out = bytes(self._reply[:size])
+        del self._reply[:size]
+        return out
+
+    def settimeout(self, _: float | None) -> None:
+        """Accept a timeout (ignored)."""
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.closed = True
+
+
+class FakeConnector:
+    """A TcpConnector stand-in whose connections follow a script of (request, reply) pairs."""
+
+    host = "fake"
+    port = 20121
+
+    def __init__(self, exchanges: list[Exchange], *, refuse: bool = False) -> None:
+        self._expected: deque[Exchange] = deque(exchanges)
+        self.refuse = refuse
+        self.requests: list[bytes] = []
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+
+    def open(self) -> FakeSocket:
+        """Open a scripted connection (or raise DeviceError when refusing)."""
+        if self.refuse:
+            raise DeviceError("cannot connect to fake:20121: [Errno 111] Connection refused")
+        return FakeSocket(self)
+
+    def _match(self, request: bytes) -> bytearray | None:
+        with self._lock:
+            if not self._expected:
+                message = f"unexpected request {request.hex()}: no more expected"
+                self.errors.append(message)
+                raise AssertionError(message)
+            expected, reply = self._expected[0]
+            if request == expected:
+                self._expected.popleft()
+                self.requests.append(request)
+                return bytearray(reply)
+            if expected.startswith(request):
+                return None
+            message = f"unexpected request {request.hex()}, expected {expected.hex()}"
+            self.errors.append(message)
+            raise AssertionError(message)
+
+    def unused(self) -> list[Exchange]:
+        """Return the expected exchanges that never happened."""
+        return list(self._expected)
+
+    def check(self) -> None:
+        """Fail on an unexpected request or an expected exchange left unused."""
+        problems = list(self.errors)
+        if self._expected:
+            first = self._expected[0][0].hex()
+            problems.append(f"{len(self._expected)} expected exchange(s) left unused, first {first}")
+        if problems:
+            raise AssertionError("; ".join(problems))
