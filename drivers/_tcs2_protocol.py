@@ -189,7 +189,7 @@ class StreamParser:
             return ("skip", None)
         if text.startswith(b"\r"):
             text = text[1:]
-        if any(b < 0x20 and b != 0x09 or b > 0x7E for b in text) or RECORD_PREFIX.match(raw):
+        if any((b < 0x20 and b != 0x09) or b > 0x7E for b in text) or RECORD_PREFIX.match(raw):
             self.malformed_count += len(raw)
             return ("skip", None)
         return ("line", text.decode("ascii"))

@@ -253,6 +253,7 @@ DRIVER = DriverSpec(
     factory=JulaboBath,
     serial_settings=dict(SERIAL_SETTINGS),
     emulator="julabo",
+    emulator_options={"framing": "8N1"},
     probe=probe,
     description=(
         "Julabo circulator as cold-pressor bath. Newer units (CORIO, MAGIO): 9600 8N1 "

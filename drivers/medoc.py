@@ -22,17 +22,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cpmlab.core.clock import now
-from cpmlab.core.errors import DeviceError, LimitError
-from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import (
-    DeviceInfo,
-    FaultListener,
-    ReadingListener,
-    ThermalStimulus,
-    ThermodeReading,
-)
-from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._medoc_protocol import (
     COMMANDS,
     DEVICE,
@@ -50,6 +39,18 @@ from cpmlab.drivers._medoc_protocol import (
     encode_request,
     read_response,
 )
+
+from cpmlab.core.clock import now
+from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import (
+    DeviceInfo,
+    FaultListener,
+    ReadingListener,
+    ThermalStimulus,
+    ThermodeReading,
+)
+from cpmlab.devices.plugins import DriverSpec
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,9 @@ class MedocThermode:
             self._poller = threading.Thread(target=self._poll_loop, name="medoc-poll", daemon=True)
             self._poller.start()
         return DeviceInfo(
-            kind=self.kind, model=self.model, identity=f"Medoc external control at {where}",
+            kind=self.kind,
+            model=self.model,
+            identity=f"Medoc external control at {where}",
             details=details,
         )
 
@@ -312,7 +315,8 @@ class MedocThermode:
                 return int(code)
         known = ", ".join(f"{t:g}" for t in sorted(program_for)) or "none"
         raise DeviceError(
-            f"no Medoc program for a {stimulus.target_c:g} C stimulus (programs exist for {known} C)"
+            f"no Medoc program for a {stimulus.target_c:g} C stimulus "
+            f"(programs exist for {known} C)"
         )
 
     def _require_limits(self) -> SafetyLimits:

@@ -21,17 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cpmlab.core.clock import now
-from cpmlab.core.errors import DeviceError, LimitError
-from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import (
-    DeviceInfo,
-    FaultListener,
-    ReadingListener,
-    ThermalStimulus,
-    ThermodeReading,
-)
-from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._tcs2_protocol import (
     BATTERY,
     BUTTONS,
@@ -51,6 +40,18 @@ from cpmlab.drivers._tcs2_protocol import (
     check_range,
     zone_mask,
 )
+
+from cpmlab.core.clock import now
+from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import (
+    DeviceInfo,
+    FaultListener,
+    ReadingListener,
+    ThermalStimulus,
+    ThermodeReading,
+)
+from cpmlab.devices.plugins import DriverSpec
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +317,7 @@ class Tcs2Thermode:
         """Journal then write commands back to back in one write."""
         self._check_alive()
         encoded = [(name, COMMANDS[name].encode(**fields)) for name, fields in commands]
-        for name, raw in encoded:
+        for _, raw in encoded:
             self._emit("command", device=DEVICE, command=raw.decode("ascii"), raw=raw.hex())
         data = b"".join(raw for _, raw in encoded)
         with self._write_lock:
@@ -346,9 +347,7 @@ class Tcs2Thermode:
                     return match
                 unexpected.append(line)
             if unexpected:
-                message = (
-                    f"TCS II answered {unexpected[-1]!r} to {command!r}, expected {expected}"
-                )
+                message = f"TCS II answered {unexpected[-1]!r} to {command!r}, expected {expected}"
             else:
                 message = self._timeout_message(command)
             self._report_fault(message)

@@ -1,7 +1,9 @@
 """Julabo circulator emulator on a real pty (written from the manual, not from our driver).
 
-Framing: legacy 4800 7E1 by default, ``framing="8N1"`` for newer units at 9600 8N1; a
-client at another baud rate or framing reads noise and is not understood. Commands end
+Framing: newer units' 9600 8N1 by default (as the driver's default), ``framing="7E1"``
+for legacy FP units at 4800 7E1 (Linux pseudo-terminals cannot carry 7-bit/parity
+framing, so 7E1 needs a real port or a pty-capable OS); a client at another baud rate
+or framing reads noise and is not understood. Commands end
 with ``\\r``; queries are answered with one ``\\r\\n``-terminated line (numbers as plain
 decimals such as ``12.34``); ``OUT_`` commands and unknown commands get no reply. Commands
 arriving faster than the manual's spacing (250 ms between ``OUT_``, 10 ms between ``IN_``)
@@ -44,7 +46,7 @@ class JulaboEmulator(LineBathDevice):
     spacing_s: ClassVar[dict[str, float]] = {"OUT_": 0.25, "IN_": 0.01}
 
     def __init__(
-        self, *, framing: str = "7E1", version: str = DEFAULT_VERSION, **options: Any
+        self, *, framing: str = "8N1", version: str = DEFAULT_VERSION, **options: Any
     ) -> None:
         if framing not in FRAMINGS:
             raise ValueError(f"unknown framing {framing!r}; choose from {', '.join(FRAMINGS)}")
@@ -143,7 +145,7 @@ def start(time_scale: float = 1.0, fault: str | None = None, **options: Any) -> 
 EMULATOR = EmulatorSpec(
     name="julabo",
     kind="cold_pressor",
-    model="Julabo circulator (FP legacy 4800 7E1 by default; framing='8N1' for 9600 8N1)",
+    model="Julabo circulator (9600 8N1 by default; framing='7E1' for legacy FP units at 4800 7E1)",
     start=start,
     faults=SERIAL_FAULTS,
     description=(

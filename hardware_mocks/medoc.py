@@ -24,8 +24,9 @@ import threading
 import time
 from typing import Any
 
-from cpmlab.devices.plugins import EmulatorSpec
 from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
+
+from cpmlab.devices.plugins import EmulatorSpec
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ class MedocEmulator:
         self.fault, self.fault_params = fault, params
         if fault == "unplug" and self._listener is not None:
             listener, self._listener = self._listener, None
-            listener.close()
+            _close_listener(listener)
         elif was == "unplug" and fault != "unplug" and not self._stop.is_set():
             self._bind(int(self.port.rsplit(":", 1)[1]))
         if fault == "alarm":
@@ -215,7 +216,7 @@ class MedocEmulator:
                 result, text = self._apply(command, parameter)
             return self._frame(command, result, text)
 
-    def _apply(self, command: int, parameter: int | None) -> tuple[int, str]:  # noqa: C901
+    def _apply(self, command: int, parameter: int | None) -> tuple[int, str]:
         if command == GET_STATUS:
             return OK, ""
         if command == SELECT_TP:
@@ -271,7 +272,11 @@ class MedocEmulator:
     def _deliver(self, program: Program) -> None:
         target_c, ramp_c_per_s, plateau_s, return_c_per_s = program
         zone = self.model.program(1)
-        zone.target_c, zone.ramp_c_per_s, zone.return_c_per_s = target_c, ramp_c_per_s, return_c_per_s
+        zone.target_c, zone.ramp_c_per_s, zone.return_c_per_s = (
+            target_c,
+            ramp_c_per_s,
+            return_c_per_s,
+        )
         zone.duration_s = abs(target_c - self.model.neutral_c) / ramp_c_per_s + plateau_s
         self.model.start([1])
         self._stimulus_active = True
@@ -285,9 +290,9 @@ class MedocEmulator:
 
     def _update(self) -> None:
         now = self.clock.now()
-        if self.system_state == SYS_TEST and self.test_state == TEST_READY:
-            if now >= self._pretest_end:
-                self.test_state = TEST_RUNNING
+        pretest = self.system_state == SYS_TEST and self.test_state == TEST_READY
+        if pretest and now >= self._pretest_end:
+            self.test_state = TEST_RUNNING
         if self._stimulus_active and self.model.zones[0].phase == "idle":
             self._stimulus_active = False
             self.system_state, self.test_state = SYS_READY, TEST_IDLE
@@ -298,8 +303,18 @@ class MedocEmulator:
         test_ms = int((self.clock.now() - self._test_start) * 1000) if in_test else 0
         yes, no = self.buttons
         body = _RESPONSE.pack(
-            19 + len(text), int(time.time()) & 0xFFFFFFFF, command, self.system_state,
-            self.test_state, result, test_ms & 0xFFFFFFFF, temp, 0, int(yes), int(no), 0,
+            19 + len(text),
+            int(time.time()) & 0xFFFFFFFF,
+            command,
+            self.system_state,
+            self.test_state,
+            result,
+            test_ms & 0xFFFFFFFF,
+            temp,
+            0,
+            int(yes),
+            int(no),
+            0,
         )
         return body + text.encode("latin-1")
 
@@ -308,7 +323,14 @@ class MedocEmulator:
         self._stop.set()
         listener, self._listener = self._listener, None
         if listener is not None:
-            listener.close()
+            _close_listener(listener)
+
+
+def _close_listener(listener: socket.socket) -> None:
+    """Stop listening at once (shutdown wakes a blocked accept(); close alone may not)."""
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
 
 
 def start(time_scale: float = 1.0, fault: str | None = None, **options: Any) -> MedocEmulator:

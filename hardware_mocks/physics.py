@@ -131,9 +131,7 @@ class ThermodeModel:
                 # The return starts where the ramp stood at the end of the duration, not
                 # where it would be now (a duration shorter than the ramp cuts it short).
                 step = p.ramp_c_per_s * p.duration_s
-                sp = z.start_c + math.copysign(
-                    min(step, abs(target - z.start_c)), target - z.start_c
-                )
+                sp = z.start_c + math.copysign(min(step, abs(target - z.start_c)), target - z.start_c)
                 z.phase, z.phase_start, z.start_c = "return", z.phase_start + p.duration_s, sp
                 return self._setpoint(z, t)
             step = p.ramp_c_per_s * elapsed

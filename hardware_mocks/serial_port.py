@@ -14,6 +14,7 @@ wire for both 8N1 and 7E1), and faults can be switched on while running:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -84,10 +85,8 @@ class PtySerialDevice:
         with self._write_lock:
             for fd in (self._master, self._slave):
                 if fd >= 0:
-                    try:
+                    with contextlib.suppress(OSError):
                         os.close(fd)
-                    except OSError:
-                        pass
             self._master = self._slave = -1
 
     # -- wire -----------------------------------------------------------------------------
@@ -96,7 +95,7 @@ class PtySerialDevice:
         if self._slave < 0:
             return None, None, None
         try:
-            iflag, oflag, cflag, lflag, ispeed, ospeed, cc = termios.tcgetattr(self._slave)
+            _, _, cflag, _, _, ospeed, _ = termios.tcgetattr(self._slave)
         except termios.error:
             return None, None, None
         size = {termios.CS5: 5, termios.CS6: 6, termios.CS7: 7, termios.CS8: 8}[cflag & termios.CSIZE]

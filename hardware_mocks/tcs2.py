@@ -16,6 +16,7 @@ from typing import Any
 from cpmlab.hardware_mocks._tcs2_commands import DROP, WAIT, help_text, take_command
 from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
 from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS, PtySerialDevice
+
 from cpmlab.devices.plugins import EmulatorSpec
 
 EOL = "\r\n"
@@ -65,7 +66,9 @@ class Tcs2Emulator(PtySerialDevice):
         self.buzzes: list[tuple[int, int]] = []
         self._kick = threading.Event()
         super().__init__(fault=fault, seed=seed)
-        self._streamer = threading.Thread(target=self._stream_loop, name="tcs2-emu-out", daemon=True)
+        self._streamer = threading.Thread(
+            target=self._stream_loop, name="tcs2-emu-out", daemon=True
+        )
         self._streamer.start()
 
     def _reset_state(self) -> None:
@@ -146,24 +149,24 @@ class Tcs2Emulator(PtySerialDevice):
     def _zones(self, selector: str) -> list[int]:
         return list(range(1, ZONE_COUNT + 1)) if selector == "0" else [int(selector)]
 
-    def _execute(self, prefix: str, param: str) -> None:  # noqa: C901 - a dispatch table
-        handler = getattr(self, "_cmd_" + _HANDLER_NAMES.get(prefix, prefix), None)
+    def _execute(self, prefix: str, param: str) -> None:
+        handler = getattr(self, "_cmd_" + _HANDLER_NAMES.get(prefix, prefix.lower()), None)
         if handler is not None:
             handler(param)
 
     # -- commands -------------------------------------------------------------------------
-    def _cmd_H(self, _: str) -> None:
+    def _cmd_h(self, _: str) -> None:
         self._reply(*help_text(self.firmware, self.probe_id, self.probe_type))
 
     def _cmd_identify(self, _: str) -> None:
         self._reply("TCS")
 
-    def _cmd_N(self, param: str) -> None:
+    def _cmd_n(self, param: str) -> None:
         tenths = int(param)
         if 200 <= tenths <= self.neutral_max_tenths:
             self.model.set_neutral(tenths / 10)
 
-    def _cmd_G(self, _: str) -> None:
+    def _cmd_g(self, _: str) -> None:
         timer = threading.Timer(self.calibration_s / self.time_scale, self._calibrated)
         timer.daemon = True
         timer.start()
@@ -171,7 +174,7 @@ class Tcs2Emulator(PtySerialDevice):
     def _calibrated(self) -> None:
         self._reply(f"N{round(self.model.neutral_c * 10):03d}")
 
-    def _cmd_S(self, param: str) -> None:
+    def _cmd_s(self, param: str) -> None:
         self.enabled = [c == "1" for c in param]
 
     def _set_target(self, zones: list[int], target_c: float) -> None:
@@ -180,12 +183,12 @@ class Tcs2Emulator(PtySerialDevice):
             if self.follow_mode and self.enabled[zone - 1]:
                 self.model.follow(zone, self.model.program(zone).target_c)
 
-    def _cmd_C(self, param: str) -> None:
+    def _cmd_c(self, param: str) -> None:
         tenths = int(param[1:])
         if 100 <= tenths <= 600:
             self._set_target(self._zones(param[0]), tenths / 10)
 
-    def _cmd_Ot(self, param: str) -> None:
+    def _cmd_ot(self, param: str) -> None:
         hundredths = int(param[1:])
         if 1 <= hundredths <= 6000:
             self._set_target(self._zones(param[0]), hundredths / 100)
@@ -196,30 +199,30 @@ class Tcs2Emulator(PtySerialDevice):
             for zone in self._zones(param[0]):
                 setattr(self.model.program(zone), attr, value / scale)
 
-    def _cmd_V(self, param: str) -> None:
+    def _cmd_v(self, param: str) -> None:
         self._set_speed(param, 10, "ramp_c_per_s")
 
-    def _cmd_R(self, param: str) -> None:
+    def _cmd_r(self, param: str) -> None:
         self._set_speed(param, 10, "return_c_per_s")
 
-    def _cmd_Ov(self, param: str) -> None:
+    def _cmd_ov(self, param: str) -> None:
         self._set_speed(param, 100, "ramp_c_per_s")
 
-    def _cmd_Or(self, param: str) -> None:
+    def _cmd_or(self, param: str) -> None:
         self._set_speed(param, 100, "return_c_per_s")
 
-    def _cmd_D(self, param: str) -> None:
+    def _cmd_d(self, param: str) -> None:
         ms = int(param[1:])
         if ms >= 1:
             for zone in self._zones(param[0]):
                 self.model.program(zone).duration_s = ms / 1000
 
-    def _cmd_T(self, param: str) -> None:
+    def _cmd_t(self, param: str) -> None:
         code, ms = int(param[:3]), int(param[3:])
         if 1 <= code <= 255 and 10 <= ms <= 999:
             self.trigger = (code, ms)
 
-    def _cmd_P(self, _: str) -> None:
+    def _cmd_p(self, _: str) -> None:
         lines = [
             f"Neutral: {round(self.model.neutral_c * 10):03d}",
             f"Max: {self.max_tenths:03d}",
@@ -244,33 +247,33 @@ class Tcs2Emulator(PtySerialDevice):
         self.stim_started_at = self.clock.now()
         self._kick.set()
 
-    def _cmd_L(self, _: str) -> None:
+    def _cmd_l(self, _: str) -> None:
         self._start_stimulation(stoppable=False)
 
-    def _cmd_Ol(self, _: str) -> None:
+    def _cmd_ol(self, _: str) -> None:
         self._start_stimulation(stoppable=True)
 
-    def _cmd_A(self, _: str) -> None:
+    def _cmd_a(self, _: str) -> None:
         self.follow_mode = self.stoppable = False
         self.model.abort()
 
-    def _cmd_F(self, _: str) -> None:
+    def _cmd_f(self, _: str) -> None:
         self.output_between = self.output_during = False
 
-    def _cmd_Y(self, param: str) -> None:
+    def _cmd_y(self, param: str) -> None:
         self.display_ten_ms = int(param)
 
-    def _cmd_Oa(self, _: str) -> None:
+    def _cmd_oa(self, _: str) -> None:
         self.output_between = True
         self._kick.set()
 
-    def _cmd_Ob(self, _: str) -> None:
+    def _cmd_ob(self, _: str) -> None:
         self.output_during = True
 
-    def _cmd_Oc(self, _: str) -> None:
+    def _cmd_oc(self, _: str) -> None:
         self._reset_state()
 
-    def _cmd_Od(self, _: str) -> None:
+    def _cmd_od(self, _: str) -> None:
         if self.alarm:
             return
         self.follow_mode = True
@@ -278,7 +281,7 @@ class Tcs2Emulator(PtySerialDevice):
             if self.enabled[zone - 1]:
                 self.model.follow(zone, self.model.program(zone).target_c)
 
-    def _cmd_Om(self, param: str) -> None:
+    def _cmd_om(self, param: str) -> None:
         tenths = int(param)
         if 100 <= tenths <= 600:
             self.max_tenths = tenths
@@ -287,47 +290,47 @@ class Tcs2Emulator(PtySerialDevice):
                 program = self.model.program(zone)
                 program.target_c = min(program.target_c, tenths / 10)
 
-    def _cmd_Oe(self, _: str) -> None:
+    def _cmd_oe(self, _: str) -> None:
         neutral = _clamp(round(self.model.neutral_c * 100), 9999)
         fields = "".join(_signed(t * 100, 4) for t in self.model.temperatures())
         self._reply(f"\r{neutral:04d}{fields}")
 
-    def _cmd_Ose(self, _: str) -> None:
+    def _cmd_ose(self, _: str) -> None:
         self.trigger_in_enabled = True
 
-    def _cmd_Osd(self, _: str) -> None:
+    def _cmd_osd(self, _: str) -> None:
         self.trigger_in_enabled = False
 
-    def _cmd_Oo(self, _: str) -> None:
+    def _cmd_oo(self, _: str) -> None:
         self.trigger_out_count += 1
 
-    def _cmd_Of(self, param: str) -> None:
+    def _cmd_of(self, param: str) -> None:
         if param in "123":
             self.mri_filter = int(param)
 
-    def _cmd_Og(self, _: str) -> None:
+    def _cmd_og(self, _: str) -> None:
         self.send(self.record() + self._buttons_reply().encode("latin-1"))
 
-    def _cmd_B(self, _: str) -> None:
+    def _cmd_b(self, _: str) -> None:
         self._reply(f"{self.battery[0]:.2f}v {self.battery[1]}%")
 
-    def _cmd_I(self, param: str) -> None:
+    def _cmd_i(self, param: str) -> None:
         self.integral = param == "1"
 
-    def _cmd_E(self, _: str) -> None:
+    def _cmd_e(self, _: str) -> None:
         self.send(self.record())
 
     def _buttons_reply(self) -> str:
         stim, response = self.buttons
         return f"\r{int(stim)}{int(response)}{EOL}"
 
-    def _cmd_K(self, _: str) -> None:
+    def _cmd_k(self, _: str) -> None:
         self.send(self._buttons_reply().encode("latin-1"))
 
-    def _cmd_Q(self, _: str) -> None:
+    def _cmd_q(self, _: str) -> None:
         self._reply(self.error_codes())
 
-    def _cmd_Ur(self, _: str) -> None:
+    def _cmd_ur(self, _: str) -> None:
         lines = []
         for zone in range(1, ZONE_COUNT + 1):
             points = self.profiles.get(zone, [])
@@ -336,28 +339,28 @@ class Tcs2Emulator(PtySerialDevice):
             lines.append(f"{zone} {enabled} {len(points):03d} {listed}".rstrip())
         self._reply(*lines)
 
-    def _cmd_Uw(self, param: str) -> None:
+    def _cmd_uw(self, param: str) -> None:
         mask, count, body = param[:5], int(param[5:8]), param[8:]
         points = [(int(body[i : i + 3]), int(body[i + 3 : i + 6])) for i in range(0, 6 * count, 6)]
         for zone in range(1, ZONE_COUNT + 1):
             if mask[zone - 1] == "1":
                 self.profiles[zone] = points
 
-    def _cmd_Ue(self, param: str) -> None:
+    def _cmd_ue(self, param: str) -> None:
         self.profiles_enabled = [c == "1" for c in param]
 
-    def _cmd_Xr(self, _: str) -> None:
+    def _cmd_xr(self, _: str) -> None:
         stamp = time.localtime(time.time() + self.clock_offset_s)
         self._reply(time.strftime("%H%M%S%d%m%y", stamp))
 
-    def _cmd_Xw(self, param: str) -> None:
+    def _cmd_xw(self, param: str) -> None:
         try:
             wanted = time.mktime(time.strptime(param, "%H%M%S%d%m%y"))
         except ValueError:
             return
         self.clock_offset_s = wanted - time.time()
 
-    def _cmd_Z(self, param: str) -> None:
+    def _cmd_z(self, param: str) -> None:
         self.buzzes.append((int(param[:3]), int(param[3:])))
 
     # -- periodic output ------------------------------------------------------------------

@@ -65,8 +65,12 @@ class OpenDevices:
     def describe(self) -> dict[str, dict[str, Any]]:
         """Return what was opened, for the session metadata."""
         return {
-            role: {"driver": self.specs[role].name, "model": self.specs[role].model, "port": self.ports[role],
-                   "emulated": role in self.emulators}
+            role: {
+                "driver": self.specs[role].name,
+                "model": self.specs[role].model,
+                "port": self.ports[role],
+                "emulated": role in self.emulators,
+            }
             for role in self.devices
         }
 
@@ -105,7 +109,12 @@ def open_devices(
                     )
                 registry = emulators or load_emulators()
                 emulator_spec = registry.get(spec.emulator or spec.name)
-                options = dict((emulator_options or {}).get(role, {}))
+                drv_opts = (driver_options or {}).get(role, {})
+                options = {
+                    **spec.emulator_options,
+                    **{k: v for k, v in drv_opts.items() if k in spec.emulator_options},
+                    **(emulator_options or {}).get(role, {}),
+                }
                 emulator = emulator_spec.start(time_scale=time_scale, **options)
                 opened.emulators[role] = emulator
                 port = emulator.port
@@ -113,8 +122,10 @@ def open_devices(
             opened._transports.append(transport)
             sink = None
             if event_sink is not None:
+
                 def sink(kind: str, _role: str = role, **data: Any) -> None:
                     event_sink(kind, **{**data, "device": _role})
+
             device = spec.factory(transport, event_sink=sink, **(driver_options or {}).get(role, {}))
             opened.devices[role] = device
             opened.specs[role] = spec

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cpmlab import __version__
+from cpmlab.app import lsl_session
 from cpmlab.app.devices import DeviceAssignment, OpenDevices, open_devices
 from cpmlab.core.clock import wall_time_iso
 from cpmlab.core.errors import CpmlabError
@@ -48,6 +49,9 @@ class SessionSpec:
     participant_model: ParticipantModel | None = None
     lab: LabConfig = field(default_factory=LabConfig)
     emulator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lsl: bool = True  # markers and signals on Lab Streaming Layer
+    record: bool = False  # record the LSL streams into sourcedata/.../<stem>_lsl.xdf
+    record_streams: list[str] = field(default_factory=list)  # other LSL streams to record (name or type)
 
 
 @dataclass
@@ -65,8 +69,12 @@ ParticipantFactory = Callable[["PreparedSession"], ParticipantChannel]
 class PreparedSession:
     """A session whose journal is open and devices connected, ready to run."""
 
-    def __init__(self, spec: SessionSpec, participant_factory: ParticipantFactory | None = None,
-                 subscribers: list[Subscriber] | None = None) -> None:
+    def __init__(
+        self,
+        spec: SessionSpec,
+        participant_factory: ParticipantFactory | None = None,
+        subscribers: list[Subscriber] | None = None,
+    ) -> None:
         self.spec = spec
         lab_limits = spec.lab.safety_limits()
         self.protocol: Protocol = load_protocol(spec.protocol_path, lab_limits)
@@ -83,6 +91,10 @@ class PreparedSession:
         self.journal = Journal(self.paths.journal)  # from here on, everything is journaled
         self.bus.subscribe(self.journal, critical=True)
         self.paths.protocol_copy.write_bytes(protocol_bytes)
+        self.lsl = lsl_session.make_bridge(self.protocol, spec.lab.lab, self.bus) if spec.lsl else None
+        if self.lsl is not None:
+            self.bus.subscribe(self.lsl)
+        self.recorder: lsl_session.XdfRecorder | None = None
         for sub in subscribers or []:
             self.bus.subscribe(sub)
         self.devices = OpenDevices()
@@ -94,19 +106,34 @@ class PreparedSession:
             self.journal.close()
             raise
         self.metadata = {
-            "participant": spec.participant, "session": spec.session, "run": spec.run,
-            "protocol_title": self.protocol.title, "protocol_file": Path(spec.protocol_path).name,
+            "participant": spec.participant,
+            "session": spec.session,
+            "run": spec.run,
+            "protocol_title": self.protocol.title,
+            "protocol_file": Path(spec.protocol_path).name,
             "protocol_sha256": hashlib.sha256(protocol_bytes).hexdigest(),
             "protocol_copy": str(self.paths.protocol_copy.relative_to(self.paths.root)),
-            "software_version": __version__, "operator": spec.operator or _operator(),
-            "lab": spec.lab.lab, "started": wall_time_iso(), "devices": self.devices.describe(),
-            "device_info": self.device_info, "simulated_participant": spec.simulate,
-            "lab_limits": spec.lab.safety_limits().as_dict(), "protocol_limits": self.protocol.limits.model_dump(),
+            "software_version": __version__,
+            "operator": spec.operator or _operator(),
+            "lab": spec.lab.lab,
+            "started": wall_time_iso(),
+            "devices": self.devices.describe(),
+            "device_info": self.device_info,
+            "simulated_participant": spec.simulate,
+            "lab_limits": spec.lab.safety_limits().as_dict(),
+            "protocol_limits": self.protocol.limits.model_dump(),
         }
+        if self.lsl is not None:
+            self.metadata["lsl"] = lsl_session.open_bridge(self.lsl, self.protocol, self.metadata)
         self.engine = SessionEngine(
-            self.protocol, EngineDevices(**self.devices.devices), self.participant, self.bus, self.limits,
-            speed=spec.speed, variables={"participant": spec.participant, "session": spec.session,
-                                         "run": spec.run, **spec.variables}, seed=spec.seed,
+            self.protocol,
+            EngineDevices(**self.devices.devices),
+            self.participant,
+            self.bus,
+            self.limits,
+            speed=spec.speed,
+            variables={"participant": spec.participant, "session": spec.session, "run": spec.run, **spec.variables},
+            seed=spec.seed,
         )
 
     def _open(self, participant_factory: ParticipantFactory | None) -> None:
@@ -118,8 +145,13 @@ class PreparedSession:
             if a.role not in assigned:
                 assignments.append(DeviceAssignment(a.role, a.driver, None if spec.emulate else a.port))
         self.devices = open_devices(
-            list(self.protocol.devices), assignments, emulate=spec.emulate, event_sink=self.bus.emit,
-            time_scale=spec.speed, emulator_options=spec.emulator_options, driver_options=spec.lab.driver_options,
+            list(self.protocol.devices),
+            assignments,
+            emulate=spec.emulate,
+            event_sink=self.bus.emit,
+            time_scale=spec.speed,
+            emulator_options=spec.emulator_options,
+            driver_options=spec.lab.driver_options,
         )
         self.device_info: dict[str, Any] = {}
         for role, device in self.devices.devices.items():
@@ -130,7 +162,9 @@ class PreparedSession:
         elif spec.simulate:
             bath_emulator = self.devices.emulators.get("cold_pressor")
             sim = SimulatedParticipant(
-                spec.participant_model, seed=spec.seed, speed=spec.speed,
+                spec.participant_model,
+                seed=spec.seed,
+                speed=spec.speed,
                 on_hand_immersed=getattr(bath_emulator, "set_hand_immersed", None),
             )
             self.bus.subscribe(sim.observe)
@@ -141,10 +175,17 @@ class PreparedSession:
     def run(self) -> SessionResult:
         """Run the session, then close devices and write the BIDS files from the journal."""
         try:
+            if self.spec.record:
+                self.recorder = lsl_session.start_recording(
+                    self.paths, self.lsl, self.spec.record_streams, self.metadata
+                )
             outcome = self.engine.run(self.metadata)
         finally:
             self.close_devices()
+            lsl_session.stop_recording(self.recorder)
             self.journal.close()
+            if self.lsl is not None:
+                self.lsl.close()
         written = write_bids(self.paths)
         return SessionResult(outcome, self.paths, written)
 

@@ -26,14 +26,18 @@ from cpmlab.storage.bids import write_bids
 from cpmlab.storage.journal import read_journal
 from cpmlab.storage.paths import SessionPaths
 
-EXIT_CODES = {SessionOutcome.COMPLETED: 0, SessionOutcome.ABORTED: 3, SessionOutcome.EMERGENCY_STOPPED: 3,
-              SessionOutcome.FAILED: 1}
+EXIT_CODES = {
+    SessionOutcome.COMPLETED: 0,
+    SessionOutcome.ABORTED: 3,
+    SessionOutcome.EMERGENCY_STOPPED: 3,
+    SessionOutcome.FAILED: 1,
+}
 
 
 def resolve_protocol(name: str) -> Path:
     """Return a protocol file path from a path or the name of a shipped protocol."""
     path = Path(name)
-    if path.exists() or path.suffix in (".yaml", ".yml") and "/" in name:
+    if path.exists() or (path.suffix in (".yaml", ".yml") and "/" in name):
         return path
     try:
         return protocol_path(name)
@@ -97,10 +101,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     lab = load_lab_config(args.config)
     data = Path(args.data or lab.data or "cpmlab-data").expanduser()
     spec = SessionSpec(
-        protocol_path=resolve_protocol(args.protocol), participant=args.participant, session=args.session,
-        run=args.run, data_root=data, speed=args.speed, simulate=args.simulate, emulate=args.emulate,
-        devices=[DeviceAssignment.parse(d) for d in args.device], seed=args.seed, operator=args.operator,
-        variables=_parse_sets(args.set), lab=lab,
+        protocol_path=resolve_protocol(args.protocol),
+        participant=args.participant,
+        session=args.session,
+        run=args.run,
+        data_root=data,
+        speed=args.speed,
+        simulate=args.simulate,
+        emulate=args.emulate,
+        devices=[DeviceAssignment.parse(d) for d in args.device],
+        seed=args.seed,
+        operator=args.operator,
+        variables=_parse_sets(args.set),
+        lab=lab,
+        lsl=args.lsl,
+        record=args.record or bool(args.record_stream),
+        record_streams=args.record_stream,
     )
     result = run_session(spec)
     _report(result)
@@ -133,13 +149,15 @@ def paths_from_journal(journal: Path) -> SessionPaths:
     journal = journal.resolve()
     start = next((r for r in read_journal(journal) if r["kind"] == "session_start"), None)
     if start is None:
-        raise CpmlabError(f"{journal} has no session_start record: the session died before it began; "
-                          f"there is nothing to rebuild")
+        raise CpmlabError(
+            f"{journal} has no session_start record: the session died before it began; there is nothing to rebuild"
+        )
     root = next((p.parent for p in journal.parents if p.name == "sourcedata"), None)
     if root is None:
         raise CpmlabError(f"{journal} is not inside a dataset's sourcedata/ folder")
-    return SessionPaths.create(root, str(start["participant"]), str(start["session"]), str(start["task"]),
-                               start.get("run", 1))
+    return SessionPaths.create(
+        root, str(start["participant"]), str(start["session"]), str(start["task"]), start.get("run", 1)
+    )
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
@@ -149,8 +167,10 @@ def cmd_recover(args: argparse.Namespace) -> int:
         raise CpmlabError(f"no journal at {journal}")
     paths = paths_from_journal(journal)
     written = write_bids(paths, journal, recovered=True)
-    print(f"recovered sub-{paths.participant} ses-{paths.session} run-{paths.run} "
-          f"(session {written.outcome}) into {paths.root}")
+    print(
+        f"recovered sub-{paths.participant} ses-{paths.session} run-{paths.run} "
+        f"(session {written.outcome}) into {paths.root}"
+    )
     for path in written.files:
         print(f"  {path.relative_to(paths.root)}")
     print(format_summary(written.ratings))
@@ -161,12 +181,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Run the standard sequential CPM protocol against emulators and a simulated participant."""
     data = Path(args.data or f"cpmlab-demo-{time.strftime('%Y%m%d-%H%M%S')}")
     spec = SessionSpec(
-        protocol_path=resolve_protocol(args.protocol), participant="demo", session="01", data_root=data,
-        speed=args.speed, simulate=True, emulate=True, seed=args.seed, operator="demo",
+        protocol_path=resolve_protocol(args.protocol),
+        participant="demo",
+        session="01",
+        data_root=data,
+        speed=args.speed,
+        simulate=True,
+        emulate=True,
+        seed=args.seed,
+        operator="demo",
         emulator_options={"cold_pressor": {"start_c": 10.0}},
     )
-    print(f"cpmlab demo: {spec.protocol_path.name} at speed {spec.speed:g}, emulated devices, "
-          f"simulated participant -> {data}")
+    print(
+        f"cpmlab demo: {spec.protocol_path.name} at speed {spec.speed:g}, emulated devices, "
+        f"simulated participant -> {data}"
+    )
     started = time.monotonic()
     result = run_session(spec)
     _report(result)
@@ -225,7 +254,10 @@ def cmd_mock(args: argparse.Namespace) -> int:
     """Start an emulator, print its port first, and run until interrupted."""
     from cpmlab.devices.plugins import load_emulators
 
-    spec = load_emulators().get(args.name)
+    try:
+        spec = load_emulators().get(args.name)
+    except KeyError as exc:
+        raise CpmlabError(str(exc).strip('"')) from None
     emulator = spec.start(time_scale=args.speed, fault=args.fault)
     print(emulator.port, flush=True)
     print(f"{spec.model} emulator running (faults: {', '.join(spec.faults)}); Ctrl-C to stop", file=sys.stderr)

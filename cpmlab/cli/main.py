@@ -18,17 +18,44 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--session", "-s", required=True, help="session label (letters and digits)")
     p.add_argument("--run", type=int, default=1, help="run number (default 1)")
     p.add_argument("--data", help="BIDS dataset folder (default: lab config 'data', else ./cpmlab-data)")
-    p.add_argument("--speed", type=float, default=1.0,
-                   help="time scale for dry runs (needs --simulate and --emulate); participants: always 1")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="time scale for dry runs (needs --simulate and --emulate); participants: always 1",
+    )
     p.add_argument("--simulate", action="store_true", help="a simulated participant answers every screen")
     p.add_argument("--emulate", action="store_true", help="start byte-level device emulators instead of hardware")
-    p.add_argument("--device", action="append", default=[], metavar="ROLE=DRIVER:PORT",
-                   help="e.g. thermode=tcs2:/dev/ttyUSB0 or bath=julabo:/dev/ttyUSB1 (repeatable)")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a protocol variable, e.g. ts_target_c=46.5")
+    p.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="ROLE=DRIVER:PORT",
+        help="e.g. thermode=tcs2:/dev/ttyUSB0 or bath=julabo:/dev/ttyUSB1 (repeatable)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a protocol variable, e.g. ts_target_c=46.5",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (randomised blocks, simulated participant)")
     p.add_argument("--operator", help="operator name recorded in the session metadata")
     p.add_argument("--config", help="lab config file (default: the user's config dir, or $CPMLAB_CONFIG)")
+    p.add_argument(
+        "--no-lsl", dest="lsl", action="store_false", help="do not publish markers and signals on Lab Streaming Layer"
+    )
+    p.add_argument(
+        "--record", action="store_true", help="record the session's LSL streams into sourcedata/.../<stem>_lsl.xdf"
+    )
+    p.add_argument(
+        "--record-stream",
+        action="append",
+        default=[],
+        metavar="NAME_OR_TYPE",
+        help="also record this LSL stream (name or type, e.g. EEG) with --record (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,39 +70,69 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p)
     p.set_defaults(func=_cmd("run"))
 
-    p = sub.add_parser("validate", help="check protocol files and print their timelines",
-                       description="Check protocol files; print each step's start and the total duration.")
+    p = sub.add_parser(
+        "validate",
+        help="check protocol files and print their timelines",
+        description="Check protocol files; print each step's start and the total duration.",
+    )
     p.add_argument("files", nargs="+", help="protocol YAML files")
     p.add_argument("--config", help="lab config whose limits apply too")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     p.set_defaults(func=_cmd("validate"))
 
-    p = sub.add_parser("recover", help="rebuild BIDS files from the journal of a session that crashed",
-                       description="Rebuild a crashed session's BIDS files from its journal.")
+    p = sub.add_parser(
+        "recover",
+        help="rebuild BIDS files from the journal of a session that crashed",
+        description="Rebuild a crashed session's BIDS files from its journal.",
+    )
     p.add_argument("journal", help="the session's *_journal.jsonl (under DATA/sourcedata/cpmlab/...)")
     p.set_defaults(func=_cmd("recover"))
 
-    p = sub.add_parser("demo", help="run the sequential CPM protocol with emulated devices and participant",
-                       description="Run protocols/cpm_sequential.yaml end to end at high speed against device "
-                                   "emulators and a simulated participant, and print the CPM summary.")
+    p = sub.add_parser(
+        "demo",
+        help="run the sequential CPM protocol with emulated devices and participant",
+        description="Run protocols/cpm_sequential.yaml end to end at high speed against device "
+        "emulators and a simulated participant, and print the CPM summary.",
+    )
     p.add_argument("--data", help="dataset folder to create (default: ./cpmlab-demo-<time>)")
     p.add_argument("--speed", type=float, default=20.0, help="time scale (default 20)")
     p.add_argument("--seed", type=int, default=1, help="random seed")
     p.add_argument("--protocol", default="cpm_sequential", help="shipped protocol name or file")
     p.set_defaults(func=_cmd("demo"))
 
-    p = sub.add_parser("devices", help="list installed drivers and serial ports, or probe a port",
-                       description="List driver plugins and serial ports; --probe PORT asks what answers there.")
+    p = sub.add_parser(
+        "devices",
+        help="list installed drivers and serial ports, or probe a port",
+        description="List driver plugins and serial ports; --probe PORT asks what answers there.",
+    )
     p.add_argument("--probe", metavar="PORT", help="serial port or URL to identify")
     p.set_defaults(func=_cmd("devices"))
 
-    p = sub.add_parser("mock", help="start a device emulator and print its port",
-                       description="Start a byte-level device emulator; prints the port (or host:port) as the "
-                                   "first line and runs until interrupted.")
+    p = sub.add_parser(
+        "mock",
+        help="start a device emulator and print its port",
+        description="Start a byte-level device emulator; prints the port (or host:port) as the "
+        "first line and runs until interrupted.",
+    )
     p.add_argument("name", help="emulator name (tcs2, medoc, julabo, lauda)")
     p.add_argument("--fault", help="start with a fault on (unplug, silence, garbage, slow, split, alarm)")
     p.add_argument("--speed", type=float, default=1.0, help="device time scale")
     p.set_defaults(func=_cmd("mock"))
+
+    p = sub.add_parser("score", help="score CPM effects, thresholds, group and retest tables into derivatives",
+                       description="Score every run of a BIDS dataset from its files and write "
+                                   "DATASET/derivatives/cpmlab (replacing an earlier scoring run).")
+    p.add_argument("dataset", help="BIDS dataset folder")
+    _add_score_options(p)
+    p.set_defaults(func=_score_cmd("score"))
+
+    p = sub.add_parser("report", help="score the dataset and write a self-contained HTML report",
+                       description="Score the dataset afresh (options of the last `cpmlab score` unless given) "
+                                   "and write derivatives/cpmlab/derivatives/group/cpm_report.html; prints its "
+                                   "path.")
+    p.add_argument("dataset", help="BIDS dataset folder")
+    _add_score_options(p)
+    p.set_defaults(func=_score_cmd("report"))
     return parser
 
 
@@ -88,12 +145,29 @@ def _cmd(name: str) -> Command:
     return run
 
 
+def _add_score_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sign", choices=["inhibition-negative", "inhibition-positive"], default=None,
+                   help="sign of the CPM effects (default inhibition-negative: less pain = negative)")
+    p.add_argument("--normalise-nrs", action="store_true",
+                   help="multiply NRS (0-10) ratings by 10 so they combine with VAS (0-100)")
+
+
+def _score_cmd(name: str) -> Command:
+    def run(args: argparse.Namespace) -> int:
+        from cpmlab.cli import score_commands
+
+        return getattr(score_commands, f"cmd_{name}")(args)
+
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the cpmlab command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except CpmlabError as exc:

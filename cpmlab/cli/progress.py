@@ -25,8 +25,10 @@ class ProgressPrinter:
     def __call__(self, event: ev.Event) -> None:
         if event.kind == ev.SESSION_START:
             self.t0 = event.t
-            self._print(f"session started: {event.data.get('protocol')} at speed {self.speed:g}, "
-                        f"about {format_clock(self.total_s)} of protocol time")
+            self._print(
+                f"session started: {event.data.get('protocol')} at speed {self.speed:g}, "
+                f"about {format_clock(self.total_s)} of protocol time"
+            )
         elif event.kind == ev.STEP_START and event.data.get("path", "").count(".") == 0:
             elapsed = self._elapsed()
             left = max(self.total_s - elapsed, 0.0)
@@ -34,8 +36,10 @@ class ProgressPrinter:
             self._print(f"[{format_clock(elapsed)} | ~{format_clock(left)} left] {event.data.get('step_type')}: {what}")
         elif event.kind == ev.RATING:
             value = event.data.get("value")
-            self._print(f"    rating ({event.data.get('scale')}, {event.data.get('rates') or event.data.get('about')}):"
-                        f" {'no answer' if value is None else value}")
+            self._print(
+                f"    rating ({event.data.get('scale')}, {event.data.get('rates') or event.data.get('about')}):"
+                f" {'no answer' if value is None else value}"
+            )
         elif event.kind in (ev.FAULT, ev.CONTROL):
             detail = event.data.get("message") or event.data.get("action")
             self._print(f"  ! {event.kind}: {event.data.get('device', '')} {detail}")

@@ -21,5 +21,5 @@ class DeviceError(CpmlabError):
     """A device did not answer, answered garbage, reported an alarm or vanished."""
 
 
-class SessionAborted(CpmlabError):
+class SessionAborted(CpmlabError):  # noqa: N818 - a control-flow signal, not an error
     """The session was aborted or emergency-stopped."""

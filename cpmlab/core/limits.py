@@ -30,8 +30,7 @@ class SafetyLimits:
             raise LimitError("min_thermode_c must be below max_thermode_c and at least 0 C")
         if self.max_thermode_c > ABSOLUTE_MAX_THERMODE_C:
             raise LimitError(
-                f"max_thermode_c {self.max_thermode_c} is above the absolute ceiling "
-                f"{ABSOLUTE_MAX_THERMODE_C} C"
+                f"max_thermode_c {self.max_thermode_c} is above the absolute ceiling {ABSOLUTE_MAX_THERMODE_C} C"
             )
         if not 0 < self.max_plateau_s <= ABSOLUTE_MAX_PLATEAU_S:
             raise LimitError(f"max_plateau_s must be in (0, {ABSOLUTE_MAX_PLATEAU_S}] s")
@@ -57,39 +56,30 @@ class SafetyLimits:
         """Raise LimitError unless value_c is inside the thermode range."""
         if not self.min_thermode_c <= value_c <= self.max_thermode_c:
             raise LimitError(
-                f"{what} {value_c:g} C is outside the allowed range "
-                f"{self.min_thermode_c:g}-{self.max_thermode_c:g} C"
+                f"{what} {value_c:g} C is outside the allowed range {self.min_thermode_c:g}-{self.max_thermode_c:g} C"
             )
 
     def check_ramp(self, rate_c_per_s: float, what: str = "ramp rate") -> None:
         """Raise LimitError unless 0 < rate <= max_ramp_c_per_s."""
         if not 0 < rate_c_per_s <= self.max_ramp_c_per_s:
             raise LimitError(
-                f"{what} {rate_c_per_s:g} C/s is outside the allowed range "
-                f"0-{self.max_ramp_c_per_s:g} C/s"
+                f"{what} {rate_c_per_s:g} C/s is outside the allowed range 0-{self.max_ramp_c_per_s:g} C/s"
             )
 
     def check_plateau_s(self, value_s: float) -> None:
         """Raise LimitError if a plateau is longer than allowed."""
         if not 0 <= value_s <= self.max_plateau_s:
-            raise LimitError(
-                f"plateau {value_s:g} s is outside the allowed range 0-{self.max_plateau_s:g} s"
-            )
+            raise LimitError(f"plateau {value_s:g} s is outside the allowed range 0-{self.max_plateau_s:g} s")
 
     def check_immersion_s(self, value_s: float) -> None:
         """Raise LimitError if an immersion may last longer than allowed."""
         if not 0 < value_s <= self.max_immersion_s:
-            raise LimitError(
-                f"immersion {value_s:g} s is outside the allowed range "
-                f"0-{self.max_immersion_s:g} s"
-            )
+            raise LimitError(f"immersion {value_s:g} s is outside the allowed range 0-{self.max_immersion_s:g} s")
 
     def check_bath_c(self, value_c: float) -> None:
         """Raise LimitError if a bath setpoint is colder than allowed."""
         if value_c < self.min_bath_c:
-            raise LimitError(
-                f"bath setpoint {value_c:g} C is below the minimum {self.min_bath_c:g} C"
-            )
+            raise LimitError(f"bath setpoint {value_c:g} C is below the minimum {self.min_bath_c:g} C")
 
     def as_dict(self) -> dict[str, float]:
         """Return the limits as a plain dict."""

@@ -5,9 +5,9 @@ from cpmlab.devices.interfaces import (
     BathStatus,
     ColdPressor,
     DeviceInfo,
+    ThermalStimulus,
     Thermode,
     ThermodeReading,
-    ThermalStimulus,
 )
 
 __all__ = [

@@ -38,6 +38,9 @@ class DriverSpec:
     emulator: str | None = None  # name of the matching emulator plugin
     probe: Callable[[Any], str | None] | None = None  # probe(transport) -> identity or None
     description: str = ""
+    # Options the emulator needs to behave like the unit this driver expects by default
+    # (e.g. the serial framing); driver options with the same names override them.
+    emulator_options: dict[str, Any] = field(default_factory=dict)
 
 
 class RunningEmulator(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import random
@@ -134,10 +135,8 @@ class SessionEngine:
                 device.abort()
             except Exception as exc:  # the other devices must still be aborted
                 log.exception("abort of %s failed", role)
-                try:
+                with contextlib.suppress(Exception):
                     self.bus.emit(ev.FAULT, device=role, message=f"abort failed: {exc}")
-                except Exception:
-                    pass
 
         threads = [
             threading.Thread(target=abort_one, args=(role, dev), name=f"abort-{role}", daemon=True)
@@ -155,8 +154,11 @@ class SessionEngine:
         if not self._streaming:
             return
         self.bus.emit(
-            ev.READING, t=reading.t, device="thermode",
-            neutral_c=round(reading.neutral_c, 2), zones_c=[round(z, 2) for z in reading.zones_c],
+            ev.READING,
+            t=reading.t,
+            device="thermode",
+            neutral_c=round(reading.neutral_c, 2),
+            zones_c=[round(z, 2) for z in reading.zones_c],
         )
 
     def _on_bath_reading(self, reading: BathReading) -> None:
@@ -169,9 +171,7 @@ class SessionEngine:
             return
         self.bus.emit(ev.FAULT, device=role, message=message)
         if self.state in ("running", "paused"):
-            threading.Thread(
-                target=self.abort, args=(f"{role} fault: {message}", "device"), daemon=True
-            ).start()
+            threading.Thread(target=self.abort, args=(f"{role} fault: {message}", "device"), daemon=True).start()
 
     def _poll_bath(self, bath: ColdPressor) -> None:
         while not self._stop_polling.wait(self.bath_poll_interval_s):
@@ -202,8 +202,14 @@ class SessionEngine:
         """Run every step; return how the session ended (devices are left safe either way)."""
         self.state = "running"
         self.bus.emit(
-            ev.SESSION_START, protocol=self.protocol.name, task=self.protocol.task, speed=self.speed,
-            seed=self.seed, limits=self.limits.as_dict(), **(metadata or {}),
+            ev.SESSION_START,
+            protocol=self.protocol.name,
+            task=self.protocol.task,
+            speed=self.speed,
+            condition=self.protocol.condition,
+            seed=self.seed,
+            limits=self.limits.as_dict(),
+            **(metadata or {}),
         )
         self._streaming = True
         pollers = self._attach_devices()

@@ -124,8 +124,15 @@ class StepRunner:
             result = self.engine.participant.show_text(
                 text, key=step.key if step.end == "key" else None, timeout_s=timeout
             )
-        self.bus.emit(ev.DISPLAY, t=result.onset_t, stage="screen_onset", step_id=step.id, screen="instruction",
-                      end_t=result.end_t, ended_by=result.ended_by)
+        self.bus.emit(
+            ev.DISPLAY,
+            t=result.onset_t,
+            stage="screen_onset",
+            step_id=step.id,
+            screen="instruction",
+            end_t=result.end_t,
+            ended_by=result.ended_by,
+        )
         self.engine.timer.check()
         return "done" if result.ended_by != "timeout" or step.end == "timeout" else "timeout"
 
@@ -139,9 +146,18 @@ class StepRunner:
         if step.text:
             text = render_text(step.text, self.engine.variables)
             with self.screen_lock:
-                result = self.engine.participant.show_text(text, key=None, timeout_s=self.engine.timer.to_real(duration))
-            self.bus.emit(ev.DISPLAY, t=result.onset_t, stage="screen_onset", step_id=step.id, screen="wait",
-                          end_t=result.end_t, ended_by=result.ended_by)
+                result = self.engine.participant.show_text(
+                    text, key=None, timeout_s=self.engine.timer.to_real(duration)
+                )
+            self.bus.emit(
+                ev.DISPLAY,
+                t=result.onset_t,
+                stage="screen_onset",
+                step_id=step.id,
+                screen="wait",
+                end_t=result.end_t,
+                ended_by=result.ended_by,
+            )
             self.engine.timer.check()
         else:
             self.engine.timer.sleep(duration)
@@ -165,9 +181,15 @@ class StepRunner:
         if self._baseline_c != stim.baseline_c:
             thermode.set_baseline(stim.baseline_c)
             self._baseline_c = stim.baseline_c
-        info = {**self._step_fields(step), "target_c": stim.target_c, "baseline_c": stim.baseline_c,
-                "plateau_s": stim.plateau_s, "ramp_c_per_s": stim.ramp_c_per_s,
-                "return_c_per_s": stim.return_c_per_s, "zones": list(stim.zones)}
+        info = {
+            **self._step_fields(step),
+            "target_c": stim.target_c,
+            "baseline_c": stim.baseline_c,
+            "plateau_s": stim.plateau_s,
+            "ramp_c_per_s": stim.ramp_c_per_s,
+            "return_c_per_s": stim.return_c_per_s,
+            "zones": list(stim.zones),
+        }
         if rep is not None:
             info["rep"] = rep
         t0 = now()
@@ -220,16 +242,28 @@ class StepRunner:
             else:
                 for at_s in step.ratings_at_s:
                     timer.sleep_until(onset + timer.to_real(at_s))
-                    self._rate(step.rating, step.id, step.id, "cold", info, rep,
-                               timeout_real=min(timer.to_real(step.rating.timeout_s), max(hard_end - now(), 0.0)))
+                    self._rate(
+                        step.rating,
+                        step.id,
+                        step.id,
+                        "cold",
+                        info,
+                        rep,
+                        timeout_real=min(timer.to_real(step.rating.timeout_s), max(hard_end - now(), 0.0)),
+                    )
                 timer.sleep_until(min(onset + timer.to_real(step.duration_s), hard_end))
         finally:
             watchdog.cancel()
         censored = step.until_withdrawal and withdrawal_t is None
         end_t = withdrawal_t if withdrawal_t is not None else now()
-        if self._end_immersion(step.withdraw_text, end_t, info,
-                               reason="withdrawal" if withdrawal_t is not None else "time",
-                               duration_s=(end_t - onset) * timer.speed, censored=censored):
+        if self._end_immersion(
+            step.withdraw_text,
+            end_t,
+            info,
+            reason="withdrawal" if withdrawal_t is not None else "time",
+            duration_s=(end_t - onset) * timer.speed,
+            censored=censored,
+        ):
             return "done"
         return "ended at hard maximum"
 
@@ -269,12 +303,25 @@ class StepRunner:
             self._end_immersion("Take your hand out of the water now.", now(), {"step_id": step_id}, reason=reason)
             self.engine.participant.cancel() if reason != "hard maximum" else None
 
-    def _rate(self, scale: Any, step_id: str | None, rates: str | None, about: str,
-              info: dict[str, Any], rep: int | None, timeout_real: float) -> None:
+    def _rate(
+        self,
+        scale: Any,
+        step_id: str | None,
+        rates: str | None,
+        about: str,
+        info: dict[str, Any],
+        rep: int | None,
+        timeout_real: float,
+    ) -> None:
         request = RatingRequest(
-            scale=scale.scale, question=render_text(scale.question, self.engine.variables),
-            anchors=scale.anchors, timeout_s=timeout_real, categories=scale.categories,
-            step_id=step_id, rates=rates, about=about,  # type: ignore[arg-type]
+            scale=scale.scale,
+            question=render_text(scale.question, self.engine.variables),
+            anchors=scale.anchors,
+            timeout_s=timeout_real,
+            categories=scale.categories,
+            step_id=step_id,
+            rates=rates,
+            about=about,  # type: ignore[arg-type]
         )
         with self.screen_lock:
             result = self.engine.participant.rate(request)
@@ -288,23 +335,40 @@ class StepRunner:
         self.bus.emit(ev.RATING_ONSET, t=result.onset_t, **fields)
         t = result.response_t if result.response_t is not None else result.onset_t + timeout_real
         self.bus.emit(
-            ev.RATING, t=t, value=result.value, onset_t=result.onset_t, rt_s=result.rt_s,
-            input=result.input_device, category=result.category, **fields,
+            ev.RATING,
+            t=t,
+            value=result.value,
+            onset_t=result.onset_t,
+            rt_s=result.rt_s,
+            input=result.input_device,
+            category=result.category,
+            **fields,
         )
         self.engine.timer.check()
 
     def _run_rating(self, step: Rating, path: Path_, rep: int | None) -> None:
         ref = self.by_id.get(step.rates or "")
         about = "heat" if isinstance(ref, Thermal) else "cold" if isinstance(ref, Immersion) else "other"
-        self._rate(step.as_scale(), step.id, step.rates, about, self._step_fields(step), rep,
-                   self.engine.timer.to_real(step.timeout_s))
+        self._rate(
+            step.as_scale(),
+            step.id,
+            step.rates,
+            about,
+            self._step_fields(step),
+            rep,
+            self.engine.timer.to_real(step.timeout_s),
+        )
 
     def _run_continuous_rating(self, step: ContinuousRating, path: Path_, rep: int | None) -> None:
         duration = self._num(step.duration_s)
         request = ContinuousRequest(
-            scale=step.scale, question=step.question, anchors=step.anchors,
-            duration_s=self.engine.timer.to_real(duration), rate_hz=step.rate_hz,
-            step_id=step.id, rates=step.rates,
+            scale=step.scale,
+            question=step.question,
+            anchors=step.anchors,
+            duration_s=self.engine.timer.to_real(duration),
+            rate_hz=step.rate_hz,
+            step_id=step.id,
+            rates=step.rates,
         )
         fields = {"step_id": step.id, "rates": step.rates, "scale": step.scale}
 
@@ -314,8 +378,15 @@ class StepRunner:
         with self.screen_lock:
             result = self.engine.participant.rate_continuously(request, on_sample)
         end_t = result.samples[-1][0] if result.samples else result.onset_t
-        self.bus.emit(ev.DISPLAY, t=result.onset_t, stage="screen_onset", step_id=step.id, screen="continuous",
-                      end_t=end_t, ended_by="time")
+        self.bus.emit(
+            ev.DISPLAY,
+            t=result.onset_t,
+            stage="screen_onset",
+            step_id=step.id,
+            screen="continuous",
+            end_t=end_t,
+            ended_by="time",
+        )
         self.engine.timer.check()
 
     def _run_marker(self, step: Marker, path: Path_, rep: int | None) -> None:

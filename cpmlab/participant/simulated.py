@@ -44,7 +44,9 @@ class ParticipantModel:
 
     def heat_vas(self, temp_c: float) -> float:
         """Noise-free VAS of a heat stimulus at temp_c, before any CPM effect."""
-        return max(0.0, self.slope_vas_per_c * (temp_c - self.pain_threshold_c) + 10.0 * (temp_c > self.pain_threshold_c))
+        return max(
+            0.0, self.slope_vas_per_c * (temp_c - self.pain_threshold_c) + 10.0 * (temp_c > self.pain_threshold_c)
+        )
 
     def temperature_for_vas(self, vas: float) -> float:
         """Temperature whose noise-free VAS (without CPM) equals vas (for recovery checks)."""
@@ -135,14 +137,12 @@ class SimulatedParticipant:
             return ScreenResult(onset, now(), "aborted")
         return ScreenResult(onset, now(), "key", key)
 
-    def rate(self, request: RatingRequest) -> RatingResult:
-        """Answer a rating screen from what was felt."""
-        self._cancel.clear()
-        onset = now()
+    def decide_rating(self, request: RatingRequest, onset_t: float | None = None) -> tuple[float | None, float]:
+        """Return (value or None for no answer, reaction time in protocol s) for a rating screen."""
+        onset = now() if onset_t is None else onset_t
         rt_s = max(0.3, self.rng.gauss(self.model.rt_mean_s, 0.3))
         if not self.model.answers or rt_s / self.speed > request.timeout_s:
-            self._cancel.wait(request.timeout_s)
-            return RatingResult(None, onset, None)
+            return None, rt_s
         with self._lock:
             if request.about == "cold":
                 raw = self._cold_nrs(onset) * request.maximum / 10.0
@@ -153,9 +153,27 @@ class SimulatedParticipant:
             raw = self.model.fixed_rating * request.maximum / 100.0
         step = 1.0 if request.scale != "vas" else 0.1
         value = round(min(max(raw, 0.0), request.maximum) / step) * step
+        return round(value, 1), rt_s
+
+    def continuous_value(self, maximum: float, t: float | None = None) -> float:
+        """Return the slider position the participant aims for now (0..maximum)."""
+        t = now() if t is None else t
+        with self._lock:
+            felt = self._current_c if self._current_c is not None else 32.0
+            target = self.perceived_heat_vas(felt, t) * maximum / 100.0
+        return min(max(target, 0.0), maximum)
+
+    def rate(self, request: RatingRequest) -> RatingResult:
+        """Answer a rating screen from what was felt."""
+        self._cancel.clear()
+        onset = now()
+        value, rt_s = self.decide_rating(request, onset)
+        if value is None:
+            self._cancel.wait(request.timeout_s)
+            return RatingResult(None, onset, None)
         if not self._sleep(rt_s):
             return RatingResult(None, onset, None)
-        return RatingResult(round(value, 1), onset, now(), "simulated")
+        return RatingResult(value, onset, now(), "simulated")
 
     def rate_continuously(self, request: ContinuousRequest, on_sample: SampleCallback) -> ContinuousResult:
         """Move the slider with the felt temperature for the whole window."""
@@ -173,9 +191,7 @@ class SimulatedParticipant:
                 break
             value: float | None = None
             if self.model.answers and t >= touched_at:
-                with self._lock:
-                    felt = self._current_c if self._current_c is not None else 32.0
-                    target = self.perceived_heat_vas(felt, t) * maximum / 100.0
+                target = self.continuous_value(maximum, t)
                 smoothed = target if smoothed is None else smoothed + 0.3 * (target - smoothed)
                 value = round(min(max(smoothed, 0.0), maximum), 1)
             result.samples.append((t, value))

@@ -48,13 +48,13 @@ def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> list[str]:
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                dups.append(f"{_fmt(path + (key,))}@{key_node.start_mark.line + 1}")
+                dups.append(f"{_fmt((*path, key))}@{key_node.start_mark.line + 1}")
             seen.add(key)
-            dups += _lines(value_node, path + (key,), out)
-            out[path + (key,)] = key_node.start_mark.line + 1
+            dups += _lines(value_node, (*path, key), out)
+            out[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            dups += _lines(item, path + (i,), out)
+            dups += _lines(item, (*path, i), out)
     return dups
 
 
@@ -73,15 +73,64 @@ def _line_for(path: Path_, lines: dict[Path_, int]) -> int | None:
     return lines.get(())
 
 
-def _constraint_hint(error: dict[str, Any]) -> str:
+def _field_bounds(path: Path_, data: Any) -> list[str]:
+    """Return the declared bounds of the model field at path (e.g. ['> 0', '<= 600'])."""
+    model: Any = Protocol
+    node = data
+    field = None
+    for part in path:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            model = _model_for(field.annotation, node) if field is not None else None
+            continue
+        if model is None or part not in getattr(model, "model_fields", {}):
+            return []
+        field = model.model_fields[part]
+        node = node.get(part) if isinstance(node, dict) else None
+        model = _model_for(field.annotation, node)
+    if field is None:
+        return []
+    bounds = []
+    for meta in field.metadata:
+        for attr, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                bounds.append(f"{word} {value:g}" if isinstance(value, float) else f"{word} {value}")
+    return bounds
+
+
+def _model_for(annotation: Any, node: Any) -> Any:
+    """Find the pydantic model an annotation refers to (following lists and the step union)."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    candidates = [annotation]
+    seen = []
+    while candidates:
+        ann = candidates.pop()
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            seen.append(ann)
+            continue
+        candidates.extend(get_args(ann))
+    if isinstance(node, dict) and "type" in node:
+        for model in seen:
+            field = model.model_fields.get("type")
+            if field is not None and node["type"] in get_args(field.annotation):
+                return model
+    return seen[0] if len(seen) == 1 else None
+
+
+def _constraint_hint(error: dict[str, Any], path: Path_, data: Any) -> str:
     ctx = error.get("ctx") or {}
-    parts = []
-    for key, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-        if key in ctx:
-            parts.append(f"{word} {ctx[key]}")
     if error.get("type") == "literal_error" and "expected" in ctx:
         return f" (allowed: {ctx['expected']})"
-    return f" (allowed range: {' and '.join(parts)})" if parts else ""
+    if not any(k in ctx for k in ("ge", "gt", "le", "lt")):
+        return ""
+    bounds = _field_bounds(path, data)
+    if not bounds:
+        bounds = [f"{w} {ctx[k]}" for k, w in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")) if k in ctx]
+    return f" (allowed range: {' and '.join(bounds)})"
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
@@ -89,11 +138,8 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part not in node and out and (
-            isinstance(out[-1], int)
-        ):
-            # discriminator tag inserted by pydantic; the YAML has no such level
-            continue
+        if isinstance(node, dict) and part == node.get("type") and part not in node:
+            continue  # discriminator tag inserted by pydantic; the YAML has no such level
         out.append(part)
         if isinstance(node, dict):
             node = node.get(part)
@@ -137,14 +183,14 @@ def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits
                     f"unknown step type {err.get('ctx', {}).get('tag')!r}; allowed: "
                     f"{err.get('ctx', {}).get('expected_tags')}"
                 )
-            problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + _constraint_hint(err)))
+            hint = _constraint_hint(err, path, data)
+            problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + hint))
         raise ProtocolError(problems) from None
     effective = protocol.limits.to_limits()
     if lab_limits is not None:
         effective = effective.stricter(lab_limits)
     problems = [
-        Problem(file, _line_for(path, lines), _fmt(path), msg)
-        for path, msg in check_protocol(protocol, effective)
+        Problem(file, _line_for(path, lines), _fmt(path), msg) for path, msg in check_protocol(protocol, effective)
     ]
     if problems:
         raise ProtocolError(problems)

@@ -184,8 +184,11 @@ class Rating(StepBase):
     def as_scale(self) -> RatingScale:
         """Return the scale description of this rating."""
         return RatingScale(
-            scale=self.scale, question=self.question, anchors=self.anchors,
-            categories=self.categories, timeout_s=self.timeout_s,
+            scale=self.scale,
+            question=self.question,
+            anchors=self.anchors,
+            categories=self.categories,
+            timeout_s=self.timeout_s,
         )
 
 
@@ -234,8 +237,7 @@ class Block(StepBase):
 
 
 Step = Annotated[
-    Instruction | Wait | Thermal | Immersion | Rating | ContinuousRating | Marker | SetVariable
-    | Parallel | Block,
+    Instruction | Wait | Thermal | Immersion | Rating | ContinuousRating | Marker | SetVariable | Parallel | Block,
     Field(discriminator="type"),
 ]
 
@@ -253,6 +255,7 @@ class Protocol(_Strict):
     description: str = ""
     references: tuple[str, ...] = ()
     language: str = "en"
+    condition: Literal["active", "sham", "none"] = "active"  # sham: neutral-temperature bath control
     limits: LimitsModel = LimitsModel()
     devices: tuple[Literal["thermode", "cold_pressor"], ...] = ("thermode", "cold_pressor")
     variables: dict[str, float | int | str] = Field(default_factory=dict)

@@ -16,7 +16,6 @@ from cpmlab.protocol.model import (
     Rating,
     SetVariable,
     Thermal,
-    Wait,
 )
 from cpmlab.protocol.values import Expr, ExpressionError
 
@@ -93,10 +92,23 @@ def check_protocol(protocol: Protocol, limits: SafetyLimits) -> list[tuple[Path_
         known |= step_variables(step)
 
         if isinstance(step, Thermal):
-            _check_value(step.target_c, lambda v: limits.check_thermode_c(v, "target_c"), path, "target_c", defaults, out)
-            _check_value(step.baseline_c, lambda v: limits.check_thermode_c(v, "baseline_c"), path, "baseline_c", defaults, out)
-            _check_value(step.ramp_c_per_s, lambda v: limits.check_ramp(v, "ramp_c_per_s"), path, "ramp_c_per_s", defaults, out)
-            _check_value(step.return_c_per_s, lambda v: limits.check_ramp(v, "return_c_per_s"), path, "return_c_per_s", defaults, out)
+            _check_value(
+                step.target_c, lambda v: limits.check_thermode_c(v, "target_c"), path, "target_c", defaults, out
+            )
+            _check_value(
+                step.baseline_c, lambda v: limits.check_thermode_c(v, "baseline_c"), path, "baseline_c", defaults, out
+            )
+            _check_value(
+                step.ramp_c_per_s, lambda v: limits.check_ramp(v, "ramp_c_per_s"), path, "ramp_c_per_s", defaults, out
+            )
+            _check_value(
+                step.return_c_per_s,
+                lambda v: limits.check_ramp(v, "return_c_per_s"),
+                path,
+                "return_c_per_s",
+                defaults,
+                out,
+            )
             if step.plateau_s is not None:
                 _check_value(step.plateau_s, limits.check_plateau_s, path, "plateau_s", defaults, out)
         elif isinstance(step, Immersion):
@@ -105,18 +117,15 @@ def check_protocol(protocol: Protocol, limits: SafetyLimits) -> list[tuple[Path_
                 limits.check_immersion_s(step.max_s)
             except LimitError as exc:
                 out.append(((*path, "max_s"), str(exc) + " (limits.max_immersion_s)"))
-        elif isinstance(step, Wait) and isinstance(step.duration_s, Expr):
-            pass
 
     for path, step in iter_steps(protocol.steps):
-        if isinstance(step, Rating | ContinuousRating) and step.rates is not None:
-            if step.rates not in stimulus_ids:
-                out.append(
-                    (
-                        (*path, "rates"),
-                        f"refers to {step.rates!r}, which is not the id of a thermal or immersion step",
-                    )
+        if isinstance(step, Rating | ContinuousRating) and step.rates is not None and step.rates not in stimulus_ids:
+            out.append(
+                (
+                    (*path, "rates"),
+                    f"refers to {step.rates!r}, which is not the id of a thermal or immersion step",
                 )
+            )
     return out
 
 

@@ -31,9 +31,7 @@ class Expr(str):
     """A numeric value to be computed from session variables when the step runs."""
 
     @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(cls, core_schema.str_schema())
 
     @property
@@ -46,9 +44,7 @@ class Expr(str):
     def names(self) -> set[str]:
         """Return the variable names the expression uses."""
         tree = _parse(self.body)
-        return {
-            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _FUNCS
-        }
+        return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _FUNCS}
 
     def evaluate(self, variables: Mapping[str, Any]) -> float:
         """Return the expression's value given the session's variables."""
@@ -62,17 +58,23 @@ def _parse(body: str) -> ast.Expression:
         raise ExpressionError(f"cannot parse expression '${{{body}}}': {exc.msg}") from None
     for node in ast.walk(tree):
         allowed = (
-            ast.Expression, ast.BinOp, ast.UnaryOp, ast.USub, ast.UAdd, ast.Name, ast.Load,
-            ast.Constant, ast.Call, *_BINOPS,
+            ast.Expression,
+            ast.BinOp,
+            ast.UnaryOp,
+            ast.USub,
+            ast.UAdd,
+            ast.Name,
+            ast.Load,
+            ast.Constant,
+            ast.Call,
+            *_BINOPS,
         )
         if not isinstance(node, allowed):
             raise ExpressionError(
                 f"expression '${{{body}}}' uses {type(node).__name__}; only + - * /, "
                 f"numbers, variable names and min/max/round/abs are allowed"
             )
-        if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Name) and node.func.id in _FUNCS
-        ):
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _FUNCS):
             raise ExpressionError(f"expression '${{{body}}}' calls an unknown function")
     return tree
 

@@ -101,18 +101,20 @@ def _events_table(s: _Session) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
 
     def add(onset_t: float, duration_s: float | None, trial_type: str, rec: dict[str, Any], **extra: Any) -> None:
-        rows.append({
-            "onset": s.onset(onset_t),
-            "duration": None if duration_s is None else round(max(duration_s, 0.0), 4),
-            "trial_type": trial_type,
-            "step_id": rec.get("step_id"),
-            "role": rec.get("role"),
-            "phase": rec.get("phase"),
-            "rep": rec.get("rep"),
-            "value": extra.get("value"),
-            "stimulus_c": extra.get("stimulus_c"),
-            "detail": _clean_text(extra.get("detail")),
-        })
+        rows.append(
+            {
+                "onset": s.onset(onset_t),
+                "duration": None if duration_s is None else round(max(duration_s, 0.0), 4),
+                "trial_type": trial_type,
+                "step_id": rec.get("step_id"),
+                "role": rec.get("role"),
+                "phase": rec.get("phase"),
+                "rep": rec.get("rep"),
+                "value": extra.get("value"),
+                "stimulus_c": extra.get("stimulus_c"),
+                "detail": _clean_text(extra.get("detail")),
+            }
+        )
 
     # Group stimulus stages: each ramp_start opens a stimulus (parallel stimuli carry step ids).
     stimuli: list[tuple[dict[str, Any], dict[str, float]]] = []
@@ -129,8 +131,11 @@ def _events_table(s: _Session) -> pd.DataFrame:
         end = stages.get("end")
         tc = rec.get("target_c")
         add(start, None if end is None else (end - start) * s.speed, "heat_stimulus", rec, stimulus_c=tc)
-        seq = [("ramp_start", "plateau_start", "heat_ramp"), ("plateau_start", "return_start", "heat_plateau"),
-               ("return_start", "end", "heat_return")]
+        seq = [
+            ("ramp_start", "plateau_start", "heat_ramp"),
+            ("plateau_start", "return_start", "heat_plateau"),
+            ("return_start", "end", "heat_return"),
+        ]
         for a, b, name in seq:
             if a in stages:
                 dur = (stages[b] - stages[a]) * s.speed if b in stages else None
@@ -142,20 +147,40 @@ def _events_table(s: _Session) -> pd.DataFrame:
             open_immersion = r
         elif r["stage"] == "immersion_end" and open_immersion is not None:
             detail = f"ended by {r.get('reason', 'time')}" + ("; censored at the limit" if r.get("censored") else "")
-            add(open_immersion["t"], (float(r["t"]) - float(open_immersion["t"])) * s.speed, "cold_immersion",
-                open_immersion, stimulus_c=open_immersion.get("setpoint_c"), detail=detail)
+            add(
+                open_immersion["t"],
+                (float(r["t"]) - float(open_immersion["t"])) * s.speed,
+                "cold_immersion",
+                open_immersion,
+                stimulus_c=open_immersion.get("setpoint_c"),
+                detail=detail,
+            )
             open_immersion = None
     if open_immersion is not None:
-        add(open_immersion["t"], None, "cold_immersion", open_immersion,
-            stimulus_c=open_immersion.get("setpoint_c"), detail="no end recorded")
+        add(
+            open_immersion["t"],
+            None,
+            "cold_immersion",
+            open_immersion,
+            stimulus_c=open_immersion.get("setpoint_c"),
+            detail="no end recorded",
+        )
 
     for r in s.of(ev.RATING):
         onset_t = float(r.get("onset_t", r["t"]))
-        add(onset_t, (float(r["t"]) - onset_t) * s.speed, "rating", r, value=r.get("value"),
-            stimulus_c=r.get("stimulus_c"), detail=f"{r.get('scale')} rating of {r.get('rates') or r.get('about')}")
+        add(
+            onset_t,
+            (float(r["t"]) - onset_t) * s.speed,
+            "rating",
+            r,
+            value=r.get("value"),
+            stimulus_c=r.get("stimulus_c"),
+            detail=f"{r.get('scale')} rating of {r.get('rates') or r.get('about')}",
+        )
     for r in s.of(ev.DISPLAY):
         kind = {"instruction": "instruction", "wait": "instruction", "continuous": "continuous_rating"}.get(
-            r.get("screen", ""))
+            r.get("screen", "")
+        )
         if kind:
             end_t = r.get("end_t")
             duration = None if end_t is None else (float(end_t) - float(r["t"])) * s.speed
@@ -186,23 +211,25 @@ def ratings_table(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for i, r in enumerate(s.of(ev.RATING), start=1):
         scale = r.get("scale")
-        rows.append({
-            "trial": i,
-            "onset": s.onset(float(r.get("onset_t", r["t"]))),
-            "step_id": r.get("step_id"),
-            "rates": r.get("rates"),
-            "about": r.get("about"),
-            "role": r.get("role"),
-            "phase": r.get("phase"),
-            "rep": r.get("rep"),
-            "scale": scale,
-            "scale_max": {"vas": 100, "nrs": 10}.get(scale),
-            "rating": r.get("value"),
-            "category": _clean_text(r.get("category")),
-            "response_time": None if r.get("rt_s") is None else round(float(r["rt_s"]) * s.speed, 4),
-            "stimulus_c": r.get("stimulus_c"),
-            "input": r.get("input"),
-        })
+        rows.append(
+            {
+                "trial": i,
+                "onset": s.onset(float(r.get("onset_t", r["t"]))),
+                "step_id": r.get("step_id"),
+                "rates": r.get("rates"),
+                "about": r.get("about"),
+                "role": r.get("role"),
+                "phase": r.get("phase"),
+                "rep": r.get("rep"),
+                "scale": scale,
+                "scale_max": {"vas": 100, "nrs": 10}.get(scale),
+                "rating": r.get("value"),
+                "category": _clean_text(r.get("category")),
+                "response_time": None if r.get("rt_s") is None else round(float(r["rt_s"]) * s.speed, 4),
+                "stimulus_c": r.get("stimulus_c"),
+                "input": r.get("input"),
+            }
+        )
     df = pd.DataFrame(rows, columns=list(meta.BEH_COLUMNS))
     df["rep"] = df["rep"].astype("Int64")
     df["scale_max"] = df["scale_max"].astype("Int64")
@@ -222,8 +249,9 @@ def _resample(times: np.ndarray, values: np.ndarray, hz: float) -> tuple[float, 
     return float(grid[0]), out
 
 
-def _recording(s: _Session, records: list[dict[str, Any]], columns: list[str],
-               getter: Any, hz: float) -> tuple[bytes, float] | None:
+def _recording(
+    s: _Session, records: list[dict[str, Any]], columns: list[str], getter: Any, hz: float
+) -> tuple[bytes, float] | None:
     pairs = [(s.onset(r["t"]), getter(r)) for r in records]
     pairs = [(t, v) for t, v in pairs if v is not None]
     if len(pairs) < 2:
@@ -240,11 +268,11 @@ def _recording(s: _Session, records: list[dict[str, Any]], columns: list[str],
     return gzip.compress(buf.getvalue().encode("utf-8"), mtime=0), start
 
 
-def _ensure_dataset_files(root: Path, participant: str) -> list[Path]:
+def _ensure_dataset_files(root: Path, participant: str, lab: str) -> list[Path]:
     written = []
     desc = root / "dataset_description.json"
     if not desc.exists():
-        atomic_write(desc, _json_bytes(meta.dataset_description("cpmlab CPM sessions", __version__)))
+        atomic_write(desc, _json_bytes(meta.dataset_description(f"{lab}: CPM sessions", __version__, [lab])))
         written.append(desc)
     readme = root / "README"
     if not readme.exists():
@@ -284,7 +312,7 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
     clash = [p for p in targets.values() if p.exists()]
     if clash:
         raise SessionExistsError(f"{clash[0]} already exists; cpmlab never overwrites session data")
-    written = _ensure_dataset_files(paths.root, paths.participant)
+    written = _ensure_dataset_files(paths.root, paths.participant, str(s.info.get("lab") or "cpmlab"))
 
     events = _events_table(s)
     ratings = ratings_table(records)
@@ -298,29 +326,60 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
         "software": {"name": "cpmlab", "version": __version__},
     }
     atomic_write(targets["events"], _tsv_bytes(events))
-    atomic_write(targets["events_json"], _json_bytes({**meta.EVENTS_COLUMNS, "StimulusPresentation": {
-        "SoftwareName": "cpmlab", "SoftwareVersion": __version__}}))
+    atomic_write(
+        targets["events_json"],
+        _json_bytes(
+            {**meta.EVENTS_COLUMNS, "StimulusPresentation": {"SoftwareName": "cpmlab", "SoftwareVersion": __version__}}
+        ),
+    )
     atomic_write(targets["beh"], _tsv_bytes(ratings))
-    atomic_write(targets["beh_json"], _json_bytes({
-        "TaskName": s.info.get("task", paths.task),
-        "TaskDescription": s.info.get("protocol_title", ""),
-        **meta.BEH_COLUMNS,
-        "cpmlab": session_meta,
-    }))
+    atomic_write(
+        targets["beh_json"],
+        _json_bytes(
+            {
+                "TaskName": s.info.get("task", paths.task),
+                "TaskDescription": s.info.get("protocol_title", ""),
+                **meta.BEH_COLUMNS,
+                "cpmlab": session_meta,
+            }
+        ),
+    )
     written += list(targets.values())
 
     thermode = [r for r in s.of(ev.READING) if r.get("device") == "thermode"]
     bath = [r for r in s.of(ev.READING) if r.get("device") == "cold_pressor"]
     covas = s.of(ev.CONTINUOUS_SAMPLE)
     recordings = [
-        ("thermode", "stim", thermode, meta.THERMODE_COLUMNS,
-         lambda r: [r["neutral_c"], *(list(r["zones_c"]) + [np.nan] * 5)[:5]], RESAMPLE_HZ,
-         "thermode probe temperatures, resampled from the device stream", "degC"),
-        ("bath", "stim", bath, meta.BATH_COLUMNS, lambda r: [r["bath_c"]], 1.0,
-         "cold-pressor bath temperature", "degC"),
-        ("covas", "physio", covas, meta.CONTINUOUS_COLUMNS,
-         lambda r: None if r.get("value") is None else [r["value"]], RESAMPLE_HZ,
-         "continuous pain rating", "rating units"),
+        (
+            "thermode",
+            "stim",
+            thermode,
+            meta.THERMODE_COLUMNS,
+            lambda r: [r["neutral_c"], *(list(r["zones_c"]) + [np.nan] * 5)[:5]],
+            RESAMPLE_HZ,
+            "thermode probe temperatures, resampled from the device stream",
+            "degC",
+        ),
+        (
+            "bath",
+            "stim",
+            bath,
+            meta.BATH_COLUMNS,
+            lambda r: [r["bath_c"]],
+            1.0,
+            "cold-pressor bath temperature",
+            "degC",
+        ),
+        (
+            "covas",
+            "physio",
+            covas,
+            meta.CONTINUOUS_COLUMNS,
+            lambda r: None if r.get("value") is None else [r["value"]],
+            RESAMPLE_HZ,
+            "continuous pain rating",
+            "rating units",
+        ),
     ]
     for label, suffix, recs, columns, getter, hz, what, units in recordings:
         result = _recording(s, recs, columns, getter, hz)

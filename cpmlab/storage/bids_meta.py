@@ -28,6 +28,11 @@ EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
             "resume": "operator resumed the session",
             "abort": "the session was aborted",
             "emergency_stop": "emergency stop: every device aborted",
+            "calibration_result": "result of a test-stimulus calibration (value: temperature in degC)",
+            "threshold_trial": "one heat-pain-threshold ramp (value: temperature at the response, degC)",
+            "threshold_result": "mean heat pain threshold over the valid trials (degC)",
+            "cold_pain_detection": "cold-pressor pain detection time from immersion onset (value, s)",
+            "cold_pain_tolerance": "cold-pressor pain tolerance time from immersion onset (value, s)",
         },
     },
     "step_id": {"Description": "Id of the protocol step"},
@@ -73,10 +78,11 @@ def recording_sidecar(columns: list[str], sampling_hz: float, start_s: float, wh
     }
 
 
-def dataset_description(name: str, version: str) -> dict[str, Any]:
+def dataset_description(name: str, version: str, authors: list[str]) -> dict[str, Any]:
     """Return dataset_description.json content."""
     return {
         "Name": name,
+        "Authors": authors,
         "BIDSVersion": BIDS_VERSION,
         "DatasetType": "raw",
         "GeneratedBy": [{"Name": "cpmlab", "Version": version, "Description": "CPM session software"}],

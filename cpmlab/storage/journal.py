@@ -26,11 +26,18 @@ from cpmlab.core.events import SAMPLE_KINDS, Event
 JOURNAL_FORMAT = 1
 
 
+def _finite(obj: Any) -> Any:
+    """Replace NaN and infinities (not valid JSON) with None, recursively."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def _default(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, set | tuple):
-        return list(obj)
     return str(obj)
 
 
@@ -68,7 +75,7 @@ class Journal:
             if self._closed:
                 raise CpmlabError(f"journal {self.path} is closed")
             self._seq += 1
-            record = {"seq": self._seq, **event.to_json()}
+            record = _finite({"seq": self._seq, **event.to_json()})
             line = json.dumps(record, default=_default, allow_nan=False, separators=(",", ":")) + "\n"
             data = line.encode("utf-8")
             written = 0

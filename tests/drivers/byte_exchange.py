@@ -82,7 +82,9 @@ class FakeSerial:
             self._pending.extend(data)
             while self._pending:
                 if not self._expected:
-                    return self._fail(f"unexpected write {bytes(self._pending)!r}: no more expected")
+                    return self._fail(
+                        f"unexpected write {bytes(self._pending)!r}: no more expected"
+                    )
                 request, reply = self._expected[0]
                 if self._pending.startswith(request):
                     del self._pending[: len(request)]
@@ -108,7 +110,9 @@ class FakeSerial:
             if not self._rx and not self._vanished:
                 self._cond.wait(self.timeout)
             if self._vanished:
-                raise serial.SerialException("device reports readiness to read but returned no data")
+                raise serial.SerialException(
+                    "device reports readiness to read but returned no data"
+                )
             out = bytes(self._rx[:size])
             del self._rx[:size]
             return out
@@ -230,6 +234,8 @@ class FakeConnector:
         problems = list(self.errors)
         if self._expected:
             first = self._expected[0][0].hex()
-            problems.append(f"{len(self._expected)} expected exchange(s) left unused, first {first}")
+            problems.append(
+                f"{len(self._expected)} expected exchange(s) left unused, first {first}"
+            )
         if problems:
             raise AssertionError("; ".join(problems))

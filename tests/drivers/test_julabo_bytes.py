@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
+from cpmlab.drivers import julabo
+from cpmlab.drivers.julabo import JulaboBath
 
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ColdPressor
-from cpmlab.drivers import julabo
-from cpmlab.drivers.julabo import JulaboBath
 
 try:
     from ._bath_exchange import ScriptedSerial, cmd, line
@@ -28,7 +29,9 @@ CONNECT = [
 ]
 
 
-def connected(*more: tuple[bytes, bytes | None], **options: object) -> tuple[JulaboBath, ScriptedSerial]:
+def connected(
+    *more: tuple[bytes, bytes | None], **options: object
+) -> tuple[JulaboBath, ScriptedSerial]:
     """Return a driver connected over a fake port that then expects more exchanges."""
     fake = ScriptedSerial([*CONNECT, *more])
     bath = JulaboBath(fake, reply_timeout_s=0.2, **options)
@@ -233,7 +236,7 @@ def test_garbage_raises_device_error_and_changes_nothing(
 
 def test_reply_without_line_end_is_garbage() -> None:
     """Bytes that never end in a line end raise DeviceError (not a silent timeout)."""
-    bath, fake = connected((cmd("IN_PV_00"), b"12.3"))
+    bath, _fake = connected((cmd("IN_PV_00"), b"12.3"))
     with pytest.raises(DeviceError, match="incomplete"):
         bath.read_temperature()
 
@@ -251,8 +254,8 @@ def test_spacing_between_commands_is_respected() -> None:
     outs = [t for t, data in fake.writes if data.startswith(b"OUT_")]
     ins = [t for t, data in fake.writes if data.startswith(b"IN_")]
     assert len(outs) == 3
-    assert all(b - a >= 0.25 for a, b in zip(outs, outs[1:], strict=False))
-    assert all(b - a >= 0.01 for a, b in zip(ins, ins[1:], strict=False))
+    assert all(b - a >= 0.25 for a, b in itertools.pairwise(outs))
+    assert all(b - a >= 0.01 for a, b in itertools.pairwise(ins))
 
 
 def test_command_event_is_emitted_before_the_bytes_leave() -> None:
@@ -260,7 +263,9 @@ def test_command_event_is_emitted_before_the_bytes_leave() -> None:
     fake = ScriptedSerial(list(CONNECT))
     events: list[tuple[str, dict[str, object], int]] = []
     bath = JulaboBath(
-        fake, reply_timeout_s=0.2, event_sink=lambda kind, **d: events.append((kind, d, len(fake.writes)))
+        fake,
+        reply_timeout_s=0.2,
+        event_sink=lambda kind, **d: events.append((kind, d, len(fake.writes))),
     )
     bath.connect(LIMITS)
     kind, data, writes_before = events[0]
@@ -313,7 +318,12 @@ def test_framing_option_configures_the_open_port() -> None:
     with pytest.raises(ValueError):
         JulaboBath(PortWithSettings([]), model="julabo-fp", framing="8N1")
     assert julabo.serial_settings_for(model="julabo-corio")["baudrate"] == 9600
-    assert julabo.LEGACY_SERIAL_SETTINGS == {"baudrate": 4800, "bytesize": 7, "parity": "E", "stopbits": 1}
+    assert julabo.LEGACY_SERIAL_SETTINGS == {
+        "baudrate": 4800,
+        "bytesize": 7,
+        "parity": "E",
+        "stopbits": 1,
+    }
 
 
 def test_driver_spec_and_probe() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from cpmlab.drivers import lauda
+from cpmlab.drivers.lauda import LaudaBath
 
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ColdPressor
-from cpmlab.drivers import lauda
-from cpmlab.drivers.lauda import LaudaBath
 
 try:
     from ._bath_exchange import ScriptedSerial, cmd, line
@@ -123,7 +123,7 @@ def test_read_temperature_and_level() -> None:
 )
 def test_stat_flags_are_alarms(flags: str, code: int, text: str) -> None:
     """Any STAT flag set gives ok False with the flag names; listeners told once."""
-    bath, fake = connected((cmd("STAT"), line(flags)), (cmd("STAT"), line(flags)))
+    bath, _fake = connected((cmd("STAT"), line(flags)), (cmd("STAT"), line(flags)))
     faults: list[str] = []
     bath.add_fault_listener(faults.append)
     status = bath.status()
@@ -154,7 +154,7 @@ def test_garbage_raises_device_error_and_changes_nothing(
 
 def test_command_not_answered_ok_is_garbage() -> None:
     """START answered with anything but OK raises DeviceError."""
-    bath, fake = connected((cmd("STOP"), line("KO")))
+    bath, _fake = connected((cmd("STOP"), line("KO")))
     with pytest.raises(DeviceError, match="expected OK"):
         bath.stop_circulation()
 

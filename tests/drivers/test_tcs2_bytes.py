@@ -6,13 +6,17 @@ import threading
 import time
 
 import pytest
-from byte_exchange import FakeSerial, expected_protocol
+from cpmlab.drivers._tcs2_protocol import COMMANDS, StreamParser
+from cpmlab.drivers.tcs2 import DRIVER, Tcs2Thermode, probe
+
+try:
+    from .byte_exchange import FakeSerial, expected_protocol
+except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
+    from byte_exchange import FakeSerial, expected_protocol
 
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import Thermode, ThermalStimulus, ThermodeReading
-from cpmlab.drivers._tcs2_protocol import COMMANDS, StreamParser
-from cpmlab.drivers.tcs2 import DRIVER, Tcs2Thermode, probe
+from cpmlab.devices.interfaces import ThermalStimulus, Thermode, ThermodeReading
 
 HELP = (
     b"Firmware: 012 Jun 20 2022 11:07:51\r\n"
@@ -54,7 +58,12 @@ def test_driver_satisfies_the_thermode_protocol_and_declares_its_spec() -> None:
     fake = FakeSerial([])
     assert isinstance(Tcs2Thermode(fake), Thermode)
     assert DRIVER.name == "tcs2" and DRIVER.transport == "serial" and DRIVER.emulator == "tcs2"
-    assert DRIVER.serial_settings == {"baudrate": 115200, "bytesize": 8, "parity": "N", "stopbits": 1}
+    assert DRIVER.serial_settings == {
+        "baudrate": 115200,
+        "bytesize": 8,
+        "parity": "N",
+        "stopbits": 1,
+    }
 
 
 def test_every_command_encodes_to_its_fixed_length() -> None:
@@ -158,15 +167,9 @@ def test_stimulate_all_zones_uses_selector_zero() -> None:
 
 def test_stimulate_some_zones_sends_per_zone_parameters() -> None:
     """Zones 2 and 4: per-zone C/V/R/D for each, S01010 then L."""
-    wire = (
-        b"C2450V20025R20050D208200"
-        b"C4450V40025R40050D408200"
-        b"S01010L"
-    )
+    wire = b"C2450V20025R20050D208200C4450V40025R40050D408200S01010L"
     fake, driver = connected([(wire, b""), *CLOSE])
-    driver.stimulate(
-        ThermalStimulus(32.0, 45.0, 2.5, 5.0, 3.0, zones=(4, 2))
-    )
+    driver.stimulate(ThermalStimulus(32.0, 45.0, 2.5, 5.0, 3.0, zones=(4, 2)))
     driver.close()
     fake.check()
 
@@ -209,7 +212,7 @@ def test_commands_before_connect_raise_and_send_nothing() -> None:
         assert fake.written == b""
 
 
-def test_abort_sends_A() -> None:
+def test_abort_sends_a() -> None:
     """abort writes the single byte A."""
     fake, driver = connected([(b"A", b""), *CLOSE])
     driver.abort()
@@ -219,8 +222,12 @@ def test_abort_sends_A() -> None:
 
 @pytest.mark.parametrize(
     ("reply", "stim", "response"),
-    [(b"\r00\r\n", False, False), (b"\r10\r\n", True, False), (b"\r01\r\n", False, True),
-     (b"\r11\r\n", True, True)],
+    [
+        (b"\r00\r\n", False, False),
+        (b"\r10\r\n", True, False),
+        (b"\r01\r\n", False, True),
+        (b"\r11\r\n", True, True),
+    ],
 )
 def test_buttons_parse_cr_and_two_digits(reply: bytes, stim: bool, response: bool) -> None:
     """K replies CR + two digits: stim button first, response button second."""
@@ -313,7 +320,7 @@ def test_streamed_records_reach_reading_listeners_and_garbage_is_skipped() -> No
     fake.check()
 
 
-def test_read_temperatures_queries_E_when_muted() -> None:
+def test_read_temperatures_queries_e_when_muted() -> None:
     """With the output muted (F), read_temperatures writes E and parses its 24-byte record."""
     record = b"\r300+301+302+303+304+305\r\n"
     fake, driver = connected([(b"F", b""), (b"E", record), *CLOSE])
@@ -327,7 +334,7 @@ def test_read_temperatures_queries_E_when_muted() -> None:
 
 def test_event_sink_sees_each_command_before_its_bytes_leave() -> None:
     """event_sink('command') runs before the write, with the command text and hex."""
-    fake = FakeSerial(CONNECT + [(b"A", b""), *CLOSE])
+    fake = FakeSerial([*CONNECT, (b"A", b""), *CLOSE])
     seen: list[tuple[str, int]] = []
 
     def sink(kind: str, **data: object) -> None:

@@ -1,0 +1,70 @@
+"""The score and report subcommands: compute CPM scores into derivatives/cpmlab and render the report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cpmlab.core.errors import CpmlabError
+
+
+def _options(args: argparse.Namespace, dataset: Path) -> object:
+    from cpmlab.scoring.derivatives import previous_options
+    from cpmlab.scoring.options import SIGNS, ScoringOptions
+
+    previous = previous_options(dataset) if getattr(args, "reuse_previous", False) else {}
+    sign = args.sign or previous.get("sign") or "inhibition-negative"
+    if sign not in SIGNS:
+        raise CpmlabError(f"unknown sign convention {sign!r}; use one of {', '.join(SIGNS)}")
+    normalise = bool(args.normalise_nrs or previous.get("normalise_nrs", False))
+    return ScoringOptions(sign=sign, normalise_nrs=normalise)
+
+
+def _summary_lines(scored: object) -> list[str]:
+    s = scored.sessions  # type: ignore[attr-defined]
+    lines = [f"{s['participant_id'].nunique()} participants, {len(s)} runs; "
+             f"{int(s['flags'].notna().sum())} runs carry flags (see cpm_sessions.tsv)"]
+    g = scored.groups  # type: ignore[attr-defined]
+    g = g[g["measure"].isin(["cpm_early", "cpm_late"])]
+    if g.empty:
+        lines.append("no CPM effects could be computed (no test-stimulus ratings before and with conditioning)")
+        return lines
+    lines.append(f"{'group':<8} {'measure':<10} {'range':<6} {'n':>5} {'mean':>8} {'sd':>7} {'median':>8} "
+                 f"{'inhib.':>6}")
+
+    def f(v: object, w: int, p: int = 1) -> str:
+        return f"{'n/a':>{w}}" if v is None or v != v else f"{float(v):>{w}.{p}f}"  # noqa: PLR0124
+
+    for _, r in g.iterrows():
+        lines.append(f"{r['group']:<8} {r['measure']:<10} {r['range']:<6} {int(r['n']):>5} {f(r['mean'], 8)} "
+                     f"{f(r['sd'], 7)} {f(r['median'], 8)} {f(r['prop_inhibition'], 6, 2)}")
+    lines.append(scored.options.sign_text())  # type: ignore[attr-defined]
+    return lines
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score every run of a dataset and write derivatives/cpmlab."""
+    from cpmlab.scoring.derivatives import derivative_root, write_derivatives
+    from cpmlab.scoring.pipeline import score_dataset
+
+    dataset = Path(args.dataset)
+    scored = score_dataset(dataset, _options(args, dataset))  # type: ignore[arg-type]
+    written = write_derivatives(scored)
+    print("\n".join(_summary_lines(scored)))
+    print(f"wrote {len(written)} files to {derivative_root(scored.root)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Score the dataset afresh and write the HTML report next to the tables."""
+    from cpmlab.scoring.derivatives import REPORT_FILE, derivative_root, write_derivatives
+    from cpmlab.scoring.pipeline import score_dataset
+    from cpmlab.scoring.report import render_html
+
+    dataset = Path(args.dataset)
+    args.reuse_previous = True
+    scored = score_dataset(dataset, _options(args, dataset))  # type: ignore[arg-type]
+    page = render_html(scored).encode("utf-8")
+    write_derivatives(scored, {REPORT_FILE: page})
+    print(derivative_root(scored.root) / REPORT_FILE)
+    return 0

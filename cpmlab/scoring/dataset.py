@@ -1,0 +1,187 @@
+"""Read a cpmlab BIDS dataset from its files only (never the journal), run by run."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cpmlab.core.errors import CpmlabError
+
+_BEH_NAME = re.compile(
+    r"^sub-(?P<sub>[A-Za-z0-9]+)(?:_ses-(?P<ses>[A-Za-z0-9]+))?_task-(?P<task>[A-Za-z0-9]+)"
+    r"(?:_acq-[A-Za-z0-9]+)?(?:_run-(?P<run>[0-9]+))?_beh\.tsv$"
+)
+REQUIRED_BEH_COLUMNS = ("about", "role", "phase", "scale", "rating")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A continuous recording: samples at start_s + i / sampling_hz, one column per channel."""
+
+    start_s: float
+    sampling_hz: float
+    data: pd.DataFrame
+
+    @property
+    def times_s(self) -> np.ndarray:
+        """Sample times in seconds from session start."""
+        return self.start_s + np.arange(len(self.data)) / self.sampling_hz
+
+
+@dataclass
+class Run:
+    """One run of one session: its labels, ratings, events, session metadata and file stem."""
+
+    participant: str
+    session: str | None
+    task: str
+    run: int | None
+    stem_path: Path  # .../beh/sub-X_ses-Y_task-T_run-N (no suffix)
+    ratings: pd.DataFrame
+    events: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        """Sort key: participant, session, task, run."""
+        return (self.participant, self.session or "", self.task, self.run or 0)
+
+    @property
+    def rel_dir(self) -> Path:
+        """Folder of the run relative to the dataset root (sub-X[/ses-Y]/beh)."""
+        parts = [f"sub-{self.participant}"] + ([f"ses-{self.session}"] if self.session else [])
+        return Path(*parts, "beh")
+
+    @property
+    def condition(self) -> str:
+        """active, sham or none (active when the session did not record one)."""
+        value = str(self.meta.get("condition") or "active")
+        return value if value in ("active", "sham", "none") else "none"
+
+    @property
+    def outcome(self) -> str:
+        """completed, aborted, emergency_stopped, failed or incomplete."""
+        return str(self.meta.get("outcome") or "incomplete")
+
+    @property
+    def recovered(self) -> bool:
+        """True when the BIDS files were rebuilt from the journal after a crash."""
+        return bool(self.meta.get("recovered_from_journal", False))
+
+    def recording(self, label: str, suffix: str) -> Recording | None:
+        """Read the _recording-<label>_<suffix>.tsv.gz file of this run, or None if absent."""
+        data_path = self.stem_path.with_name(f"{self.stem_path.name}_recording-{label}_{suffix}.tsv.gz")
+        side_path = data_path.with_name(data_path.name.replace(".tsv.gz", ".json"))
+        if not data_path.exists():
+            return None
+        sidecar = read_json(side_path)
+        try:
+            columns = list(sidecar["Columns"])
+            hz = float(sidecar["SamplingFrequency"])
+            start = float(sidecar.get("StartTime", 0.0))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CpmlabError(f"cannot read {side_path}: missing or bad field {exc}") from None
+        try:
+            data = pd.read_csv(data_path, sep="\t", header=None, names=columns, na_values=["n/a"],
+                               compression="gzip", dtype=float)
+        except (OSError, ValueError, EOFError, pd.errors.ParserError) as exc:
+            raise CpmlabError(f"cannot read {data_path}: {exc}") from None
+        return Recording(start, hz, data)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON object from path, raising CpmlabError with the path on any problem."""
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CpmlabError(f"cannot read {path}: {exc}") from None
+    if not isinstance(obj, dict):
+        raise CpmlabError(f"cannot read {path}: expected a JSON object")
+    return obj
+
+
+def read_tsv(path: Path) -> pd.DataFrame:
+    """Read a BIDS TSV (n/a = missing), raising CpmlabError with the path on any problem."""
+    try:
+        return pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise CpmlabError(f"cannot read {path}: {exc}") from None
+
+
+def check_dataset(root: str | Path) -> Path:
+    """Return the dataset root if it exists and looks like BIDS, else raise CpmlabError."""
+    path = Path(root)
+    if not path.exists():
+        raise CpmlabError(f"no dataset at {path}: the folder does not exist")
+    if not path.is_dir():
+        raise CpmlabError(f"{path} is not a folder; give the BIDS dataset folder")
+    if not (path / "dataset_description.json").is_file():
+        raise CpmlabError(f"{path} is not a BIDS dataset: it has no dataset_description.json")
+    desc = read_json(path / "dataset_description.json")
+    if desc.get("DatasetType") == "derivative":
+        raise CpmlabError(f"{path} is a derivative dataset; give the raw dataset folder")
+    return path.resolve()
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Return every *_beh.tsv of the dataset (sub-*/[ses-*/]beh/), sorted."""
+    found = list(root.glob("sub-*/beh/sub-*_beh.tsv")) + list(root.glob("sub-*/ses-*/beh/sub-*_beh.tsv"))
+    return sorted(p for p in found if _BEH_NAME.match(p.name))
+
+
+def _as_text(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    for c in columns:
+        if c in df.columns:
+            df[c] = df[c].astype("string").str.strip().replace("", pd.NA)
+    return df
+
+
+def read_run(beh_path: Path) -> Run:
+    """Read one run: _beh.tsv, its _beh.json session metadata and _events.tsv."""
+    m = _BEH_NAME.match(beh_path.name)
+    if m is None:
+        raise CpmlabError(f"{beh_path} does not have a BIDS behavioural file name")
+    ratings = read_tsv(beh_path)
+    missing = [c for c in REQUIRED_BEH_COLUMNS if c not in ratings.columns]
+    if missing and not ratings.empty:
+        raise CpmlabError(f"cannot read {beh_path}: missing columns {', '.join(missing)}")
+    for c in REQUIRED_BEH_COLUMNS:
+        if c not in ratings.columns:
+            ratings[c] = pd.Series(dtype="object")
+    ratings = _as_text(ratings, ("about", "role", "phase", "scale"))
+    ratings["rating"] = pd.to_numeric(ratings["rating"], errors="coerce")
+    stem = beh_path.name[: -len("_beh.tsv")]
+    side = beh_path.with_name(f"{stem}_beh.json")
+    meta = read_json(side).get("cpmlab", {}) if side.exists() else {}
+    events_path = beh_path.with_name(f"{stem}_events.tsv")
+    events = read_tsv(events_path) if events_path.exists() else pd.DataFrame()
+    for c in ("onset", "duration", "trial_type", "value", "detail", "role", "phase", "rep", "step_id"):
+        if c not in events.columns:
+            events[c] = pd.Series(dtype="object")
+    events = _as_text(events, ("trial_type", "role", "phase", "detail", "step_id"))
+    for c in ("onset", "duration"):
+        events[c] = pd.to_numeric(events[c], errors="coerce")
+    return Run(
+        participant=m["sub"], session=m["ses"], task=m["task"],
+        run=int(m["run"]) if m["run"] else None,
+        stem_path=beh_path.with_name(stem), ratings=ratings, events=events,
+        meta=meta if isinstance(meta, dict) else {},
+    )
+
+
+def read_dataset(root: str | Path) -> list[Run]:
+    """Read every run of a BIDS dataset; raise CpmlabError if it is missing, not BIDS or empty."""
+    path = check_dataset(root)
+    files = find_runs(path)
+    if not files:
+        raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
+    runs = [read_run(p) for p in files]
+    return sorted(runs, key=lambda r: r.key)
