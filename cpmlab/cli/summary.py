@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cpmlab.scoring.options import ScoringOptions
+from cpmlab.scoring.session import ts_cpm_scores
+
 
 def cpm_summary(ratings: pd.DataFrame) -> dict[str, float | None]:
     """Mean test-stimulus rating per phase and the CPM effects (after/during - before; negative = inhibition)."""
-    ts = ratings[(ratings["about"] == "heat") & (ratings["role"] == "test_stimulus")]
-    means: dict[str, float | None] = {}
-    for phase in ("before", "during", "after"):
-        values = pd.to_numeric(ts.loc[ts["phase"] == phase, "rating"], errors="coerce").dropna()
-        means[phase] = float(values.mean()) if len(values) else None
-    out: dict[str, float | None] = {f"ts_{p}": v for p, v in means.items()}
-    for phase in ("during", "after"):
-        b, x = means["before"], means[phase]
-        out[f"cpm_{phase}"] = None if b is None or x is None else x - b
+    scores = ts_cpm_scores(ratings, ScoringOptions())
+    out: dict[str, float | None] = {f"ts_{p}": scores[f"ts_{p}_mean"] for p in ("before", "during", "after")}
+    out["cpm_during"] = scores["cpm_early"]
+    out["cpm_after"] = scores["cpm_late"]
     return out
 
 

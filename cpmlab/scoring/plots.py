@@ -33,7 +33,7 @@ def ts_phases(sessions: pd.DataFrame) -> bytes | None:
     rng = data["ts_range"].mode().iloc[0]
     data = data[data["ts_range"] == rng]
     conditions = [c for c in ("active", "sham", "none") if (data["condition"] == c).any()]
-    fig, axes = plt.subplots(1, len(conditions), figsize=(4.2 * len(conditions), 3.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(conditions), figsize=(4.2 * len(conditions), 3.8), sharey=True, squeeze=False, layout="constrained")
     for ax, cond in zip(axes[0], conditions, strict=True):
         part = data[data["condition"] == cond]
         means = part.groupby("participant_id")[[f"ts_{p}_mean" for p in phases]].mean()
@@ -102,7 +102,7 @@ def effect_distributions(long: pd.DataFrame, sign_text: str) -> bytes | None:
         return None
     rng = long["range"].mode().iloc[0]
     data = long[long["range"] == rng]
-    fig, axes = plt.subplots(1, len(measures), figsize=(4.5 * len(measures), 4), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.5 * len(measures), 4), squeeze=False, sharey=True, layout="constrained")
     rand = np.random.default_rng(0)
     for ax, m in zip(axes[0], measures, strict=True):
         part = data[data["measure"] == m]
@@ -112,10 +112,10 @@ def effect_distributions(long: pd.DataFrame, sign_text: str) -> bytes | None:
         for i, (c, v) in enumerate(zip(conds, values, strict=True), start=1):
             ax.scatter(i + rand.uniform(-0.15, 0.15, len(v)), v, s=8, alpha=0.5, color=COLOURS[c])
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_title(f"{m.replace('cpm_', '')} CPM effect (n per group = participants)")
+        ax.set_title(f"{m.replace('cpm_', '')} CPM effect")
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel(f"effect ({rng} scale points)")
-    fig.suptitle("CPM effect by condition; " + sign_text.split(";")[0], fontsize=9)
+    fig.suptitle("CPM effect by condition (participant means): " + sign_text.split(" (")[0], fontsize=10)
     return _png(fig)
 
 
@@ -125,7 +125,7 @@ def retest_scatter(pairs: pd.DataFrame) -> bytes | None:
     if data.empty:
         return None
     measures = [m for m in ("cpm_early", "cpm_late") if (data["measure"] == m).any()]
-    fig, axes = plt.subplots(1, len(measures), figsize=(4.5 * len(measures), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(measures), figsize=(5.2 * len(measures), 4.6), squeeze=False, layout="constrained")
     for ax, m in zip(axes[0], measures, strict=True):
         part = data[data["measure"] == m]
         for cond, rows in part.groupby("condition"):
