@@ -188,19 +188,14 @@ class LineBathDriver:
                         f"{self.name}: garbled or incomplete reply to {command!r} within "
                         f"{self.reply_timeout_s:g} s: {bytes(buf)!r}"
                     )
-                raise ReplyTimeoutError(
-                    f"{self.name}: no reply to {command!r} within {self.reply_timeout_s:g} s"
-                )
+                raise ReplyTimeoutError(f"{self.name}: no reply to {command!r} within {self.reply_timeout_s:g} s")
             try:
                 waiting = self._io(lambda: self._transport.in_waiting)
             except AttributeError:
                 waiting = 0
             buf += self._io(self._transport.read, max(1, waiting))
             if len(buf) > MAX_REPLY_BYTES:
-                raise DeviceError(
-                    f"{self.name}: garbled reply to {command!r}: {len(buf)} bytes without "
-                    "a line end"
-                )
+                raise DeviceError(f"{self.name}: garbled reply to {command!r}: {len(buf)} bytes without a line end")
         raw = bytes(buf[: buf.index(b"\n") + 1])
         self._last_end = time.monotonic()
         try:
@@ -281,8 +276,7 @@ class LineBathDriver:
         for value_c in (setpoint_c, float(text)):
             if not low_c <= value_c <= high_c:
                 raise LimitError(
-                    f"bath setpoint {value_c:g} C is outside the {self.name} cold-pressor "
-                    f"range {low_c:g}-{high_c:g} C"
+                    f"bath setpoint {value_c:g} C is outside the {self.name} cold-pressor range {low_c:g}-{high_c:g} C"
                 )
             limits.check_bath_c(value_c)
         return text

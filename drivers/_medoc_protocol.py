@@ -152,17 +152,13 @@ def decode_response(frame: bytes) -> MedocResponse:
         raise DeviceError(f"Medoc response too short ({len(frame)} bytes): {frame.hex()}")
     (length,) = LENGTH.unpack_from(frame)
     if length != len(frame) - LENGTH.size:
-        raise DeviceError(
-            f"Medoc response length field says {length} bytes but {len(frame) - 4} followed"
-        )
+        raise DeviceError(f"Medoc response length field says {length} bytes but {len(frame) - 4} followed")
     values = RESPONSE_BODY.unpack_from(frame, LENGTH.size)
     (timestamp, command, system, test, result, test_ms, temp, covas, yes, no, ttl) = values
     if command not in COMMAND_NAMES or system not in SYSTEM_STATES or test not in TEST_STATES:
         raise DeviceError(f"garbage Medoc response (unknown command/state): {frame[:32].hex()}")
     text = frame[LENGTH.size + RESPONSE_FIXED_LENGTH :].decode("latin-1").rstrip("\x00").strip()
-    return MedocResponse(
-        timestamp, command, system, test, result, test_ms, temp / 100, covas, yes, no, ttl, text
-    )
+    return MedocResponse(timestamp, command, system, test, result, test_ms, temp / 100, covas, yes, no, ttl, text)
 
 
 def recv_exactly(sock: socket.socket, count: int) -> bytes:
@@ -172,15 +168,11 @@ def recv_exactly(sock: socket.socket, count: int) -> bytes:
         try:
             chunk = sock.recv(count - len(data))
         except TimeoutError as exc:
-            raise DeviceError(
-                f"no complete Medoc response in time ({len(data)} of {count} bytes)"
-            ) from exc
+            raise DeviceError(f"no complete Medoc response in time ({len(data)} of {count} bytes)") from exc
         except OSError as exc:
             raise DeviceError(f"Medoc connection failed while reading: {exc}") from exc
         if not chunk:
-            raise DeviceError(
-                f"Medoc closed the connection after {len(data)} of {count} response bytes"
-            )
+            raise DeviceError(f"Medoc closed the connection after {len(data)} of {count} response bytes")
         data.extend(chunk)
     return bytes(data)
 

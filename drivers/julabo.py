@@ -22,17 +22,16 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
+from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._line_bath import (
     EventSink,
     LineBathDriver,
     ceil_2dp,
     format_c,
 )
-
-from cpmlab.core.errors import DeviceError, LimitError
-from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
-from cpmlab.devices.plugins import DriverSpec
 
 FRAMINGS: dict[str, dict[str, Any]] = {
     "8N1": {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1},
@@ -172,14 +171,10 @@ class JulaboBath(LineBathDriver):
         limits = self._require_limits()
         limit_c = ceil_2dp(limit_c)
         if limit_c < limits.min_bath_c:
-            raise LimitError(
-                f"sub-temperature limit {limit_c:g} C is below the minimum {limits.min_bath_c:g} C"
-            )
+            raise LimitError(f"sub-temperature limit {limit_c:g} C is below the minimum {limits.min_bath_c:g} C")
         low_c, high_c = self.setpoint_range_c
         if not low_c <= limit_c <= high_c:
-            raise LimitError(
-                f"sub-temperature limit {limit_c:g} C is outside {low_c:g}-{high_c:g} C"
-            )
+            raise LimitError(f"sub-temperature limit {limit_c:g} C is outside {low_c:g}-{high_c:g} C")
         with self._lock:
             self._send(COMMANDS["set_sub_limit"].format(value=format_c(limit_c)))
             self._verify(COMMANDS["read_sub_limit"], limit_c, "sub-temperature limit")
@@ -190,8 +185,7 @@ class JulaboBath(LineBathDriver):
         limits = self._require_limits()
         if not limits.min_bath_c < limit_c <= MAX_OVER_LIMIT_C:
             raise LimitError(
-                f"over-temperature limit {limit_c!r} C is outside "
-                f"{limits.min_bath_c:g}-{MAX_OVER_LIMIT_C:g} C"
+                f"over-temperature limit {limit_c!r} C is outside {limits.min_bath_c:g}-{MAX_OVER_LIMIT_C:g} C"
             )
         with self._lock:
             self._send(COMMANDS["set_over_limit"].format(value=format_c(limit_c)))

@@ -20,12 +20,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from cpmlab.drivers._line_bath import EventSink, LineBathDriver, parse_number
-
 from cpmlab.core.errors import DeviceError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
 from cpmlab.devices.plugins import DriverSpec
+from cpmlab.drivers._line_bath import EventSink, LineBathDriver, parse_number
 
 FAMILY = "TYPE/STAT space-syntax family"
 SERIAL_SETTINGS: dict[str, Any] = {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1}
@@ -185,9 +184,7 @@ class LaudaBath(LineBathDriver):
 
     def status(self) -> BathStatus:
         """Query STAT; any flag set is an alarm (ok False, fault listeners told)."""
-        return self._status_seen(
-            self._exchange(COMMANDS["status"], lambda text: parse_stat(text, self._running))
-        )
+        return self._status_seen(self._exchange(COMMANDS["status"], lambda text: parse_stat(text, self._running)))
 
 
 def probe(transport: Any) -> str | None:

@@ -22,6 +22,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cpmlab.core.clock import now
+from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import (
+    DeviceInfo,
+    FaultListener,
+    ReadingListener,
+    ThermalStimulus,
+    ThermodeReading,
+)
+from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._medoc_protocol import (
     COMMANDS,
     DEVICE,
@@ -39,18 +50,6 @@ from cpmlab.drivers._medoc_protocol import (
     encode_request,
     read_response,
 )
-
-from cpmlab.core.clock import now
-from cpmlab.core.errors import DeviceError, LimitError
-from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import (
-    DeviceInfo,
-    FaultListener,
-    ReadingListener,
-    ThermalStimulus,
-    ThermodeReading,
-)
-from cpmlab.devices.plugins import DriverSpec
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +197,7 @@ class MedocThermode:
         self._closed = True
 
     # -- requests -------------------------------------------------------------------------
-    def request(
-        self, command: str, parameter: int | None = None, *, journal: bool = True
-    ) -> MedocResponse:
+    def request(self, command: str, parameter: int | None = None, *, journal: bool = True) -> MedocResponse:
         """Send one command on a fresh connection and return the decoded response."""
         self._check_open()
         frame = encode_request(command, parameter, int(self._unix_time()))
@@ -213,8 +210,7 @@ class MedocThermode:
             response = decode_response(raw)
             if response.command != COMMANDS[command]:
                 raise DeviceError(
-                    f"Medoc answered {response.command_name} to {command}: garbage or a "
-                    f"crossed connection"
+                    f"Medoc answered {response.command_name} to {command}: garbage or a crossed connection"
                 )
         except DeviceError as exc:
             self._link_failed(f"Medoc {command} failed: {exc}")
@@ -240,9 +236,7 @@ class MedocThermode:
     def _note_status(self, response: MedocResponse) -> None:
         """Turn every response into a reading and watch its result code."""
         self._last_status = response
-        reading = ThermodeReading(
-            t=now(), neutral_c=self._baseline_c, zones_c=(response.temperature_c,)
-        )
+        reading = ThermodeReading(t=now(), neutral_c=self._baseline_c, zones_c=(response.temperature_c,))
         self._latest = reading
         for listener in list(self._reading_listeners):
             try:
@@ -283,13 +277,11 @@ class MedocThermode:
         return_max = probe.max_cooling_c_per_s if heating else probe.max_heating_c_per_s
         if stimulus.ramp_c_per_s > ramp_max:
             raise LimitError(
-                f"ramp rate {stimulus.ramp_c_per_s:g} C/s is above the {self.probe_type} "
-                f"probe's {ramp_max:g} C/s"
+                f"ramp rate {stimulus.ramp_c_per_s:g} C/s is above the {self.probe_type} probe's {ramp_max:g} C/s"
             )
         if stimulus.return_c_per_s > return_max:
             raise LimitError(
-                f"return rate {stimulus.return_c_per_s:g} C/s is above the {self.probe_type} "
-                f"probe's {return_max:g} C/s"
+                f"return rate {stimulus.return_c_per_s:g} C/s is above the {self.probe_type} probe's {return_max:g} C/s"
             )
         code = self._program_code(stimulus)
         if not 0 <= code <= 0xFF:
@@ -300,8 +292,7 @@ class MedocThermode:
         probe = self.probe_limits
         if not probe.min_c <= value_c <= probe.max_c:
             raise LimitError(
-                f"{what} {value_c:g} C is outside the {self.probe_type} probe's range "
-                f"{probe.min_c:g}-{probe.max_c:g} C"
+                f"{what} {value_c:g} C is outside the {self.probe_type} probe's range {probe.min_c:g}-{probe.max_c:g} C"
             )
 
     def _program_code(self, stimulus: ThermalStimulus) -> int:
@@ -314,10 +305,7 @@ class MedocThermode:
             if abs(target_c - stimulus.target_c) <= 0.05:
                 return int(code)
         known = ", ".join(f"{t:g}" for t in sorted(program_for)) or "none"
-        raise DeviceError(
-            f"no Medoc program for a {stimulus.target_c:g} C stimulus "
-            f"(programs exist for {known} C)"
-        )
+        raise DeviceError(f"no Medoc program for a {stimulus.target_c:g} C stimulus (programs exist for {known} C)")
 
     def _require_limits(self) -> SafetyLimits:
         self._check_open()

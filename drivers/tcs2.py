@@ -21,6 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cpmlab.core.clock import now
+from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import (
+    DeviceInfo,
+    FaultListener,
+    ReadingListener,
+    ThermalStimulus,
+    ThermodeReading,
+)
+from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._tcs2_protocol import (
     BATTERY,
     BUTTONS,
@@ -40,18 +51,6 @@ from cpmlab.drivers._tcs2_protocol import (
     check_range,
     zone_mask,
 )
-
-from cpmlab.core.clock import now
-from cpmlab.core.errors import DeviceError, LimitError
-from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import (
-    DeviceInfo,
-    FaultListener,
-    ReadingListener,
-    ThermalStimulus,
-    ThermodeReading,
-)
-from cpmlab.devices.plugins import DriverSpec
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +94,7 @@ class Tcs2Thermode:
     stale_reading_s = 2.5
     #: A partial item with no further byte for this long is flushed as a line, in s.
     stall_s = 0.2
+    settle_s = 0.05  # quiet time after muting at connect, before the input buffer is discarded
 
     def __init__(
         self,
@@ -146,9 +146,14 @@ class Tcs2Thermode:
         """Mute, identify, read firmware/probe lines, send the Om ceiling, re-enable output."""
         max_tenths = math.floor(limits.max_thermode_c * 10 + 1e-6)  # never round a ceiling up
         check_range(max_tenths, MAX_TARGET_TENTHS, "maximum stimulation temperature", "x0.1 C")
-        self._start_reader()
         self._send([("mute", {})])
         self._streaming = False
+        # A port just opened may hold line noise or half a record sent before it was
+        # configured: let the muted line go quiet, discard it, then start reading.
+        time.sleep(self.settle_s)
+        with contextlib.suppress(*PORT_ERRORS):
+            self._serial.reset_input_buffer()
+        self._start_reader()
         identity = self._query("identify", IDENTITY, "TCS").string
         details = self._read_help()
         self._send([("max_target", {"tenths": max_tenths})])
@@ -258,26 +263,17 @@ class Tcs2Thermode:
         zones = tuple(stimulus.zones)
         if not zones or len(set(zones)) != len(zones) or not set(zones) <= set(ZONES):
             raise LimitError(f"zones {zones!r} must be distinct zone numbers from 1 to 5")
-        target = check_range(
-            round(stimulus.target_c * 10), TARGET_TENTHS, "target temperature", "x0.1 C"
-        )
-        ramp = check_range(
-            round(stimulus.ramp_c_per_s * 10), SPEED_TENTHS_PER_S, "ramp speed", "x0.1 C/s"
-        )
-        ret = check_range(
-            round(stimulus.return_c_per_s * 10), SPEED_TENTHS_PER_S, "return speed", "x0.1 C/s"
-        )
-        duration_ms = check_range(
-            round(stimulus.device_duration_s * 1000), DURATION_MS, "ramp + plateau", "ms"
-        )
+        target = check_range(round(stimulus.target_c * 10), TARGET_TENTHS, "target temperature", "x0.1 C")
+        ramp = check_range(round(stimulus.ramp_c_per_s * 10), SPEED_TENTHS_PER_S, "ramp speed", "x0.1 C/s")
+        ret = check_range(round(stimulus.return_c_per_s * 10), SPEED_TENTHS_PER_S, "return speed", "x0.1 C/s")
+        duration_ms = check_range(round(stimulus.device_duration_s * 1000), DURATION_MS, "ramp + plateau", "ms")
         # Rounding to the wire's units must never cross a limit.
         limits.check_thermode_c(target / 10, "target temperature (as sent)")
         limits.check_ramp(ramp / 10, "ramp rate (as sent)")
         limits.check_ramp(ret / 10, "return rate (as sent)")
         if self._max_target_tenths is not None and target > self._max_target_tenths:
             raise LimitError(
-                f"target {target / 10:.1f} C is above the ceiling "
-                f"{self._max_target_tenths / 10:.1f} C sent with Om"
+                f"target {target / 10:.1f} C is above the ceiling {self._max_target_tenths / 10:.1f} C sent with Om"
             )
         baseline = round(stimulus.baseline_c * 10)
         if self._neutral_tenths is not None and baseline != self._neutral_tenths:

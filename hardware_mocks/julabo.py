@@ -19,10 +19,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from cpmlab.devices.plugins import EmulatorSpec
 from cpmlab.hardware_mocks._line_bath import LineBathDevice
 from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS
-
-from cpmlab.devices.plugins import EmulatorSpec
 
 #: framing -> (baudrate, bytesize, parity)
 FRAMINGS: dict[str, tuple[int, int, str]] = {"7E1": (4800, 7, "E"), "8N1": (9600, 8, "N")}
@@ -45,9 +44,7 @@ class JulaboEmulator(LineBathDevice):
 
     spacing_s: ClassVar[dict[str, float]] = {"OUT_": 0.25, "IN_": 0.01}
 
-    def __init__(
-        self, *, framing: str = "8N1", version: str = DEFAULT_VERSION, **options: Any
-    ) -> None:
+    def __init__(self, *, framing: str = "8N1", version: str = DEFAULT_VERSION, **options: Any) -> None:
         if framing not in FRAMINGS:
             raise ValueError(f"unknown framing {framing!r}; choose from {', '.join(FRAMINGS)}")
         self.framing = framing

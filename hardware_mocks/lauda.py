@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cpmlab.devices.plugins import EmulatorSpec
 from cpmlab.hardware_mocks._line_bath import LineBathDevice
 from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS
-
-from cpmlab.devices.plugins import EmulatorSpec
 
 DEFAULT_TYPE = "RE206"
 ALARM_FLAGS = "01000"  # low level

@@ -24,9 +24,8 @@ import threading
 import time
 from typing import Any
 
-from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
-
 from cpmlab.devices.plugins import EmulatorSpec
+from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
 
 log = logging.getLogger(__name__)
 

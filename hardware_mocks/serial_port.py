@@ -129,12 +129,17 @@ class PtySerialDevice:
             if self.fault == "split":
                 size = int(self.fault_params.get("chunk", 3))
                 chunks = [data[i : i + size] for i in range(0, len(data), size)]
+            # Bytes reach the client as they would leave a UART: about a millisecond's worth at a
+            # time, each after its transmission time (10 bits per byte for 8N1 and 7E1 alike).
+            per_ms = max(1, self.baudrate // 10_000)
             for i, chunk in enumerate(chunks):
                 if i:
                     time.sleep(float(self.fault_params.get("gap_s", 0.005)))
-                if not self._write_chunk(chunk):
-                    return
-                time.sleep(len(chunk) * 10 / self.baudrate)
+                for start in range(0, len(chunk), per_ms):
+                    piece = chunk[start : start + per_ms]
+                    time.sleep(len(piece) * 10 / self.baudrate)
+                    if not self._write_chunk(piece):
+                        return
 
     def _write_chunk(self, chunk: bytes) -> bool:
         """Write chunk to the master side; drop what the client's full buffer cannot take."""

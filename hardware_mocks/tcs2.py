@@ -13,11 +13,10 @@ import threading
 import time
 from typing import Any
 
+from cpmlab.devices.plugins import EmulatorSpec
 from cpmlab.hardware_mocks._tcs2_commands import DROP, WAIT, help_text, take_command
 from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
 from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS, PtySerialDevice
-
-from cpmlab.devices.plugins import EmulatorSpec
 
 EOL = "\r\n"
 ZONE_COUNT = 5
@@ -63,12 +62,11 @@ class Tcs2Emulator(PtySerialDevice):
         self.alarm = False
         self.commands_seen: list[str] = []  # every parsed command, for tests
         self.trigger_out_count = 0
+        self.records_sent = 0  # periodic temperature records written (for stream-loss benchmarks)
         self.buzzes: list[tuple[int, int]] = []
         self._kick = threading.Event()
         super().__init__(fault=fault, seed=seed)
-        self._streamer = threading.Thread(
-            target=self._stream_loop, name="tcs2-emu-out", daemon=True
-        )
+        self._streamer = threading.Thread(target=self._stream_loop, name="tcs2-emu-out", daemon=True)
         self._streamer.start()
 
     def _reset_state(self) -> None:
@@ -375,9 +373,7 @@ class Tcs2Emulator(PtySerialDevice):
         with self._state:
             if self.model.stimulating:
                 started = self.stim_started_at or 0.0
-                shown = self.display_ten_ms == 0 or (
-                    self.clock.now() - started < self.display_ten_ms / 100
-                )
+                shown = self.display_ten_ms == 0 or (self.clock.now() - started < self.display_ten_ms / 100)
                 return self.output_during and shown, 0.01
             return self.output_between, 1.0
 
@@ -392,6 +388,7 @@ class Tcs2Emulator(PtySerialDevice):
             if now >= next_due:
                 if enabled and not self.unplugged:
                     self.send(self.record())
+                    self.records_sent += 1
                 next_due = max(next_due + period, now)
             self._stop.wait(max(0.001, min(0.01, next_due - time.monotonic())))
 

@@ -52,6 +52,10 @@ class SessionSpec:
     lsl: bool = True  # markers and signals on Lab Streaming Layer
     record: bool = False  # record the LSL streams into sourcedata/.../<stem>_lsl.xdf
     record_streams: list[str] = field(default_factory=list)  # other LSL streams to record (name or type)
+    display: bool = False  # participant screens in the PsychoPy display process
+    display_screen: int = 0  # monitor of the participant display
+    fullscreen: bool = False
+    display_address: str | None = None  # engine listens here for a display started elsewhere
 
 
 @dataclass
@@ -168,9 +172,25 @@ class PreparedSession:
                 on_hand_immersed=getattr(bath_emulator, "set_hand_immersed", None),
             )
             self.bus.subscribe(sim.observe)
-            self.participant = sim
+            self.participant = self._open_display(sim) if spec.display else sim
+        elif spec.display:
+            self.participant = self._open_display(None)
         else:
             raise CpmlabError("no participant display: use --simulate, or run with the display (cpmlab display)")
+
+    def _open_display(self, sim: SimulatedParticipant | None) -> ParticipantChannel:
+        """Start the PsychoPy display; a simulated participant answers through it with real input."""
+        from cpmlab.core import events as ev
+        from cpmlab.display import DisplayChannel, SimulatedDisplayParticipant
+
+        spec = self.spec
+        channel = DisplayChannel(
+            language=self.protocol.language, screen=spec.display_screen, fullscreen=spec.fullscreen,
+            address=spec.display_address, time_scale=spec.speed, auto_restart=True,
+            on_fault=lambda m: self.bus.emit(ev.FAULT, device="display", message=m),
+            on_restored=lambda m: self.bus.emit(ev.NOTE, text=m, source="display"),
+        )
+        return channel if sim is None else SimulatedDisplayParticipant(channel, sim, seed=spec.seed)
 
     def run(self) -> SessionResult:
         """Run the session, then close devices and write the BIDS files from the journal."""

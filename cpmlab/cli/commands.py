@@ -117,6 +117,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         lsl=args.lsl,
         record=args.record or bool(args.record_stream),
         record_streams=args.record_stream,
+        display=args.display,
+        display_screen=args.screen,
+        fullscreen=args.fullscreen,
+        display_address=args.display_address,
     )
     result = run_session(spec)
     _report(result)
@@ -191,16 +195,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         operator="demo",
         emulator_options={"cold_pressor": {"start_c": 10.0}},
+        display=args.display,
     )
+    answering = "through the PsychoPy screens" if args.display else "in process"
     print(
         f"cpmlab demo: {spec.protocol_path.name} at speed {spec.speed:g}, emulated devices, "
-        f"simulated participant -> {data}"
+        f"simulated participant answering {answering} -> {data}"
     )
     started = time.monotonic()
     result = run_session(spec)
     _report(result)
     print(f"demo wall time: {time.monotonic() - started:.1f} s; dataset: {result.paths.root}")
     return EXIT_CODES[result.outcome]
+
+
+def cmd_display(args: argparse.Namespace) -> int:
+    """Run the participant display window until the engine quits or the window is closed."""
+    from cpmlab.display.app import DisplayOptions, run_display
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        pos = tuple(int(v) for v in args.pos.split(",")) if args.pos else None
+    except ValueError:
+        raise CpmlabError(f"--size WxH and --pos X,Y take integers (got {args.size!r}, {args.pos!r})") from None
+    options = DisplayOptions(connect=args.connect, screen=args.screen, fullscreen=args.fullscreen,
+                             size=(width, height), pos=pos, parent_pid=args.parent_pid)  # type: ignore[arg-type]
+    return run_display(options)
 
 
 def cmd_devices(args: argparse.Namespace) -> int:

@@ -22,22 +22,27 @@ def _options(args: argparse.Namespace, dataset: Path) -> object:
 
 def _summary_lines(scored: object) -> list[str]:
     s = scored.sessions  # type: ignore[attr-defined]
-    lines = [f"{s['participant_id'].nunique()} participants, {len(s)} runs; "
-             f"{int(s['flags'].notna().sum())} runs carry flags (see cpm_sessions.tsv)"]
+    lines = [
+        f"{s['participant_id'].nunique()} participants, {len(s)} runs; "
+        f"{int(s['flags'].notna().sum())} runs carry flags (see cpm_sessions.tsv)"
+    ]
     g = scored.groups  # type: ignore[attr-defined]
     g = g[g["measure"].isin(["cpm_early", "cpm_late"])]
     if g.empty:
         lines.append("no CPM effects could be computed (no test-stimulus ratings before and with conditioning)")
         return lines
-    lines.append(f"{'group':<8} {'measure':<10} {'range':<6} {'n':>5} {'mean':>8} {'sd':>7} {'median':>8} "
-                 f"{'inhib.':>6}")
+    lines.append(
+        f"{'group':<8} {'measure':<10} {'range':<6} {'n':>5} {'mean':>8} {'sd':>7} {'median':>8} {'inhib.':>6}"
+    )
 
     def f(v: object, w: int, p: int = 1) -> str:
-        return f"{'n/a':>{w}}" if v is None or v != v else f"{float(v):>{w}.{p}f}"  # noqa: PLR0124
+        return f"{'n/a':>{w}}" if v is None or v != v else f"{float(v):>{w}.{p}f}"
 
     for _, r in g.iterrows():
-        lines.append(f"{r['group']:<8} {r['measure']:<10} {r['range']:<6} {int(r['n']):>5} {f(r['mean'], 8)} "
-                     f"{f(r['sd'], 7)} {f(r['median'], 8)} {f(r['prop_inhibition'], 6, 2)}")
+        lines.append(
+            f"{r['group']:<8} {r['measure']:<10} {r['range']:<6} {int(r['n']):>5} {f(r['mean'], 8)} "
+            f"{f(r['sd'], 7)} {f(r['median'], 8)} {f(r['prop_inhibition'], 6, 2)}"
+        )
     lines.append(scored.options.sign_text())  # type: ignore[attr-defined]
     return lines
 

@@ -27,6 +27,9 @@ class TcpConnector:
         except OSError as exc:
             raise DeviceError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
 
+    def close(self) -> None:
+        """Release nothing: each request opens and closes its own connection."""
+
     @classmethod
     def parse(cls, address: str, default_port: int) -> TcpConnector:
         """Parse 'host[:port]' or 'tcp://host[:port]'."""

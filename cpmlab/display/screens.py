@@ -61,6 +61,12 @@ class Screen:
         """Seconds since onset (0 before the first flip)."""
         return 0.0 if self.onset_t is None else t - self.onset_t
 
+    def timed_out(self, t: float, timeout_s: float | None) -> bool:
+        """Return whether a running, timed screen has reached timeout_s after its onset."""
+        if timeout_s is None or self.onset_t is None or self.done or self.hold:
+            return False
+        return t - self.onset_t >= timeout_s
+
     def handle(self, event: InputEvent, held: set[str]) -> None:
         """React to one input event."""
 
@@ -77,8 +83,12 @@ class Screen:
 
     def finish(self, t: float, ended_by: str, **fields: Any) -> None:
         """End the screen with a result."""
-        self.result = {"onset_t": self.onset_t if self.onset_t is not None else t, "end_t": t,
-                       "ended_by": ended_by, **fields}
+        self.result = {
+            "onset_t": self.onset_t if self.onset_t is not None else t,
+            "end_t": t,
+            "ended_by": ended_by,
+            **fields,
+        }
 
     def follow_up(self) -> Screen | None:
         """Return a screen to show briefly after this one ends (e.g. 'No answer')."""
@@ -103,7 +113,7 @@ class TextScreen(Screen):
         self.title = ctx.text(title, (0.0, 0.3), QUESTION_H * 1.4, bold=True) if title else None
         self.body = ctx.text(str(spec.get("text", "")), (0.0, 0.03 if title else 0.05), BODY_H)
         footer = spec.get("footer")
-        self.footer = ctx.text(footer, (0.0, -0.38), HINT_H * 1.1, color=DIM) if footer else None
+        self.footer = ctx.text(footer, (0.0, -0.36), HINT_H * 1.15, color=DIM) if footer else None
         self.timer = ctx.text("", (0.0, -0.3), BODY_H, color=DIM) if spec.get("show_timer") else None
         self._timer_text = ""
 
@@ -112,9 +122,8 @@ class TextScreen(Screen):
             self.finish(event.t, "key", key=event.key)
 
     def update(self, t: float, held: set[str]) -> None:
-        if self.timeout_s is not None and self.onset_t is not None and not self.done and not self.hold:
-            if t - self.onset_t >= self.timeout_s:
-                self.finish(t, "timeout")
+        if self.timed_out(t, self.timeout_s):
+            self.finish(t, "timeout")
         if self.timer is not None and self.timeout_s is not None:
             text = format_clock((self.timeout_s - self.elapsed(t)) * self.time_scale)
             if text != self._timer_text:
@@ -144,9 +153,8 @@ class FixationScreen(Screen):
         self.bars = [ctx.rect(Box(0.0, 0.0, size, 0.008), LINE), ctx.rect(Box(0.0, 0.0, 0.008, size), LINE)]
 
     def update(self, t: float, held: set[str]) -> None:
-        if self.timeout_s is not None and self.onset_t is not None and not self.done and not self.hold:
-            if t - self.onset_t >= self.timeout_s:
-                self.finish(t, "timeout")
+        if self.timed_out(t, self.timeout_s):
+            self.finish(t, "timeout")
 
     def draw(self) -> None:
         for bar in self.bars:
@@ -200,8 +208,11 @@ class CountdownScreen(Screen):
             self.hint.draw()
 
     def geometry(self) -> dict[str, Any]:
-        return {"text": self.ctx.text_box(self.body), "clock": self.ctx.text_box(self.clock),
-                "bar": self.ctx.box_px(self.bar_box)}
+        return {
+            "text": self.ctx.text_box(self.body),
+            "clock": self.ctx.text_box(self.clock),
+            "bar": self.ctx.box_px(self.bar_box),
+        }
 
 
 class RatingScreen(Screen):
@@ -268,8 +279,15 @@ class RatingScreen(Screen):
     def _accept(self, t: float, device: str) -> None:
         value = self._value()
         category = self.categories[int(value)] if self.scale == "categorical" and value is not None else None
-        self.finish(t, "response", value=value, response_t=t, input_device=self.widget.device or device,
-                    confirm_device=device, category=category)
+        self.finish(
+            t,
+            "response",
+            value=value,
+            response_t=t,
+            input_device=self.widget.device or device,
+            confirm_device=device,
+            category=category,
+        )
 
     def update(self, t: float, held: set[str]) -> None:
         if self.done or self.onset_t is None:
@@ -281,8 +299,7 @@ class RatingScreen(Screen):
                     self.widget.nudge(-1 if key == "left" else 1, "keyboard", 40.0 * (t - self._last_t))
         self._last_t = t
         if t - self.onset_t >= self.timeout_s:
-            self.finish(t, "timeout", value=None, response_t=None, input_device="none",
-                        unconfirmed_value=self._value())
+            self.finish(t, "timeout", value=None, response_t=None, input_device="none", unconfirmed_value=self._value())
 
     def draw(self) -> None:
         self.question.draw()
@@ -298,8 +315,12 @@ class RatingScreen(Screen):
         return None
 
     def geometry(self) -> dict[str, Any]:
-        return {"scale": self.scale, "question": self.ctx.text_box(self.question),
-                "confirm": self.button.geometry(), **self.widget.geometry()}
+        return {
+            "scale": self.scale,
+            "question": self.ctx.text_box(self.question),
+            "confirm": self.button.geometry(),
+            **self.widget.geometry(),
+        }
 
 
 class ContinuousScreen(Screen):
@@ -315,8 +336,14 @@ class ContinuousScreen(Screen):
         maximum = 100.0 if self.scale == "vas" else 10.0
         anchors = tuple(spec.get("anchors") or ("", ""))
         self.question = ctx.text(str(spec.get("question", "")), (0.0, 0.24), QUESTION_H)
-        self.widget = LineScale(ctx, maximum, anchors, y=0.0, resolution=maximum / 1000,  # type: ignore[arg-type]
-                                numbers=self.scale == "nrs")
+        self.widget = LineScale(
+            ctx,
+            maximum,
+            anchors,
+            y=0.0,
+            resolution=maximum / 1000,  # type: ignore[arg-type]
+            numbers=self.scale == "nrs",
+        )
         self.glide_per_s = maximum / 2.5  # a held arrow key crosses the scale in 2.5 s
         hint = spec.get("hint")
         self.hint = ctx.text(hint, (0.0, -0.3), HINT_H, color=DIM) if hint else None
@@ -366,8 +393,14 @@ class ContinuousScreen(Screen):
 
 
 SCREENS: dict[str, type[Screen]] = {
-    "text": TextScreen, "break": TextScreen, "thanks": TextScreen, "fixation": FixationScreen,
-    "countdown": CountdownScreen, "rating": RatingScreen, "continuous": ContinuousScreen, "blank": Screen,
+    "text": TextScreen,
+    "break": TextScreen,
+    "thanks": TextScreen,
+    "fixation": FixationScreen,
+    "countdown": CountdownScreen,
+    "rating": RatingScreen,
+    "continuous": ContinuousScreen,
+    "blank": Screen,
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 BG = (-0.55, -0.55, -0.55)
 TEXT = (0.85, 0.85, 0.85)
-DIM = (0.3, 0.3, 0.3)
+DIM = (0.45, 0.45, 0.45)
 LINE = (1.0, 1.0, 1.0)
 MARKER = (1.0, 0.35, -0.85)
 BOX = (-0.3, -0.3, -0.3)
@@ -23,7 +23,7 @@ DARK = (-0.9, -0.9, -0.9)
 QUESTION_H = 0.045
 BODY_H = 0.04
 ANCHOR_H = 0.032
-HINT_H = 0.026
+HINT_H = 0.03
 
 
 @dataclass
@@ -70,25 +70,61 @@ class Context:
     def box_px(self, box: Box) -> dict[str, float]:
         """Return a Box as a pixel rectangle {x, y, w, h} (x, y = top-left corner)."""
         left, top = self.to_px(box.x - box.w / 2, box.y + box.h / 2)
-        return {"x": round(left, 1), "y": round(top, 1), "w": round(box.w * self.height_px, 1),
-                "h": round(box.h * self.height_px, 1)}
+        return {
+            "x": round(left, 1),
+            "y": round(top, 1),
+            "w": round(box.w * self.height_px, 1),
+            "h": round(box.h * self.height_px, 1),
+        }
 
-    def text(self, text: str, pos: tuple[float, float], height: float = BODY_H, *, wrap: float | None = None,
-             color: tuple[float, float, float] = TEXT, anchor_vert: str = "center", bold: bool = False) -> Any:
+    def text(
+        self,
+        text: str,
+        pos: tuple[float, float],
+        height: float = BODY_H,
+        *,
+        wrap: float | None = None,
+        color: tuple[float, float, float] = TEXT,
+        anchor_vert: str = "center",
+        bold: bool = False,
+    ) -> Any:
         """Make a centred TextStim."""
         from psychopy import visual
 
-        return visual.TextStim(self.win, text=text, pos=pos, height=height, wrapWidth=wrap or self.wrap,
-                               color=color, font=self.font, anchorVert=anchor_vert, alignText="center",
-                               bold=bold, units="height")
+        return visual.TextStim(
+            self.win,
+            text=text,
+            pos=pos,
+            height=height,
+            wrapWidth=wrap or self.wrap,
+            color=color,
+            font=self.font,
+            anchorVert=anchor_vert,
+            alignText="center",
+            bold=bold,
+            units="height",
+        )
 
-    def rect(self, box: Box, fill: tuple[float, float, float] | None, edge: tuple[float, float, float] | None = None,
-             line_px: float = 2.0) -> Any:
+    def rect(
+        self,
+        box: Box,
+        fill: tuple[float, float, float] | None,
+        edge: tuple[float, float, float] | None = None,
+        line_px: float = 2.0,
+    ) -> Any:
         """Make a Rect for box."""
         from psychopy import visual
 
-        return visual.Rect(self.win, width=box.w, height=box.h, pos=(box.x, box.y), fillColor=fill,
-                           lineColor=edge, lineWidth=line_px if edge is not None else 0, units="height")
+        return visual.Rect(
+            self.win,
+            width=box.w,
+            height=box.h,
+            pos=(box.x, box.y),
+            fillColor=fill,
+            lineColor=edge,
+            lineWidth=line_px if edge is not None else 0,
+            units="height",
+        )
 
     def text_box(self, stim: Any) -> dict[str, float]:
         """Return the pixel rectangle a TextStim covers (from its bounding box)."""
@@ -121,8 +157,17 @@ class Button:
 class LineScale:
     """A horizontal line scale (VAS 0-100, or a continuous 0-10 with numbers) with a marker."""
 
-    def __init__(self, ctx: Context, maximum: float, anchors: tuple[str, str], *, y: float = 0.0,
-                 resolution: float = 0.1, key_step: float = 1.0, numbers: bool = False) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        maximum: float,
+        anchors: tuple[str, str],
+        *,
+        y: float = 0.0,
+        resolution: float = 0.1,
+        key_step: float = 1.0,
+        numbers: bool = False,
+    ) -> None:
         self.ctx, self.maximum, self.y = ctx, maximum, y
         self.resolution, self.key_step = resolution, key_step
         half = ctx.half_len
@@ -137,8 +182,10 @@ class LineScale:
                 x = -half + 2 * half * i / maximum
                 self.ticks.append(ctx.rect(Box(x, y, 0.004, 0.03), LINE))
                 self.numbers.append(ctx.text(str(i), (x, y + 0.045), ANCHOR_H * 0.9))
-        self.anchors = [ctx.text(text, (x, y - 0.05), ANCHOR_H, wrap=0.34, anchor_vert="top")
-                        for text, x in zip(anchors, (-half, half), strict=True)]
+        self.anchors = [
+            ctx.text(text, (x, y - 0.05), ANCHOR_H, wrap=0.34, anchor_vert="top")
+            for text, x in zip(anchors, (-half, half), strict=True)
+        ]
         self.marker = ctx.rect(Box(0.0, y, 0.014, 0.085), MARKER)
         self.band = Box(0.0, y, 2 * half + 0.06, 0.12)
 
@@ -177,29 +224,40 @@ class LineScale:
         x0, y = self.ctx.to_px(-self.half, self.y)
         x1, _ = self.ctx.to_px(self.half, self.y)
         marker = None if self.value is None else round(self.ctx.to_px(self.x_of(self.value), self.y)[0], 1)
-        return {"x0": round(x0, 1), "x1": round(x1, 1), "y": round(y, 1), "maximum": self.maximum,
-                "marker_x": marker, "anchors": [self.ctx.text_box(a) for a in self.anchors]}
+        return {
+            "x0": round(x0, 1),
+            "x1": round(x1, 1),
+            "y": round(y, 1),
+            "maximum": self.maximum,
+            "marker_x": marker,
+            "anchors": [self.ctx.text_box(a) for a in self.anchors],
+        }
 
 
 class BoxScale:
     """A row of boxes: NRS 0-10 (numbers) or categories (labels); one can be selected."""
 
-    def __init__(self, ctx: Context, labels: list[str], anchors: tuple[str, str] | None, *, y: float = 0.0,
-                 tall: bool = False) -> None:
+    def __init__(
+        self, ctx: Context, labels: list[str], anchors: tuple[str, str] | None, *, y: float = 0.0, tall: bool = False
+    ) -> None:
         self.ctx, self.y = ctx, y
-        half = ctx.half_len + (0.08 if tall else 0.0)
+        half = ctx.half_len + (0.08 if tall else 0.05)
         pitch = 2 * half / len(labels)
         height = 0.13 if tall else 0.085
         self.boxes = [Box(-half + pitch * (i + 0.5), y, pitch * 0.86, height) for i in range(len(labels))]
         self.rects = [ctx.rect(b, BOX, BOX_EDGE) for b in self.boxes]
         self.selected_rects = [ctx.rect(b, MARKER, LINE) for b in self.boxes]
-        label_h = ANCHOR_H * (0.85 if tall else 1.1)
-        self.labels = [ctx.text(text, (b.x, b.y), label_h, wrap=pitch * 0.8) for text, b in zip(labels, self.boxes, strict=True)]
+        label_h = ANCHOR_H * (1.1 if tall else 1.15)
+        self.labels = [
+            ctx.text(text, (b.x, b.y), label_h, wrap=pitch * 0.8) for text, b in zip(labels, self.boxes, strict=True)
+        ]
         self.anchors = []
         if anchors is not None:
             ends = (self.boxes[0].x, self.boxes[-1].x)
-            self.anchors = [ctx.text(text, (x, y - height / 2 - 0.025), ANCHOR_H, wrap=0.34, anchor_vert="top")
-                            for text, x in zip(anchors, ends, strict=True)]
+            self.anchors = [
+                ctx.text(text, (x, y - height / 2 - 0.025), ANCHOR_H, wrap=0.34, anchor_vert="top")
+                for text, x in zip(anchors, ends, strict=True)
+            ]
         self.value: int | None = None
         self.device: str | None = None
 
@@ -220,7 +278,7 @@ class BoxScale:
     def nudge(self, direction: int, device: str) -> None:
         """Move the selection one box (the first touch selects the middle box)."""
         if self.value is None:
-            self.set((len(self.boxes) - 1) // 2 if len(self.boxes) % 2 else len(self.boxes) // 2 - 1, device)
+            self.set((len(self.boxes) - 1) // 2, device)
         else:
             self.set(self.value + direction, device)
 
@@ -234,5 +292,8 @@ class BoxScale:
 
     def geometry(self) -> dict[str, Any]:
         """Return the boxes and anchors in window pixels."""
-        return {"boxes": [self.ctx.box_px(b) for b in self.boxes], "selected": self.value,
-                "anchors": [self.ctx.text_box(a) for a in self.anchors]}
+        return {
+            "boxes": [self.ctx.box_px(b) for b in self.boxes],
+            "selected": self.value,
+            "anchors": [self.ctx.text_box(a) for a in self.anchors],
+        }

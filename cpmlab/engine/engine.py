@@ -59,7 +59,7 @@ class SessionEngine:
         speed: float = 1.0,
         variables: dict[str, Any] | None = None,
         seed: int = 0,
-        bath_poll_interval_s: float = 1.0,
+        bath_poll_interval_s: float = 0.5,
     ) -> None:
         self.protocol = protocol
         self.devices = devices

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -18,9 +19,15 @@ from cpmlab.lsl.xdf_writer import XdfWriter, footer_xml
 
 log = logging.getLogger(__name__)
 
-CHANNEL_FORMATS = {pylsl.cf_float32: "float32", pylsl.cf_double64: "double64", pylsl.cf_string: "string",
-                   pylsl.cf_int32: "int32", pylsl.cf_int16: "int16", pylsl.cf_int8: "int8",
-                   pylsl.cf_int64: "int64"}
+CHANNEL_FORMATS = {
+    pylsl.cf_float32: "float32",
+    pylsl.cf_double64: "double64",
+    pylsl.cf_string: "string",
+    pylsl.cf_int32: "int32",
+    pylsl.cf_int16: "int16",
+    pylsl.cf_int8: "int8",
+    pylsl.cf_int64: "int64",
+}
 OFFSET_INTERVAL_S = 5.0  # as LabRecorder: a clock offset every 5 s
 BOUNDARY_INTERVAL_S = 10.0
 PULL_TIMEOUT_S = 0.1
@@ -36,8 +43,14 @@ def _quote(value: str) -> str:
 class _StreamRecorder(threading.Thread):
     """Pull one inlet into the writer, with a clock offset every OFFSET_INTERVAL_S."""
 
-    def __init__(self, recorder: XdfRecorder, stream_id: int, inlet: pylsl.StreamInlet,
-                 info: pylsl.StreamInfo, writes_boundaries: bool) -> None:
+    def __init__(
+        self,
+        recorder: XdfRecorder,
+        stream_id: int,
+        inlet: pylsl.StreamInlet,
+        info: pylsl.StreamInfo,
+        writes_boundaries: bool,
+    ) -> None:
         super().__init__(name=f"xdf-{info.name()}", daemon=True)
         self.recorder = recorder
         self.stream_id = stream_id
@@ -100,17 +113,22 @@ class _StreamRecorder(threading.Thread):
             first = self.first_t if self.first_t is not None else 0.0
             last = self.last_t if self.last_t is not None else 0.0
             rec.writer.write_footer(self.stream_id, footer_xml(first, last, self.count, self.offsets))
-            try:
+            with contextlib.suppress(Exception):
                 self.inlet.close_stream()
-            except Exception:
-                pass
 
 
 class XdfRecorder:
     """Record LSL streams (by uid, and by name or type) into an XDF file that pyxdf reads."""
 
-    def __init__(self, path: str | Path, *, uids: Iterable[str] = (), select: Iterable[str] = (),
-                 resolve_timeout_s: float = 3.0, drain_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        uids: Iterable[str] = (),
+        select: Iterable[str] = (),
+        resolve_timeout_s: float = 3.0,
+        drain_s: float = 0.5,
+    ) -> None:
         self.path = Path(path)
         self.uids = list(uids)
         self.select = list(select)
@@ -131,14 +149,18 @@ class XdfRecorder:
                 found.setdefault(info.uid(), info)
             missing = set(self.uids) - set(found)
             if missing:
-                raise CpmlabError(f"cannot record: the session's own LSL streams were not found ({len(missing)} "
-                                  f"missing); is LSL blocked on this machine?")
+                raise CpmlabError(
+                    f"cannot record: the session's own LSL streams were not found ({len(missing)} "
+                    f"missing); is LSL blocked on this machine?"
+                )
         for sel in self.select:
             pred = f"name={_quote(sel)} or type={_quote(sel)}"
             matches = pylsl.resolve_bypred(pred, minimum=1, timeout=self.resolve_timeout_s)
             if not matches:
-                raise CpmlabError(f"--record-stream {sel}: no LSL stream with that name or type on the network "
-                                  f"(waited {self.resolve_timeout_s:g} s); start its source first")
+                raise CpmlabError(
+                    f"--record-stream {sel}: no LSL stream with that name or type on the network "
+                    f"(waited {self.resolve_timeout_s:g} s); start its source first"
+                )
             for info in matches:
                 found.setdefault(info.uid(), info)
         return list(found.values())

@@ -16,8 +16,17 @@ BATH = "bath"
 RATING = "rating"
 
 DEFAULT_RATING_HZ = 30.0
-IDENTITY_FIELDS = ("participant", "session", "run", "protocol", "task", "condition", "software_version", "lab",
-                   "started")
+IDENTITY_FIELDS = (
+    "participant",
+    "session",
+    "run",
+    "protocol",
+    "task",
+    "condition",
+    "software_version",
+    "lab",
+    "started",
+)
 
 
 @dataclass(frozen=True)
@@ -47,17 +56,36 @@ def _temps(labels: tuple[str, ...]) -> tuple[Channel, ...]:
 
 
 SPECS: dict[str, StreamSpec] = {
-    MARKERS: StreamSpec(MARKERS, "cpmlab-markers", "Markers", (Channel("event", "", "Marker"),), "string", 0.0,
-                        "every session event as NAME {json}; see docs/lsl.md"),
+    MARKERS: StreamSpec(
+        MARKERS,
+        "cpmlab-markers",
+        "Markers",
+        (Channel("event", "", "Marker"),),
+        "string",
+        0.0,
+        "every session event as NAME {json}; see docs/lsl.md",
+    ),
     THERMODE: StreamSpec(
-        THERMODE, "cpmlab-thermode", "Temperature",
-        _temps(("neutral", "zone1", "zone2", "zone3", "zone4", "zone5")), "float32", 100.0,
-        "thermode probe temperatures: neutral (baseline) and zones 1-5 (NaN: zone not reported)"),
-    BATH: StreamSpec(BATH, "cpmlab-bath", "Temperature", _temps(("bath",)), "float32", 1.0,
-                     "cold-pressor bath water temperature"),
-    RATING: StreamSpec(RATING, "cpmlab-rating", "Rating", (Channel("rating", "rating units", "Rating"),),
-                       "float32", DEFAULT_RATING_HZ,
-                       "continuous pain rating (VAS 0-100 or NRS 0-10; NaN: no position)"),
+        THERMODE,
+        "cpmlab-thermode",
+        "Temperature",
+        _temps(("neutral", "zone1", "zone2", "zone3", "zone4", "zone5")),
+        "float32",
+        100.0,
+        "thermode probe temperatures: neutral (baseline) and zones 1-5 (NaN: zone not reported)",
+    ),
+    BATH: StreamSpec(
+        BATH, "cpmlab-bath", "Temperature", _temps(("bath",)), "float32", 1.0, "cold-pressor bath water temperature"
+    ),
+    RATING: StreamSpec(
+        RATING,
+        "cpmlab-rating",
+        "Rating",
+        (Channel("rating", "rating units", "Rating"),),
+        "float32",
+        DEFAULT_RATING_HZ,
+        "continuous pain rating (VAS 0-100 or NRS 0-10; NaN: no position)",
+    ),
 }
 
 
@@ -75,12 +103,19 @@ def source_id(lab: str, key: str, host: str | None = None) -> str:
     return f"cpmlab.{_slug(lab)}.{_slug(host or host_name())}.{key}"
 
 
-def build_info(spec: StreamSpec, identity: Mapping[str, Any], *, lab: str, host: str | None = None,
-               nominal_rate_hz: float | None = None) -> pylsl.StreamInfo:
+def build_info(
+    spec: StreamSpec,
+    identity: Mapping[str, Any],
+    *,
+    lab: str,
+    host: str | None = None,
+    nominal_rate_hz: float | None = None,
+) -> pylsl.StreamInfo:
     """Return the StreamInfo of a stream, with channel labels and units and the session identity."""
     rate = spec.nominal_rate_hz if nominal_rate_hz is None else nominal_rate_hz
-    info = pylsl.StreamInfo(spec.name, spec.type, len(spec.channels), rate, spec.channel_format,
-                            source_id(lab, spec.key, host))
+    info = pylsl.StreamInfo(
+        spec.name, spec.type, len(spec.channels), rate, spec.channel_format, source_id(lab, spec.key, host)
+    )
     desc = info.desc()
     desc.append_child_value("manufacturer", "cpmlab")
     desc.append_child_value("description", spec.description)
@@ -103,7 +138,12 @@ def build_info(spec: StreamSpec, identity: Mapping[str, Any], *, lab: str, host:
 def describe(info: pylsl.StreamInfo) -> dict[str, Any]:
     """Return a stream's identity (name, type, uid, source id, host, rate) as a JSON-able dict."""
     return {
-        "name": info.name(), "type": info.type(), "uid": info.uid(), "source_id": info.source_id(),
-        "hostname": info.hostname(), "channel_count": info.channel_count(),
-        "nominal_rate_hz": info.nominal_srate(), "session_id": info.session_id(),
+        "name": info.name(),
+        "type": info.type(),
+        "uid": info.uid(),
+        "source_id": info.source_id(),
+        "hostname": info.hostname(),
+        "channel_count": info.channel_count(),
+        "nominal_rate_hz": info.nominal_srate(),
+        "session_id": info.session_id(),
     }

@@ -20,10 +20,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 FILE_HEADER, STREAM_HEADER, SAMPLES, CLOCK_OFFSET, BOUNDARY, STREAM_FOOTER = 1, 2, 3, 4, 5, 6
-BOUNDARY_UUID = bytes([0x43, 0xA5, 0x46, 0xDC, 0xCB, 0xF5, 0x41, 0x0F,
-                       0xB3, 0x0E, 0xD5, 0x46, 0x73, 0x83, 0xCB, 0xE4])
-NUMERIC_FORMATS = {"float32": "<f4", "double64": "<f8", "int8": "<i1", "int16": "<i2", "int32": "<i4",
-                   "int64": "<i8"}
+BOUNDARY_UUID = bytes([0x43, 0xA5, 0x46, 0xDC, 0xCB, 0xF5, 0x41, 0x0F, 0xB3, 0x0E, 0xD5, 0x46, 0x73, 0x83, 0xCB, 0xE4])
+NUMERIC_FORMATS = {"float32": "<f4", "double64": "<f8", "int8": "<i1", "int16": "<i2", "int32": "<i4", "int64": "<i8"}
 FORMATS = (*NUMERIC_FORMATS, "string")
 
 
@@ -44,8 +42,9 @@ def chunk(tag: int, content: bytes, stream_id: int | None = None) -> bytes:
     return varlen_int(len(head) + len(content)) + head + content
 
 
-def encode_samples(channel_format: str, n_channels: int, timestamps: Sequence[float] | np.ndarray,
-                   values: Any) -> bytes:
+def encode_samples(
+    channel_format: str, n_channels: int, timestamps: Sequence[float] | np.ndarray, values: Any
+) -> bytes:
     """Encode samples (every one with its 8-byte time stamp) as a Samples chunk body (after the id)."""
     stamps = np.asarray(timestamps, dtype="<f8")
     n = len(stamps)
@@ -73,16 +72,25 @@ def encode_samples(channel_format: str, n_channels: int, timestamps: Sequence[fl
 def footer_xml(first_t: float, last_t: float, count: int, offsets: Sequence[tuple[float, float]]) -> str:
     """Return a StreamFooter XML: first/last time stamp, sample count, clock offsets."""
     rows = "".join(f"<offset><time>{t!r}</time><value>{v!r}</value></offset>" for t, v in offsets)
-    return (f'<?xml version="1.0"?><info><first_timestamp>{first_t!r}</first_timestamp>'
-            f"<last_timestamp>{last_t!r}</last_timestamp><sample_count>{count}</sample_count>"
-            f"<clock_offsets>{rows}</clock_offsets></info>")
+    return (
+        f'<?xml version="1.0"?><info><first_timestamp>{first_t!r}</first_timestamp>'
+        f"<last_timestamp>{last_t!r}</last_timestamp><sample_count>{count}</sample_count>"
+        f"<clock_offsets>{rows}</clock_offsets></info>"
+    )
 
 
-def header_xml(name: str, type_: str, n_channels: int, nominal_rate_hz: float, channel_format: str,
-               **extra: str) -> str:
+def header_xml(
+    name: str, type_: str, n_channels: int, nominal_rate_hz: float, channel_format: str, **extra: str
+) -> str:
     """Return a minimal StreamHeader XML (recorders normally store the inlet's full info instead)."""
-    fields = {"name": name, "type": type_, "channel_count": str(n_channels),
-              "nominal_srate": repr(float(nominal_rate_hz)), "channel_format": channel_format, **extra}
+    fields = {
+        "name": name,
+        "type": type_,
+        "channel_count": str(n_channels),
+        "nominal_srate": repr(float(nominal_rate_hz)),
+        "channel_format": channel_format,
+        **extra,
+    }
     body = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields.items())
     return f'<?xml version="1.0"?><info>{body}</info>'
 

@@ -17,71 +17,118 @@ def session_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
         "session_id": {"Description": "Session label (n/a when the dataset has no sessions)"},
         "task": {"Description": "BIDS task label of the run"},
         "run": {"Description": "Run number"},
-        "condition": {"Description": "Conditioning condition of the session",
-                      "Levels": {"active": "painful conditioning stimulus", "sham": "neutral-temperature control",
-                                 "none": "no conditioning stimulus"}},
-        "outcome": {"Description": "How the session ended (completed, aborted, emergency_stopped, failed, "
-                                   "incomplete); non-completed sessions are scored as far as the data allows"},
+        "condition": {
+            "Description": "Conditioning condition of the session",
+            "Levels": {
+                "active": "painful conditioning stimulus",
+                "sham": "neutral-temperature control",
+                "none": "no conditioning stimulus",
+            },
+        },
+        "outcome": {
+            "Description": "How the session ended (completed, aborted, emergency_stopped, failed, "
+            "incomplete); non-completed sessions are scored as far as the data allows"
+        },
         "recovered": {"Description": "True when the BIDS files were rebuilt from the journal after a crash"},
         "protocol": {"Description": "Protocol name"},
         "ts_scale": {"Description": "Scale(s) the test stimulus was rated on: vas, nrs or vas+nrs"},
-        "ts_range": {"Description": "Range the test-stimulus scores are expressed on: 0-100 or 0-10; n/a when "
-                                    "VAS and NRS were mixed and not normalised. " + options.scale_text()},
-        "ts_mixed_scales": {"Description": "True when test-stimulus ratings used both VAS and NRS and were not "
-                                           "normalised: phase means and effects are then n/a"},
+        "ts_range": {
+            "Description": "Range the test-stimulus scores are expressed on: 0-100 or 0-10; n/a when "
+            "VAS and NRS were mixed and not normalised. " + options.scale_text()
+        },
+        "ts_mixed_scales": {
+            "Description": "True when test-stimulus ratings used both VAS and NRS and were not "
+            "normalised: phase means and effects are then n/a"
+        },
     }
-    for p, what in (("before", "before the conditioning stimulus (baseline)"),
-                    ("during", "during the conditioning stimulus"), ("after", "after the conditioning stimulus")):
+    for p, what in (
+        ("before", "before the conditioning stimulus (baseline)"),
+        ("during", "during the conditioning stimulus"),
+        ("after", "after the conditioning stimulus"),
+    ):
         cols[f"ts_{p}_mean"] = {"Description": f"Mean test-stimulus (heat) rating {what}", "Units": RATING_UNITS}
         cols[f"ts_{p}_n"] = {"Description": f"Number of answered test-stimulus ratings {what}"}
         cols[f"ts_{p}_missing"] = {"Description": f"Number of unanswered (n/a) test-stimulus ratings {what}"}
     for name, p, label in (("early", "during", "parallel"), ("late", "after", "sequential")):
         cols[f"cpm_{name}"] = {
             "Description": f"{name.capitalize()} ({label}) CPM effect, absolute: ts_{p}_mean vs ts_before_mean. "
-                           f"Sign convention: {sign}", "Units": RATING_UNITS}
+            f"Sign convention: {sign}",
+            "Units": RATING_UNITS,
+        }
         cols[f"cpm_{name}_pct"] = {
             "Description": f"{name.capitalize()} CPM effect in percent of baseline: 100 x (ts_{p}_mean - "
-                           f"ts_before_mean) / ts_before_mean, same sign convention; n/a when the baseline "
-                           f"is 0", "Units": "%"}
+            f"ts_before_mean) / ts_before_mean, same sign convention; n/a when the baseline "
+            f"is 0",
+            "Units": "%",
+        }
         cols[f"cpm_{name}_direction"] = {
             "Description": f"Direction of the {name} effect (facilitation is kept, never clipped)",
-            "Levels": {"inhibition": "less pain with conditioning", "facilitation": "more pain with conditioning",
-                       "none": "no change"}}
-    cols.update({
-        "cs_scale": {"Description": "Scale(s) the conditioning stimulus (cold water) was rated on"},
-        "cs_range": {"Description": "Range of the conditioning-stimulus scores (0-100 or 0-10)"},
-        "cs_mixed_scales": {"Description": "True when CS ratings mixed VAS and NRS (not normalised)"},
-        "cs_n": {"Description": "Number of answered conditioning-stimulus ratings"},
-        "cs_missing": {"Description": "Number of unanswered conditioning-stimulus ratings"},
-        "cs_mean": {"Description": "Mean conditioning-stimulus pain rating", "Units": "rating units of cs_range"},
-        "cs_peak": {"Description": "Highest conditioning-stimulus pain rating", "Units": "rating units of cs_range"},
-        "ts_stimulus_c": {"Description": "Median target temperature of the rated test stimuli", "Units": "degC"},
-        "calibrated_c": {"Description": "Calibrated test-stimulus temperature (calibration_result event, else a "
-                                        "variable whose name contains 'calib')", "Units": "degC"},
-        "calibration_method": {"Description": "How the temperature was calibrated (event detail text)"},
-        "hpt_c": {"Description": "Heat pain threshold: mean of the valid threshold_trial values, recomputed from "
-                                 "the trials", "Units": "degC"},
-        "hpt_n_trials": {"Description": "Number of valid threshold trials in hpt_c"},
-        "hpt_n_invalid": {"Description": "Number of threshold trials left out (detail says invalid, excluded, "
-                                         "no response, timeout, censored or practice)"},
-        "hpt_result_mismatch": {"Description": "True when the threshold_result written during the session "
-                                               "differs from hpt_c by more than 0.05 degC"},
-        "pdt_s": {"Description": "Cold-pressor pain detection time from immersion onset", "Units": "s"},
-        "pdt_censored": {"Description": "True when no detection was reported before the time limit "
-                                        "(pdt_s is then the limit)"},
-        "ptt_s": {"Description": "Cold-pressor pain tolerance time from immersion onset", "Units": "s"},
-        "ptt_censored": {"Description": "True when the participant had not withdrawn by the time limit "
-                                        "(non-responder; ptt_s is then the limit)"},
-        "covas_n_plateaus": {"Description": "Number of heat plateaus with a continuous-rating summary "
-                                            "(see the desc-plateaus file)"},
-        "flags": {"Description": "Semicolon-separated notes: the outcome when not completed (aborted, "
-                                 "emergency_stopped, failed, incomplete), recovered, missing_ratings, "
-                                 "mixed_scales, cs_mixed_scales, no_baseline, no_conditioned_ratings, "
-                                 "zero_baseline, facilitation, threshold_result_mismatch"},
-        "sign_convention": {"Description": "Sign convention of the CPM effects",
-                            "Levels": {"inhibition-negative": "negative effect = inhibition (default)",
-                                       "inhibition-positive": "positive effect = inhibition"}},
-    })
+            "Levels": {
+                "inhibition": "less pain with conditioning",
+                "facilitation": "more pain with conditioning",
+                "none": "no change",
+            },
+        }
+    cols.update(
+        {
+            "cs_scale": {"Description": "Scale(s) the conditioning stimulus (cold water) was rated on"},
+            "cs_range": {"Description": "Range of the conditioning-stimulus scores (0-100 or 0-10)"},
+            "cs_mixed_scales": {"Description": "True when CS ratings mixed VAS and NRS (not normalised)"},
+            "cs_n": {"Description": "Number of answered conditioning-stimulus ratings"},
+            "cs_missing": {"Description": "Number of unanswered conditioning-stimulus ratings"},
+            "cs_mean": {"Description": "Mean conditioning-stimulus pain rating", "Units": "rating units of cs_range"},
+            "cs_peak": {
+                "Description": "Highest conditioning-stimulus pain rating",
+                "Units": "rating units of cs_range",
+            },
+            "ts_stimulus_c": {"Description": "Median target temperature of the rated test stimuli", "Units": "degC"},
+            "calibrated_c": {
+                "Description": "Calibrated test-stimulus temperature (calibration_result event, else a "
+                "variable whose name contains 'calib')",
+                "Units": "degC",
+            },
+            "calibration_method": {"Description": "How the temperature was calibrated (event detail text)"},
+            "hpt_c": {
+                "Description": "Heat pain threshold: mean of the valid threshold_trial values, recomputed from "
+                "the trials",
+                "Units": "degC",
+            },
+            "hpt_n_trials": {"Description": "Number of valid threshold trials in hpt_c"},
+            "hpt_n_invalid": {
+                "Description": "Number of threshold trials left out (detail says invalid, excluded, "
+                "no response, timeout, censored or practice)"
+            },
+            "hpt_result_mismatch": {
+                "Description": "True when the threshold_result written during the session "
+                "differs from hpt_c by more than 0.05 degC"
+            },
+            "pdt_s": {"Description": "Cold-pressor pain detection time from immersion onset", "Units": "s"},
+            "pdt_censored": {
+                "Description": "True when no detection was reported before the time limit (pdt_s is then the limit)"
+            },
+            "ptt_s": {"Description": "Cold-pressor pain tolerance time from immersion onset", "Units": "s"},
+            "ptt_censored": {
+                "Description": "True when the participant had not withdrawn by the time limit "
+                "(non-responder; ptt_s is then the limit)"
+            },
+            "covas_n_plateaus": {
+                "Description": "Number of heat plateaus with a continuous-rating summary (see the desc-plateaus file)"
+            },
+            "flags": {
+                "Description": "Semicolon-separated notes: the outcome when not completed (aborted, "
+                "emergency_stopped, failed, incomplete), recovered, missing_ratings, "
+                "mixed_scales, cs_mixed_scales, no_baseline, no_conditioned_ratings, "
+                "zero_baseline, facilitation, threshold_result_mismatch"
+            },
+            "sign_convention": {
+                "Description": "Sign convention of the CPM effects",
+                "Levels": {
+                    "inhibition-negative": "negative effect = inhibition (default)",
+                    "inhibition-positive": "positive effect = inhibition",
+                },
+            },
+        }
+    )
     return cols
 
 
@@ -95,11 +142,15 @@ PLATEAU_COLUMNS: dict[str, dict[str, Any]] = {
     "stimulus_c": {"Description": "Plateau target temperature", "Units": "degC"},
     "n_samples": {"Description": "Continuous-rating samples within the plateau window (n/a samples excluded)"},
     "covered_s": {"Description": "Part of the window covered by valid samples (edges interpolated)", "Units": "s"},
-    "mean": {"Description": "Time-weighted mean continuous rating over the plateau (auc / covered_s)",
-             "Units": "rating units"},
+    "mean": {
+        "Description": "Time-weighted mean continuous rating over the plateau (auc / covered_s)",
+        "Units": "rating units",
+    },
     "peak": {"Description": "Highest continuous rating over the plateau", "Units": "rating units"},
-    "auc": {"Description": "Area under the continuous rating over the plateau (trapezoid rule)",
-            "Units": "rating units x s"},
+    "auc": {
+        "Description": "Area under the continuous rating over the plateau (trapezoid rule)",
+        "Units": "rating units x s",
+    },
 }
 
 MEASURES = {
@@ -116,20 +167,28 @@ def summary_columns(options: ScoringOptions, level: str) -> dict[str, dict[str, 
     cols: dict[str, dict[str, Any]] = {}
     if level == "participant":
         cols["participant_id"] = {"Description": "Participant label"}
-    cols.update({
-        "group": {"Description": "active or sham (the session's condition), none, or overall (every session)"},
-        "measure": {"Description": "Which score", "Levels": dict(MEASURES)},
-        "range": {"Description": "Rating range of the scores (0-100 or 0-10); ranges are never pooled"},
-        "n": {"Description": ("Sessions summarised" if level == "participant" else
-                              "Participants summarised (each contributes the mean of their sessions)")},
-        "n_sessions": {"Description": "Sessions behind the summary"},
-        "mean": {"Description": "Mean", "Units": unit},
-        "sd": {"Description": "Standard deviation (n-1); n/a when n < 2", "Units": unit},
-        "median": {"Description": "Median", "Units": unit},
-        "prop_inhibition": {"Description": "Proportion of values showing inhibition (less pain with "
-                                           "conditioning), 0-1"},
-        "sign_convention": {"Description": options.sign_text()},
-    })
+    cols.update(
+        {
+            "group": {"Description": "active or sham (the session's condition), none, or overall (every session)"},
+            "measure": {"Description": "Which score", "Levels": dict(MEASURES)},
+            "range": {"Description": "Rating range of the scores (0-100 or 0-10); ranges are never pooled"},
+            "n": {
+                "Description": (
+                    "Sessions summarised"
+                    if level == "participant"
+                    else "Participants summarised (each contributes the mean of their sessions)"
+                )
+            },
+            "n_sessions": {"Description": "Sessions behind the summary"},
+            "mean": {"Description": "Mean", "Units": unit},
+            "sd": {"Description": "Standard deviation (n-1); n/a when n < 2", "Units": unit},
+            "median": {"Description": "Median", "Units": unit},
+            "prop_inhibition": {
+                "Description": "Proportion of values showing inhibition (less pain with conditioning), 0-1"
+            },
+            "sign_convention": {"Description": options.sign_text()},
+        }
+    )
     return cols
 
 
@@ -141,8 +200,10 @@ def contrast_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
         "n": {"Description": "Participants with both active and sham sessions (paired)"},
         "mean_active": {"Description": "Mean over those participants of their active-session mean"},
         "mean_sham": {"Description": "Mean over those participants of their sham-session mean"},
-        "mean_diff": {"Description": "Mean paired difference, active minus sham (per participant: mean of "
-                                     "active sessions - mean of sham sessions). " + options.sign_text()},
+        "mean_diff": {
+            "Description": "Mean paired difference, active minus sham (per participant: mean of "
+            "active sessions - mean of sham sessions). " + options.sign_text()
+        },
         "sd_diff": {"Description": "Standard deviation (n-1) of the paired differences"},
         "sign_convention": {"Description": options.sign_text()},
     }
@@ -156,17 +217,27 @@ def retest_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
         "measure": {"Description": "Which score", "Levels": dict(MEASURES)},
         "range": {"Description": "Rating range of the scores"},
         "n": {"Description": "Participants with at least 2 sessions with this score"},
-        "k": {"Description": "Sessions per participant compared: each participant's first 2 sessions in "
-                             "session-label order"},
-        "sessions": {"Description": "Session labels that entered the comparison (occasion 1 | occasion 2); "
-                                    "the per-participant pairs are in cpm_retest_pairs.tsv"},
-        "icc_3_1": {"Description": "ICC(3,1), two-way mixed, consistency, single measures (Shrout & Fleiss "
-                                   "1979; McGraw & Wong 1996 ICC(C,1)): (MSR - MSE) / (MSR + (k-1) MSE)"},
-        "icc_2_1": {"Description": "ICC(2,1), two-way random, absolute agreement, single measures (ICC(A,1)): "
-                                   "(MSR - MSE) / (MSR + (k-1) MSE + k (MSC - MSE) / n)"},
+        "k": {
+            "Description": "Sessions per participant compared: each participant's first 2 sessions in "
+            "session-label order"
+        },
+        "sessions": {
+            "Description": "Session labels that entered the comparison (occasion 1 | occasion 2); "
+            "the per-participant pairs are in cpm_retest_pairs.tsv"
+        },
+        "icc_3_1": {
+            "Description": "ICC(3,1), two-way mixed, consistency, single measures (Shrout & Fleiss "
+            "1979; McGraw & Wong 1996 ICC(C,1)): (MSR - MSE) / (MSR + (k-1) MSE)"
+        },
+        "icc_2_1": {
+            "Description": "ICC(2,1), two-way random, absolute agreement, single measures (ICC(A,1)): "
+            "(MSR - MSE) / (MSR + (k-1) MSE + k (MSC - MSE) / n)"
+        },
         "sd_pooled": {"Description": "Standard deviation (n-1) of all n x k values", "Units": unit},
-        "sem_3_1": {"Description": "Standard error of measurement from ICC(3,1): sd_pooled x sqrt(1 - ICC)",
-                    "Units": unit},
+        "sem_3_1": {
+            "Description": "Standard error of measurement from ICC(3,1): sd_pooled x sqrt(1 - ICC)",
+            "Units": unit,
+        },
         "srd_3_1": {"Description": "Smallest real difference from ICC(3,1): 1.96 x sqrt(2) x SEM", "Units": unit},
         "sem_2_1": {"Description": "Standard error of measurement from ICC(2,1)", "Units": unit},
         "srd_2_1": {"Description": "Smallest real difference from ICC(2,1)", "Units": unit},

@@ -31,14 +31,25 @@ def window_summary(times_s: np.ndarray, values: np.ndarray, start_s: float, end_
     covered = float(ta[-1] - ta[0])
     auc = float(np.trapezoid(va, ta)) if len(ta) > 1 else 0.0
     mean = auc / covered if covered > 0 else float(va.mean())  # time-weighted mean
-    return {"n_samples": n, "mean": mean, "peak": float(v[inside].max()), "auc": auc,
-            "covered_s": round(covered, 6)}
+    return {"n_samples": n, "mean": mean, "peak": float(v[inside].max()), "auc": auc, "covered_s": round(covered, 6)}
 
 
 def plateau_summaries(events: pd.DataFrame, recording: Recording | None) -> pd.DataFrame:
     """Return one row per heat_plateau event with the continuous rating summary over its window."""
-    columns = ["plateau_onset", "plateau_duration", "step_id", "role", "phase", "rep", "stimulus_c",
-               "n_samples", "covered_s", "mean", "peak", "auc"]
+    columns = [
+        "plateau_onset",
+        "plateau_duration",
+        "step_id",
+        "role",
+        "phase",
+        "rep",
+        "stimulus_c",
+        "n_samples",
+        "covered_s",
+        "mean",
+        "peak",
+        "auc",
+    ]
     if recording is None or "rating" not in recording.data.columns:
         return pd.DataFrame(columns=columns)
     plateaus = events[(events["trial_type"] == "heat_plateau") & events["duration"].notna()]
@@ -48,7 +59,16 @@ def plateau_summaries(events: pd.DataFrame, recording: Recording | None) -> pd.D
         start, end = float(p["onset"]), float(p["onset"]) + float(p["duration"])
         if end < times[0] or start > times[-1]:
             continue  # the continuous rating did not run during this plateau
-        rows.append({"plateau_onset": start, "plateau_duration": float(p["duration"]), "step_id": p.get("step_id"),
-                     "role": p.get("role"), "phase": p.get("phase"), "rep": p.get("rep"),
-                     "stimulus_c": p.get("stimulus_c"), **window_summary(times, values, start, end)})
+        rows.append(
+            {
+                "plateau_onset": start,
+                "plateau_duration": float(p["duration"]),
+                "step_id": p.get("step_id"),
+                "role": p.get("role"),
+                "phase": p.get("phase"),
+                "rep": p.get("rep"),
+                "stimulus_c": p.get("stimulus_c"),
+                **window_summary(times, values, start, end),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)

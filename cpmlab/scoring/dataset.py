@@ -18,6 +18,8 @@ _BEH_NAME = re.compile(
     r"(?:_acq-[A-Za-z0-9]+)?(?:_run-(?P<run>[0-9]+))?_beh\.tsv$"
 )
 REQUIRED_BEH_COLUMNS = ("about", "role", "phase", "scale", "rating")
+_BEH_TEXT = ("about", "role", "phase", "scale", "step_id", "rates")
+_EVENT_TEXT = ("trial_type", "role", "phase", "detail", "step_id")
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,9 @@ class Run:
         except (KeyError, TypeError, ValueError) as exc:
             raise CpmlabError(f"cannot read {side_path}: missing or bad field {exc}") from None
         try:
-            data = pd.read_csv(data_path, sep="\t", header=None, names=columns, na_values=["n/a"],
-                               compression="gzip", dtype=float)
+            data = pd.read_csv(
+                data_path, sep="\t", header=None, names=columns, na_values=["n/a"], compression="gzip", dtype=float
+            )
         except (OSError, ValueError, EOFError, pd.errors.ParserError) as exc:
             raise CpmlabError(f"cannot read {data_path}: {exc}") from None
         return Recording(start, hz, data)
@@ -106,10 +109,12 @@ def read_json(path: Path) -> dict[str, Any]:
     return obj
 
 
-def read_tsv(path: Path) -> pd.DataFrame:
+def read_tsv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a BIDS TSV (n/a = missing), raising CpmlabError with the path on any problem."""
     try:
-        return pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+        return pd.read_csv(
+            path, sep="\t", na_values=["n/a"], keep_default_na=False, dtype=dict.fromkeys(text_columns, object)
+        )
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
@@ -138,9 +143,11 @@ def find_runs(root: Path) -> list[Path]:
 
 
 def _as_text(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    for c in columns:
+    for c in columns:  # plain object columns: much faster to filter than pandas' arrow-backed strings
         if c in df.columns:
-            df[c] = df[c].astype("string").str.strip().replace("", pd.NA)
+            values = df[c].to_numpy(dtype=object, copy=True)
+            values[pd.isna(values) | (values == "")] = None
+            df[c] = pd.Series(values, index=df.index, dtype=object)
     return df
 
 
@@ -149,30 +156,34 @@ def read_run(beh_path: Path) -> Run:
     m = _BEH_NAME.match(beh_path.name)
     if m is None:
         raise CpmlabError(f"{beh_path} does not have a BIDS behavioural file name")
-    ratings = read_tsv(beh_path)
+    ratings = read_tsv(beh_path, _BEH_TEXT)
     missing = [c for c in REQUIRED_BEH_COLUMNS if c not in ratings.columns]
     if missing and not ratings.empty:
         raise CpmlabError(f"cannot read {beh_path}: missing columns {', '.join(missing)}")
     for c in REQUIRED_BEH_COLUMNS:
         if c not in ratings.columns:
             ratings[c] = pd.Series(dtype="object")
-    ratings = _as_text(ratings, ("about", "role", "phase", "scale"))
+    ratings = _as_text(ratings, _BEH_TEXT)
     ratings["rating"] = pd.to_numeric(ratings["rating"], errors="coerce")
     stem = beh_path.name[: -len("_beh.tsv")]
     side = beh_path.with_name(f"{stem}_beh.json")
     meta = read_json(side).get("cpmlab", {}) if side.exists() else {}
     events_path = beh_path.with_name(f"{stem}_events.tsv")
-    events = read_tsv(events_path) if events_path.exists() else pd.DataFrame()
+    events = read_tsv(events_path, _EVENT_TEXT) if events_path.exists() else pd.DataFrame()
     for c in ("onset", "duration", "trial_type", "value", "detail", "role", "phase", "rep", "step_id"):
         if c not in events.columns:
             events[c] = pd.Series(dtype="object")
-    events = _as_text(events, ("trial_type", "role", "phase", "detail", "step_id"))
+    events = _as_text(events, _EVENT_TEXT)
     for c in ("onset", "duration"):
         events[c] = pd.to_numeric(events[c], errors="coerce")
     return Run(
-        participant=m["sub"], session=m["ses"], task=m["task"],
+        participant=m["sub"],
+        session=m["ses"],
+        task=m["task"],
         run=int(m["run"]) if m["run"] else None,
-        stem_path=beh_path.with_name(stem), ratings=ratings, events=events,
+        stem_path=beh_path.with_name(stem),
+        ratings=ratings,
+        events=events,
         meta=meta if isinstance(meta, dict) else {},
     )
 

@@ -49,8 +49,7 @@ def tsv_bytes(df: pd.DataFrame) -> bytes:
         elif out[c].dtype == object:
             out[c] = out[c].map(lambda v: round(v, 6) if isinstance(v, float) else v)
     buf = io.StringIO()
-    out.to_csv(buf, sep="\t", index=False, na_rep="n/a", lineterminator="\n", quoting=csv.QUOTE_NONE,
-               escapechar="\\")
+    out.to_csv(buf, sep="\t", index=False, na_rep="n/a", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
     return buf.getvalue().encode("utf-8")
 
 
@@ -108,8 +107,9 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
     }
     scols = session_columns(o)
     run_sidecar = json_bytes(_sidecar(scols, scored, "CPM scores of one run (one row)"))
-    plateau_sidecar = json_bytes(_sidecar(PLATEAU_COLUMNS, scored,
-                                          "Continuous ratings summarised over each heat plateau window"))
+    plateau_sidecar = json_bytes(
+        _sidecar(PLATEAU_COLUMNS, scored, "Continuous ratings summarised over each heat plateau window")
+    )
     for i, run in enumerate(scored.runs):
         stem = run.stem_path.name
         row = scored.sessions.iloc[[i]]
@@ -120,13 +120,25 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
             files[run.rel_dir / f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
     tables = [
         ("cpm_sessions", scored.sessions, scols, "Every run's scores (one row per run)"),
-        ("cpm_participants", scored.participants, summary_columns(o, "participant"),
-         "Per participant: summaries of the CPM effects over their sessions, per condition and overall"),
-        ("cpm_groups", scored.groups, summary_columns(o, "group"),
-         "Per group (active, sham, overall): each participant contributes the mean of their sessions"),
+        (
+            "cpm_participants",
+            scored.participants,
+            summary_columns(o, "participant"),
+            "Per participant: summaries of the CPM effects over their sessions, per condition and overall",
+        ),
+        (
+            "cpm_groups",
+            scored.groups,
+            summary_columns(o, "group"),
+            "Per group (active, sham, overall): each participant contributes the mean of their sessions",
+        ),
         ("cpm_contrast", scored.contrast, contrast_columns(o), "Active minus sham, paired within participants"),
-        ("cpm_retest", scored.retest, retest_columns(o),
-         "Test-retest reliability: same participant, same condition, first two sessions"),
+        (
+            "cpm_retest",
+            scored.retest,
+            retest_columns(o),
+            "Test-retest reliability: same participant, same condition, first two sessions",
+        ),
         ("cpm_retest_pairs", scored.retest_pairs, RETEST_PAIR_COLUMNS, "The session pairs behind cpm_retest"),
     ]
     for name, df, cols, what in tables:

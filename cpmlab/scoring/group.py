@@ -25,8 +25,9 @@ def long_scores(sessions: pd.DataFrame) -> pd.DataFrame:
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out = out[out["value"].notna() & out["range"].notna()]
-    return out.sort_values(["measure", "range", "participant_id", "session_id", "task", "run"],
-                           kind="stable").reset_index(drop=True)[cols]
+    return out.sort_values(
+        ["measure", "range", "participant_id", "session_id", "task", "run"], kind="stable"
+    ).reset_index(drop=True)[cols]
 
 
 def _describe(values: pd.Series, options: ScoringOptions) -> dict[str, float | int | None]:
@@ -47,27 +48,65 @@ def _with_overall(long: pd.DataFrame) -> pd.DataFrame:
 
 def participant_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
     """Return n, mean, SD, median and proportion with inhibition per participant, group, measure, range."""
-    cols = ["participant_id", "group", "measure", "range", "n", "n_sessions", "mean", "sd", "median",
-            "prop_inhibition", "sign_convention"]
+    cols = [
+        "participant_id",
+        "group",
+        "measure",
+        "range",
+        "n",
+        "n_sessions",
+        "mean",
+        "sd",
+        "median",
+        "prop_inhibition",
+        "sign_convention",
+    ]
     rows = []
     for (pid, group, measure, rng), part in _with_overall(long).groupby(
-            ["participant_id", "group", "measure", "range"], sort=True):
+        ["participant_id", "group", "measure", "range"], sort=True
+    ):
         d = _describe(part["value"], options)
-        rows.append({"participant_id": pid, "group": group, "measure": measure, "range": rng, **d,
-                     "n_sessions": d["n"], "sign_convention": options.sign})
+        rows.append(
+            {
+                "participant_id": pid,
+                "group": group,
+                "measure": measure,
+                "range": rng,
+                **d,
+                "n_sessions": d["n"],
+                "sign_convention": options.sign,
+            }
+        )
     return _order(pd.DataFrame(rows, columns=cols), ["participant_id"])
 
 
 def group_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
     """Return n, mean, SD, median and proportion with inhibition per group (each participant counted once)."""
-    cols = ["group", "measure", "range", "n", "n_sessions", "mean", "sd", "median", "prop_inhibition",
-            "sign_convention"]
+    cols = [
+        "group",
+        "measure",
+        "range",
+        "n",
+        "n_sessions",
+        "mean",
+        "sd",
+        "median",
+        "prop_inhibition",
+        "sign_convention",
+    ]
     rows = []
     for (group, measure, rng), part in _with_overall(long).groupby(["group", "measure", "range"], sort=True):
         per_participant = part.groupby("participant_id", sort=True)["value"].mean()
-        rows.append({"group": group, "measure": measure, "range": rng,
-                     **_describe(per_participant, options), "n_sessions": len(part),
-                     "sign_convention": options.sign})
+        rows.append(
+            {
+                "group": group,
+                "measure": measure,
+                "range": rng,
+                **_describe(per_participant, options),
+                "n_sessions": len(part),
+                "sign_convention": options.sign,
+            }
+        )
     return _order(pd.DataFrame(rows, columns=cols), [])
 
 
@@ -77,8 +116,9 @@ def _order(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
     rank = {g: i for i, g in enumerate((*GROUPS, "overall"))}
     mrank = {m: i for i, m in enumerate(MEASURES)}
     df = df.assign(_g=df["group"].map(rank), _m=df["measure"].map(mrank))
-    return df.sort_values([*first, "_g", "_m", "range"], kind="stable").drop(columns=["_g", "_m"]).reset_index(
-        drop=True)
+    return (
+        df.sort_values([*first, "_g", "_m", "range"], kind="stable").drop(columns=["_g", "_m"]).reset_index(drop=True)
+    )
 
 
 def active_sham_contrast(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
@@ -93,13 +133,20 @@ def active_sham_contrast(long: pd.DataFrame, options: ScoringOptions) -> pd.Data
         if paired.empty:
             continue
         diff = paired["active"] - paired["sham"]
-        rows.append({"measure": measure, "range": rng, "n": len(paired),
-                     "mean_active": float(paired["active"].mean()), "mean_sham": float(paired["sham"].mean()),
-                     "mean_diff": float(diff.mean()), "sd_diff": float(diff.std(ddof=1)) if len(diff) > 1 else None,
-                     "sign_convention": options.sign})
+        rows.append(
+            {
+                "measure": measure,
+                "range": rng,
+                "n": len(paired),
+                "mean_active": float(paired["active"].mean()),
+                "mean_sham": float(paired["sham"].mean()),
+                "mean_diff": float(diff.mean()),
+                "sd_diff": float(diff.std(ddof=1)) if len(diff) > 1 else None,
+                "sign_convention": options.sign,
+            }
+        )
     df = pd.DataFrame(rows, columns=cols)
     if df.empty:
         return df
     mrank = {m: i for i, m in enumerate(MEASURES)}
-    return df.assign(_m=df["measure"].map(mrank)).sort_values(["_m", "range"]).drop(columns="_m").reset_index(
-        drop=True)
+    return df.assign(_m=df["measure"].map(mrank)).sort_values(["_m", "range"]).drop(columns="_m").reset_index(drop=True)

@@ -29,8 +29,7 @@ def icc(scores: np.ndarray) -> dict[str, float | None]:
     msr, msc, mse = a["msr"], a["msc"], a["mse"]
     d31 = msr + (k - 1) * mse
     d21 = msr + (k - 1) * mse + k * (msc - mse) / n
-    return {"icc_3_1": (msr - mse) / d31 if d31 > 0 else None,
-            "icc_2_1": (msr - mse) / d21 if d21 > 0 else None}
+    return {"icc_3_1": (msr - mse) / d31 if d31 > 0 else None, "icc_2_1": (msr - mse) / d21 if d21 > 0 else None}
 
 
 def sem_srd(sd_pooled: float | None, icc_value: float | None) -> tuple[float | None, float | None]:

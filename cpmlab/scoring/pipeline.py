@@ -39,8 +39,19 @@ def score_runs(runs: list[Run], options: ScoringOptions) -> tuple[pd.DataFrame, 
         rows.append(row)
         if not plat.empty:
             plateaus[i] = plat
-    sessions = pd.DataFrame(rows, columns=list(session_columns(options)))
-    sessions["run"] = sessions["run"].astype("Int64")
+    columns = session_columns(options)
+    sessions = pd.DataFrame(rows, columns=list(columns))
+    for name, spec in columns.items():  # fixed dtypes: a column's type never depends on the other rows
+        if "Units" in spec:
+            sessions[name] = pd.to_numeric(sessions[name], errors="coerce").astype(float)
+        elif name == "run" or name.endswith(("_n", "_missing", "_n_trials", "_n_invalid", "_plateaus")):
+            sessions[name] = sessions[name].astype("Int64")
+        elif name in ("recovered", "ts_mixed_scales", "cs_mixed_scales", "hpt_result_mismatch") or name.endswith(
+            "_censored"
+        ):
+            sessions[name] = sessions[name].astype("boolean")
+        else:
+            sessions[name] = sessions[name].astype("string")
     return sessions, plateaus
 
 
@@ -52,7 +63,14 @@ def score_dataset(root: str | Path, options: ScoringOptions | None = None) -> Sc
     long = long_scores(sessions)
     pairs = retest_pairs(long)
     return ScoredDataset(
-        root=Path(root).resolve(), options=options, runs=runs, sessions=sessions, plateaus=plateaus,
-        participants=participant_summary(long, options), groups=group_summary(long, options),
-        contrast=active_sham_contrast(long, options), retest_pairs=pairs, retest=retest_table(pairs, options),
+        root=Path(root).resolve(),
+        options=options,
+        runs=runs,
+        sessions=sessions,
+        plateaus=plateaus,
+        participants=participant_summary(long, options),
+        groups=group_summary(long, options),
+        contrast=active_sham_contrast(long, options),
+        retest_pairs=pairs,
+        retest=retest_table(pairs, options),
     )

@@ -7,11 +7,11 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from cpmlab.scoring.dataset import Run  # noqa: E402
+from cpmlab.scoring.dataset import Run
 
 COLOURS = {"active": "#c0392b", "sham": "#2e86c1", "none": "#7f8c8d"}
 MAX_LINES = 60  # participants drawn individually; the group mean is always drawn
@@ -33,7 +33,9 @@ def ts_phases(sessions: pd.DataFrame) -> bytes | None:
     rng = data["ts_range"].mode().iloc[0]
     data = data[data["ts_range"] == rng]
     conditions = [c for c in ("active", "sham", "none") if (data["condition"] == c).any()]
-    fig, axes = plt.subplots(1, len(conditions), figsize=(4.2 * len(conditions), 3.8), sharey=True, squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(conditions), figsize=(4.2 * len(conditions), 3.8), sharey=True, squeeze=False, layout="constrained"
+    )
     for ax, cond in zip(axes[0], conditions, strict=True):
         part = data[data["condition"] == cond]
         means = part.groupby("participant_id")[[f"ts_{p}_mean" for p in phases]].mean()
@@ -76,8 +78,14 @@ def session_traces(run: Run) -> bytes | None:
             if rows.empty:
                 continue
             values = rows["rating"].astype(float) * np.where(rows["scale"] == "nrs", 10.0, 1.0)
-            ax2.scatter(rows["onset"], values, marker=marker, color="black" if about == "heat" else "#2e86c1",
-                        zorder=5, label=f"{about} rating (0-100; NRS x10)")
+            ax2.scatter(
+                rows["onset"],
+                values,
+                marker=marker,
+                color="black" if about == "heat" else "#2e86c1",
+                zorder=5,
+                label=f"{about} rating (0-100; NRS x10)",
+            )
             for x in rows["onset"]:
                 ax.axvline(float(x), color="grey", lw=0.5, ls=":")
     ax2.set_ylim(0, 105)
@@ -85,11 +93,23 @@ def session_traces(run: Run) -> bytes | None:
     lines2 = ax2.get_legend_handles_labels()
     imm = run.events[(run.events["trial_type"] == "cold_immersion") & run.events["duration"].notna()]
     for i, (_, e) in enumerate(imm.iterrows()):
-        ax.axvspan(float(e["onset"]), float(e["onset"]) + float(e["duration"]), color="#aed6f1", alpha=0.35,
-                   label="hand in bath" if i == 0 else None)
+        ax.axvspan(
+            float(e["onset"]),
+            float(e["onset"]) + float(e["duration"]),
+            color="#aed6f1",
+            alpha=0.35,
+            label="hand in bath" if i == 0 else None,
+        )
     lines = ax.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper center",
-              bbox_to_anchor=(0.5, -0.16), ncol=5, frameon=False)
+    ax.legend(
+        lines[0] + lines2[0],
+        lines[1] + lines2[1],
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=5,
+        frameon=False,
+    )
     ses = f" ses-{run.session}" if run.session else ""
     ax.set_title(f"sub-{run.participant}{ses} task-{run.task}: temperatures and ratings")
     return _png(fig)
@@ -102,7 +122,9 @@ def effect_distributions(long: pd.DataFrame, sign_text: str) -> bytes | None:
         return None
     rng = long["range"].mode().iloc[0]
     data = long[long["range"] == rng]
-    fig, axes = plt.subplots(1, len(measures), figsize=(4.5 * len(measures), 4), squeeze=False, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(measures), figsize=(4.5 * len(measures), 4), squeeze=False, sharey=True, layout="constrained"
+    )
     rand = np.random.default_rng(0)
     for ax, m in zip(axes[0], measures, strict=True):
         part = data[data["measure"] == m]
@@ -129,8 +151,14 @@ def retest_scatter(pairs: pd.DataFrame) -> bytes | None:
     for ax, m in zip(axes[0], measures, strict=True):
         part = data[data["measure"] == m]
         for cond, rows in part.groupby("condition"):
-            ax.scatter(rows["value_1"], rows["value_2"], s=10, alpha=0.6, color=COLOURS.get(str(cond), "grey"),
-                       label=f"{cond} (n={len(rows)})")
+            ax.scatter(
+                rows["value_1"],
+                rows["value_2"],
+                s=10,
+                alpha=0.6,
+                color=COLOURS.get(str(cond), "grey"),
+                label=f"{cond} (n={len(rows)})",
+            )
         lo = float(min(part["value_1"].min(), part["value_2"].min()))
         hi = float(max(part["value_1"].max(), part["value_2"].max()))
         ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--", label="identity")

@@ -44,15 +44,20 @@ def score_run(run: Run, options: ScoringOptions | None = None) -> tuple[dict[str
     """Return the run's score row and its per-plateau continuous rating summaries."""
     options = options or ScoringOptions()
     ts_c = pd.to_numeric(
-        run.ratings.loc[(run.ratings["about"] == "heat") & (run.ratings["role"] == "test_stimulus"),
-                        "stimulus_c"] if "stimulus_c" in run.ratings else pd.Series(dtype=float),
-        errors="coerce").dropna()
+        run.ratings.loc[(run.ratings["about"] == "heat") & (run.ratings["role"] == "test_stimulus"), "stimulus_c"]
+        if "stimulus_c" in run.ratings
+        else pd.Series(dtype=float),
+        errors="coerce",
+    ).dropna()
     plateaus = plateau_summaries(run.events, run.recording("covas", "physio"))
     s: dict[str, Any] = {
         "participant_id": f"sub-{run.participant}",
         "session_id": f"ses-{run.session}" if run.session else None,
-        "task": run.task, "run": run.run,
-        "condition": run.condition, "outcome": run.outcome, "recovered": run.recovered,
+        "task": run.task,
+        "run": run.run,
+        "condition": run.condition,
+        "outcome": run.outcome,
+        "recovered": run.recovered,
         "protocol": run.meta.get("protocol"),
         **ts_cpm_scores(run.ratings, options),
         **cs_scores(run.ratings, options),

@@ -70,8 +70,11 @@ def cs_scores(ratings: pd.DataFrame, options: ScoringOptions | None = None) -> d
     valid = scaled.values.dropna()
     ok = not scaled.mixed and not valid.empty
     return {
-        "cs_scale": scaled.scale, "cs_range": scaled.range, "cs_mixed_scales": scaled.mixed,
-        "cs_n": len(valid), "cs_missing": len(scaled.values) - len(valid),
+        "cs_scale": scaled.scale,
+        "cs_range": scaled.range,
+        "cs_mixed_scales": scaled.mixed,
+        "cs_n": len(valid),
+        "cs_missing": len(scaled.values) - len(valid),
         "cs_mean": float(valid.mean()) if ok else None,
         "cs_peak": float(valid.max()) if ok else None,
     }

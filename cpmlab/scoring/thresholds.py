@@ -50,15 +50,20 @@ def calibration(events: pd.DataFrame) -> dict[str, Any]:
 def heat_pain_threshold(events: pd.DataFrame) -> dict[str, Any]:
     """Return the heat pain threshold (degC) recomputed as the mean of the valid threshold trials."""
     trials = _rows(events, "threshold_trial")
-    values = [_value(v) for v, d in zip(trials["value"], trials["detail"], strict=True)
-              if not _INVALID.search(_text(d))]
+    values = [
+        _value(v) for v, d in zip(trials["value"], trials["detail"], strict=True) if not _INVALID.search(_text(d))
+    ]
     valid = [v for v in values if v is not None]
     hpt = sum(valid) / len(valid) if valid else None
     recorded = [_value(v) for v in _rows(events, "threshold_result")["value"]]
     recorded = [v for v in recorded if v is not None]
     mismatch = bool(recorded and hpt is not None and abs(recorded[-1] - hpt) > MISMATCH_TOLERANCE_C)
-    return {"hpt_c": hpt, "hpt_n_trials": len(valid), "hpt_n_invalid": len(trials) - len(valid),
-            "hpt_result_mismatch": mismatch}
+    return {
+        "hpt_c": hpt,
+        "hpt_n_trials": len(valid),
+        "hpt_n_invalid": len(trials) - len(valid),
+        "hpt_result_mismatch": mismatch,
+    }
 
 
 def cold_pressor_times(events: pd.DataFrame) -> dict[str, Any]:

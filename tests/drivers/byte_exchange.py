@@ -28,9 +28,7 @@ Exchange = tuple[bytes, bytes]
 class FakeSerial:
     """A scripted pyserial stand-in."""
 
-    def __init__(
-        self, exchanges: list[Exchange], *, timeout: float = 0.02, unsolicited: bytes = b""
-    ) -> None:
+    def __init__(self, exchanges: list[Exchange], *, timeout: float = 0.02, unsolicited: bytes = b"") -> None:
         self.timeout = timeout
         self.is_open = True
         self.written = bytearray()  # everything ever written
@@ -82,9 +80,7 @@ class FakeSerial:
             self._pending.extend(data)
             while self._pending:
                 if not self._expected:
-                    return self._fail(
-                        f"unexpected write {bytes(self._pending)!r}: no more expected"
-                    )
+                    return self._fail(f"unexpected write {bytes(self._pending)!r}: no more expected")
                 request, reply = self._expected[0]
                 if self._pending.startswith(request):
                     del self._pending[: len(request)]
@@ -94,9 +90,7 @@ class FakeSerial:
                 elif request.startswith(self._pending):
                     break  # the rest of the request comes with a later write
                 else:
-                    return self._fail(
-                        f"unexpected write {bytes(self._pending)!r}, expected {request!r}"
-                    )
+                    return self._fail(f"unexpected write {bytes(self._pending)!r}, expected {request!r}")
             return len(data)
 
     def _fail(self, message: str) -> int:
@@ -110,9 +104,7 @@ class FakeSerial:
             if not self._rx and not self._vanished:
                 self._cond.wait(self.timeout)
             if self._vanished:
-                raise serial.SerialException(
-                    "device reports readiness to read but returned no data"
-                )
+                raise serial.SerialException("device reports readiness to read but returned no data")
             out = bytes(self._rx[:size])
             del self._rx[:size]
             return out
@@ -234,8 +226,6 @@ class FakeConnector:
         problems = list(self.errors)
         if self._expected:
             first = self._expected[0][0].hex()
-            problems.append(
-                f"{len(self._expected)} expected exchange(s) left unused, first {first}"
-            )
+            problems.append(f"{len(self._expected)} expected exchange(s) left unused, first {first}")
         if problems:
             raise AssertionError("; ".join(problems))

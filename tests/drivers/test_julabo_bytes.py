@@ -6,12 +6,12 @@ import itertools
 import math
 
 import pytest
-from cpmlab.drivers import julabo
-from cpmlab.drivers.julabo import JulaboBath
 
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ColdPressor
+from cpmlab.drivers import julabo
+from cpmlab.drivers.julabo import JulaboBath
 
 try:
     from ._bath_exchange import ScriptedSerial, cmd, line
@@ -29,9 +29,7 @@ CONNECT = [
 ]
 
 
-def connected(
-    *more: tuple[bytes, bytes | None], **options: object
-) -> tuple[JulaboBath, ScriptedSerial]:
+def connected(*more: tuple[bytes, bytes | None], **options: object) -> tuple[JulaboBath, ScriptedSerial]:
     """Return a driver connected over a fake port that then expects more exchanges."""
     fake = ScriptedSerial([*CONNECT, *more])
     bath = JulaboBath(fake, reply_timeout_s=0.2, **options)
@@ -223,9 +221,7 @@ def test_status_parsing_and_alarm_reported_once() -> None:
         ("STATUS", "status", b"REMOTE START\r\n"),
     ],
 )
-def test_garbage_raises_device_error_and_changes_nothing(
-    command: str, call: str, reply: bytes
-) -> None:
+def test_garbage_raises_device_error_and_changes_nothing(command: str, call: str, reply: bytes) -> None:
     """A non-numeric reply raises DeviceError; the next exchange works normally."""
     bath, fake = connected((cmd(command), reply), (cmd("IN_PV_00"), line("12.00")))
     with pytest.raises(DeviceError, match="garbled"):

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cpmlab.drivers.julabo import JulaboBath, serial_settings_for
-from cpmlab.hardware_mocks import julabo as julabo_emulator
 
 from cpmlab.core.errors import DeviceError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading
 from cpmlab.devices.transport import open_serial
+from cpmlab.drivers.julabo import JulaboBath, serial_settings_for
+from cpmlab.hardware_mocks import julabo as julabo_emulator
 
 LIMITS = SafetyLimits(min_bath_c=4.0)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from cpmlab.drivers import lauda
-from cpmlab.drivers.lauda import LaudaBath
 
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ColdPressor
+from cpmlab.drivers import lauda
+from cpmlab.drivers.lauda import LaudaBath
 
 try:
     from ._bath_exchange import ScriptedSerial, cmd, line
@@ -141,9 +141,7 @@ def test_stat_flags_are_alarms(flags: str, code: int, text: str) -> None:
         ("IN_PV_00", "read_temperature", b"\x80\x81\r\n"),
     ],
 )
-def test_garbage_raises_device_error_and_changes_nothing(
-    command: str, call: str, reply: bytes
-) -> None:
+def test_garbage_raises_device_error_and_changes_nothing(command: str, call: str, reply: bytes) -> None:
     """Garbage where flags or a number are expected raises DeviceError; next call works."""
     bath, fake = connected((cmd(command), reply), (cmd("IN_PV_00"), line("11.00")))
     with pytest.raises(DeviceError, match="garbled"):

@@ -6,13 +6,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from cpmlab.drivers.lauda import SERIAL_SETTINGS as LAUDA_SETTINGS
-from cpmlab.drivers.lauda import LaudaBath
-from cpmlab.hardware_mocks import lauda as lauda_emulator
-
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading
 from cpmlab.devices.transport import open_serial
+from cpmlab.drivers.lauda import SERIAL_SETTINGS as LAUDA_SETTINGS
+from cpmlab.drivers.lauda import LaudaBath
+from cpmlab.hardware_mocks import lauda as lauda_emulator
 
 LIMITS = SafetyLimits(min_bath_c=4.0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+
 from cpmlab.drivers._medoc_protocol import (
     COMMANDS,
     decode_response,
@@ -25,9 +26,7 @@ TS = 0x01020304  # fixed unix time so frames are byte exact
 TS_LE = "04030201"
 LIMITS = SafetyLimits(max_thermode_c=50.0, max_ramp_c_per_s=10.0)
 PROGRAMS = {46.0: 0b00011100}
-STIM = ThermalStimulus(
-    baseline_c=32.0, target_c=46.0, ramp_c_per_s=4.0, return_c_per_s=4.0, plateau_s=5.0, zones=(1,)
-)
+STIM = ThermalStimulus(baseline_c=32.0, target_c=46.0, ramp_c_per_s=4.0, return_c_per_s=4.0, plateau_s=5.0, zones=(1,))
 
 
 def req(command: int, parameter: int | None = None) -> bytes:
@@ -49,9 +48,7 @@ def resp(
     text: bytes = b"",
 ) -> bytes:
     """Build a response frame: 19 fixed bytes after the length field, then optional text."""
-    body = struct.pack(
-        "<IBBBHIHBBBB", TS, command, system, test, result, test_ms, temp_hundredths, 0, yes, 0, 0
-    )
+    body = struct.pack("<IBBBHIHBBBB", TS, command, system, test, result, test_ms, temp_hundredths, 0, yes, 0, 0)
     return struct.pack("<I", len(body) + len(text)) + body + text
 
 
@@ -90,9 +87,7 @@ def test_select_tp_frame_carries_the_program_code_as_u32() -> None:
 
 def test_t_up_frame_carries_the_step_in_hundredths() -> None:
     """T_UP 5.00 C: command 12, parameter 500 (0x01f4) little-endian."""
-    assert encode_request("T_UP", 500, timestamp=TS) == bytes.fromhex(
-        "09000000" + TS_LE + "0c" + "f4010000"
-    )
+    assert encode_request("T_UP", 500, timestamp=TS) == bytes.fromhex("09000000" + TS_LE + "0c" + "f4010000")
 
 
 def test_command_ids_follow_the_manual() -> None:
@@ -128,18 +123,7 @@ def test_parameters_only_for_commands_that_take_one() -> None:
 def test_response_decoding_reads_every_field() -> None:
     """All fields at their documented offsets: states, result, test time, 1/100 C, buttons."""
     frame = bytes.fromhex(
-        "13000000"
-        + TS_LE
-        + "00"
-        + "02"
-        + "01"
-        + "0000"
-        + "e8030000"
-        + "f40c"
-        + "07"
-        + "01"
-        + "00"
-        + "01"
+        "13000000" + TS_LE + "00" + "02" + "01" + "0000" + "e8030000" + "f40c" + "07" + "01" + "00" + "01"
     )
     response = decode_response(frame)
     assert (response.command, response.system_state, response.test_state) == (0, 2, 1)
@@ -231,9 +215,7 @@ def test_stimulate_with_a_callable_program_mapping() -> None:
         (ThermalStimulus(32.0, 44.0, 4.0, 4.0, 5.0), "ATS", DeviceError),  # no program
     ],
 )
-def test_stimulate_refuses_before_any_frame(
-    stimulus: ThermalStimulus, probe_type: str, error: type[Exception]
-) -> None:
+def test_stimulate_refuses_before_any_frame(stimulus: ThermalStimulus, probe_type: str, error: type[Exception]) -> None:
     """Limit, probe or program-mapping problems raise before a single frame is sent."""
     connector = FakeConnector(CONNECT)
     driver = make(connector, probe_type=probe_type)

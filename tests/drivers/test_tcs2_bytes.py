@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+
 from cpmlab.drivers._tcs2_protocol import COMMANDS, StreamParser
 from cpmlab.drivers.tcs2 import DRIVER, Tcs2Thermode, probe
 
@@ -150,9 +151,7 @@ def test_set_baseline_outside_device_range_sends_nothing(baseline_c: float) -> N
     fake.check()
 
 
-STIM = ThermalStimulus(
-    baseline_c=32.0, target_c=45.0, ramp_c_per_s=2.5, return_c_per_s=5.0, plateau_s=3.0
-)
+STIM = ThermalStimulus(baseline_c=32.0, target_c=45.0, ramp_c_per_s=2.5, return_c_per_s=5.0, plateau_s=3.0)
 
 
 def test_stimulate_all_zones_uses_selector_zero() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 import serial
+
 from cpmlab.hardware_mocks import julabo
 from cpmlab.hardware_mocks.julabo import JulaboEmulator
 
@@ -80,9 +81,7 @@ def test_legacy_7e1_client_from_the_manual_reads_the_bath() -> None:
         emu.close()
 
 
-def test_client_from_the_manual_speaks_to_newer_framing(
-    emulator: JulaboEmulator, client: serial.Serial
-) -> None:
+def test_client_from_the_manual_speaks_to_newer_framing(emulator: JulaboEmulator, client: serial.Serial) -> None:
     """VERSION, IN_PV_00, IN_SP_06, and OUT_SP_00 (no reply) then IN_SP_00 all work."""
     assert ask(client, "VERSION") == b"JULABO HIGHTECH FL HL/SL VERSION 4.0\r\n"
     assert NUMBER.match(ask(client, "IN_PV_00"))
@@ -104,9 +103,7 @@ def test_client_from_the_manual_speaks_to_newer_framing(
         ("8N1", {"baudrate": 4800}),
     ],
 )
-def test_wrong_framing_client_gets_garbage(
-    framing: str, client_settings: dict[str, object]
-) -> None:
+def test_wrong_framing_client_gets_garbage(framing: str, client_settings: dict[str, object]) -> None:
     """A client at another baud rate or framing than the device reads noise, not a reply."""
     emu = julabo.start(framing=framing, seed=1)
     try:
@@ -125,9 +122,7 @@ def test_unknown_commands_are_ignored(client: serial.Serial) -> None:
     assert NUMBER.match(ask(client, "IN_PV_00"))
 
 
-def test_bath_approaches_setpoint_with_its_time_constant(
-    emulator: JulaboEmulator, client: serial.Serial
-) -> None:
+def test_bath_approaches_setpoint_with_its_time_constant(emulator: JulaboEmulator, client: serial.Serial) -> None:
     """Running toward 10 C from 20 C, readings follow 10 + 10 exp(-t / 120 s) (device time)."""
     emulator.bath.set_running(True)
     t0 = emulator.clock.now()
@@ -187,9 +182,7 @@ def test_slow(emulator: JulaboEmulator, client: serial.Serial) -> None:
     assert time.monotonic() - start >= 0.35
 
 
-def test_split_reply_arrives_across_several_reads(
-    emulator: JulaboEmulator, client: serial.Serial
-) -> None:
+def test_split_reply_arrives_across_several_reads(emulator: JulaboEmulator, client: serial.Serial) -> None:
     """Split: the version line arrives in chunks over several reads, intact once joined."""
     emulator.set_fault("split", chunk=4, gap_s=0.03)
     client.write(b"VERSION\r")
@@ -203,9 +196,7 @@ def test_split_reply_arrives_across_several_reads(
     assert b"".join(chunks) == b"JULABO HIGHTECH FL HL/SL VERSION 4.0\r\n"
 
 
-def test_alarm_gives_negative_status_and_stops(
-    emulator: JulaboEmulator, client: serial.Serial
-) -> None:
+def test_alarm_gives_negative_status_and_stops(emulator: JulaboEmulator, client: serial.Serial) -> None:
     """Alarm: STATUS starts with a negative number and the circulator stops."""
     emulator.bath.set_running(True)
     emulator.set_fault("alarm")

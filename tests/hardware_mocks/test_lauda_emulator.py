@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 import serial
+
 from cpmlab.hardware_mocks import lauda
 from cpmlab.hardware_mocks.lauda import LaudaEmulator
 
@@ -80,9 +81,7 @@ def test_wrong_framing_client_gets_garbage() -> None:
         emu.close()
 
 
-def test_bath_approaches_setpoint_with_its_time_constant(
-    emulator: LaudaEmulator, client: serial.Serial
-) -> None:
+def test_bath_approaches_setpoint_with_its_time_constant(emulator: LaudaEmulator, client: serial.Serial) -> None:
     """Readings follow 10 + 10 exp(-t / 120 s) in device time once started."""
     emulator.bath.set_running(True)
     t0 = emulator.clock.now()
@@ -128,9 +127,7 @@ def test_silence_garbage_slow(emulator: LaudaEmulator, client: serial.Serial) ->
     assert time.monotonic() - start >= 0.35
 
 
-def test_split_reply_arrives_across_several_reads(
-    emulator: LaudaEmulator, client: serial.Serial
-) -> None:
+def test_split_reply_arrives_across_several_reads(emulator: LaudaEmulator, client: serial.Serial) -> None:
     """Split: a reply arrives over several reads, intact once joined."""
     emulator.set_fault("split", chunk=2, gap_s=0.03)
     client.write(b"IN_SP_00\r")

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cpmlab.drivers.medoc import MedocThermode
-from cpmlab.hardware_mocks.medoc import EMULATOR, MedocEmulator, start
 
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus
 from cpmlab.devices.transport import TcpConnector
+from cpmlab.drivers.medoc import MedocThermode
+from cpmlab.hardware_mocks.medoc import EMULATOR, MedocEmulator, start
 
 GET_STATUS, SELECT_TP, START, TRIGGER, STOP, ABORT, T_UP = 0, 1, 2, 4, 5, 6, 12
 PROGRAM = 0b00011100
@@ -23,17 +23,13 @@ PROGRAM = 0b00011100
 
 @pytest.fixture
 def emu() -> Iterator[MedocEmulator]:
-    device = start(
-        time_scale=10.0, seed=3, pretest_s=(1.0, 2.0), programs={PROGRAM: (42.0, 5.0, 2.0, 10.0)}
-    )
+    device = start(time_scale=10.0, seed=3, pretest_s=(1.0, 2.0), programs={PROGRAM: (42.0, 5.0, 2.0, 10.0)})
     yield device
     device.close()
 
 
 # -- a minimal third-party client, written from the manual only ------------------------------
-def medoc(
-    address: str, command: int, parameter: int | None = None, timeout: float = 1.0
-) -> dict[str, Any]:
+def medoc(address: str, command: int, parameter: int | None = None, timeout: float = 1.0) -> dict[str, Any]:
     """Send one little-endian frame on a new connection; read until the server closes."""
     host, port = address.rsplit(":", 1)
     body = struct.pack("<IB", int(time.time()), command)
@@ -106,9 +102,7 @@ def test_trigger_during_pretest_is_lost_then_works_once_running(emu: MedocEmulat
 def test_program_ramps_holds_returns_and_ends_the_test() -> None:
     """Program (42 C, 5 C/s, 2 s, 10 C/s): rate within tolerance, hold, back to READY/IDLE."""
     scale = 5.0
-    device = start(
-        time_scale=scale, pretest_s=(0.5, 0.5), programs={PROGRAM: (42.0, 5.0, 2.0, 10.0)}
-    )
+    device = start(time_scale=scale, pretest_s=(0.5, 0.5), programs={PROGRAM: (42.0, 5.0, 2.0, 10.0)})
     try:
         medoc(device.port, SELECT_TP, PROGRAM)
         medoc(device.port, START)
@@ -118,9 +112,7 @@ def test_program_ramps_holds_returns_and_ends_the_test() -> None:
         end = time.monotonic() + 1.4
         while time.monotonic() < end:
             status = medoc(device.port, GET_STATUS)
-            samples.append(
-                (time.monotonic(), status["temp_c"], status["state"], status["test_state"])
-            )
+            samples.append((time.monotonic(), status["temp_c"], status["state"], status["test_state"]))
             time.sleep(0.01)
         peak = next(i for i, s in enumerate(samples) if s[1] >= 41.9)
         rising = [(t, c) for t, c, _, _ in samples[:peak] if 34.0 <= c <= 40.0]

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 import serial
-from cpmlab.drivers.tcs2 import Tcs2Thermode
-from cpmlab.hardware_mocks.tcs2 import EMULATOR, Tcs2Emulator, start
 
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus, ThermodeReading
+from cpmlab.drivers.tcs2 import Tcs2Thermode
+from cpmlab.hardware_mocks.tcs2 import EMULATOR, Tcs2Emulator, start
 
 RECORD = re.compile(rb"^\r(\d{3})([+-]\d{3})([+-]\d{3})([+-]\d{3})([+-]\d{3})([+-]\d{3})$")
 
@@ -106,9 +106,7 @@ def test_identity_and_help_text(client: serial.Serial) -> None:
     assert "Command list:" in lines
 
 
-def test_split_commands_and_unknown_bytes_resynchronise(
-    emu: Tcs2Emulator, client: serial.Serial
-) -> None:
+def test_split_commands_and_unknown_bytes_resynchronise(emu: Tcs2Emulator, client: serial.Serial) -> None:
     """A command split across writes still works; junk bytes are skipped."""
     client.write(b"F\x00zz!")
     client.write(b"N3")
@@ -141,9 +139,7 @@ def test_stimulus_ramps_holds_and_returns_by_itself() -> None:
         times, temps = zip(*rising, strict=True)
         n = len(times)
         mean_t, mean_c = sum(times) / n, sum(temps) / n
-        slope = sum((t - mean_t) * (c - mean_c) for t, c in rising) / sum(
-            (t - mean_t) ** 2 for t in times
-        )
+        slope = sum((t - mean_t) * (c - mean_c) for t, c in rising) / sum((t - mean_t) ** 2 for t in times)
         assert slope / scale == pytest.approx(5.0, rel=0.25)  # C per device second
         assert max(z[0] for _, z in records) == pytest.approx(42.0, abs=0.2)
         held = [z[0] for t, z in records if 41.9 <= z[0] <= 42.1]

@@ -38,8 +38,9 @@ def main() -> int:
     markers: list[pylsl.StreamInfo] = []
     temps: list[pylsl.StreamInfo] = []
     while time.monotonic() < deadline and (not markers or len(temps) < 2):
-        markers = _pick(pylsl.resolve_bypred("type='Markers' and name='cpmlab-markers'", 1, 1.0), prefix)
-        temps = _pick(pylsl.resolve_byprop("type", "Temperature", 2, 1.0), prefix)
+        mine = f"starts-with(source_id, '{prefix}')"  # other cpmlab sessions may run on this machine
+        markers = _pick(pylsl.resolve_bypred(f"type='Markers' and name='cpmlab-markers' and {mine}", 1, 1.0), prefix)
+        temps = _pick(pylsl.resolve_bypred(f"type='Temperature' and {mine}", 2, 1.0), prefix)
     if not markers:
         print(json.dumps({"error": "markers stream not found"}), flush=True)
         return 1
@@ -65,9 +66,19 @@ def main() -> int:
             _, st = inlet.pull_chunk(timeout=0.0)
             counts[name] += len(st)
     labels = {name: _labels(inlet) for name, inlet in numeric.items()}
-    print(json.dumps({"markers": received, "counts": counts, "labels": labels,
-                      "marker_type": markers[0].type(), "marker_rate": markers[0].nominal_srate(),
-                      "marker_format": markers[0].channel_format()}), flush=True)
+    print(
+        json.dumps(
+            {
+                "markers": received,
+                "counts": counts,
+                "labels": labels,
+                "marker_type": markers[0].type(),
+                "marker_rate": markers[0].nominal_srate(),
+                "marker_format": markers[0].channel_format(),
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

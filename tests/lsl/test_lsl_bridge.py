@@ -34,8 +34,9 @@ class FakeOutlet:
         return False
 
 
-def _bridge(broken: set[str], failing: set[str] = frozenset(), bus: EventBus | None = None
-            ) -> tuple[LslBridge, dict[str, FakeOutlet]]:
+def _bridge(
+    broken: set[str], failing: set[str] = frozenset(), bus: EventBus | None = None
+) -> tuple[LslBridge, dict[str, FakeOutlet]]:
     outlets: dict[str, FakeOutlet] = {}
 
     def factory(info: Any) -> FakeOutlet:

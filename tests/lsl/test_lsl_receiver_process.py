@@ -22,16 +22,28 @@ def _session_records(journal: Path) -> list[dict]:
     records = list(read_journal(journal))
     start = next(i for i, r in enumerate(records) if r["kind"] == "session_start")
     end = next(i for i, r in enumerate(records) if r["kind"] == "session_end")
-    return [r for r in records[start:end + 1] if r["kind"] not in SAMPLE_KINDS]
+    return [r for r in records[start : end + 1] if r["kind"] not in SAMPLE_KINDS]
 
 
 def test_third_party_receiver_gets_every_marker_at_event_time(tmp_path: Path, lab_name: str) -> None:
     """Every journaled session event arrives as a marker whose LSL time stamp is the event's time (< 1 ms)."""
-    spec = SessionSpec(protocol_path=SHORT_PROTOCOL, participant="01", session="1", data_root=tmp_path,
-                       speed=SPEED, simulate=True, emulate=True, lab=LabConfig(lab=lab_name))
+    spec = SessionSpec(
+        protocol_path=SHORT_PROTOCOL,
+        participant="01",
+        session="1",
+        data_root=tmp_path,
+        speed=SPEED,
+        simulate=True,
+        emulate=True,
+        lab=LabConfig(lab=lab_name),
+    )
     prepared = PreparedSession(spec)
-    receiver = subprocess.Popen([sys.executable, str(RECEIVER), f"cpmlab.{lab_name}.", "30"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    receiver = subprocess.Popen(
+        [sys.executable, str(RECEIVER), f"cpmlab.{lab_name}.", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert receiver.stdout is not None
         assert receiver.stdout.readline().strip() == "READY"
@@ -47,9 +59,22 @@ def test_third_party_receiver_gets_every_marker_at_event_time(tmp_path: Path, la
 
     expected = _session_records(prepared.paths.journal)
     names = Counter(marker_name(Event.from_json(r)) for r in expected)
-    assert {"session_start", "session_end", "step_start", "step_end", "ts_ramp_start", "ts_plateau_start",
-            "ts_return_start", "ts_end", "cs_immersion_start", "cs_immersion_end", "rating_onset", "rating",
-            "marker", "variable"} <= set(names)
+    assert {
+        "session_start",
+        "session_end",
+        "step_start",
+        "step_end",
+        "ts_ramp_start",
+        "ts_plateau_start",
+        "ts_return_start",
+        "ts_end",
+        "cs_immersion_start",
+        "cs_immersion_end",
+        "rating_onset",
+        "rating",
+        "marker",
+        "variable",
+    } <= set(names)
     received = [(t, *parse_marker(text)) for t, text in got["markers"]]
     unmatched = list(received)
     for r in expected:
@@ -62,4 +87,10 @@ def test_third_party_receiver_gets_every_marker_at_event_time(tmp_path: Path, la
 
     assert got["counts"]["cpmlab-thermode"] > 50 and got["counts"]["cpmlab-bath"] >= 1
     assert got["labels"]["cpmlab-thermode"] == [
-        "neutral[degC]", "zone1[degC]", "zone2[degC]", "zone3[degC]", "zone4[degC]", "zone5[degC]"]
+        "neutral[degC]",
+        "zone1[degC]",
+        "zone2[degC]",
+        "zone3[degC]",
+        "zone4[degC]",
+        "zone5[degC]",
+    ]

@@ -10,17 +10,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pylsl
-import pyxdf
 import pytest
+import pyxdf
 from conftest import SHORT_PROTOCOL, SPEED
 
+from cpmlab.app.session import PreparedSession, SessionSpec
 from cpmlab.cli.main import build_parser, main
+from cpmlab.core.errors import CpmlabError
+from cpmlab.labconfig import LabConfig
 from cpmlab.lsl.vocabulary import parse_marker
 
 # events.tsv trial types and the marker that carries their onset
 ONSET_MARKERS = {
-    "heat_ramp": "ts_ramp_start", "heat_plateau": "ts_plateau_start", "heat_return": "ts_return_start",
-    "cold_immersion": "cs_immersion_start", "rating": "rating_onset", "marker": "marker",
+    "heat_ramp": "ts_ramp_start",
+    "heat_plateau": "ts_plateau_start",
+    "heat_return": "ts_return_start",
+    "cold_immersion": "cs_immersion_start",
+    "rating": "rating_onset",
+    "marker": "marker",
     "variable": "variable",
 }
 
@@ -44,8 +51,22 @@ class FakeEeg:
 
 def test_record_option_parsing() -> None:
     """--no-lsl, --record and repeatable --record-stream reach the run command's arguments."""
-    args = build_parser().parse_args(["run", "x.yaml", "-p", "01", "-s", "1", "--no-lsl", "--record",
-                                      "--record-stream", "EEG", "--record-stream", "Eyes"])
+    args = build_parser().parse_args(
+        [
+            "run",
+            "x.yaml",
+            "-p",
+            "01",
+            "-s",
+            "1",
+            "--no-lsl",
+            "--record",
+            "--record-stream",
+            "EEG",
+            "--record-stream",
+            "Eyes",
+        ]
+    )
     assert (args.lsl, args.record, args.record_stream) == (False, True, ["EEG", "Eyes"])
     args = build_parser().parse_args(["run", "x.yaml", "-p", "01", "-s", "1"])
     assert (args.lsl, args.record, args.record_stream) == (True, False, [])
@@ -61,8 +82,25 @@ def test_record_writes_xdf_with_all_streams_aligned_to_events(
     eeg = FakeEeg(f"{lab_name}-eeg")
     data = tmp_path / "data"
     try:
-        code = main(["run", str(SHORT_PROTOCOL), "-p", "01", "-s", "1", "--data", str(data), "--simulate",
-                     "--emulate", "--speed", str(SPEED), "--record", "--record-stream", f"{lab_name}-eeg"])
+        code = main(
+            [
+                "run",
+                str(SHORT_PROTOCOL),
+                "-p",
+                "01",
+                "-s",
+                "1",
+                "--data",
+                str(data),
+                "--simulate",
+                "--emulate",
+                "--speed",
+                str(SPEED),
+                "--record",
+                "--record-stream",
+                f"{lab_name}-eeg",
+            ]
+        )
     finally:
         eeg.stop.set()
     assert code == 0
@@ -85,9 +123,10 @@ def test_record_writes_xdf_with_all_streams_aligned_to_events(
     session = by_name["cpmlab-markers"]["info"]["desc"][0]["session"][0]
     assert session["participant"] == ["01"] and session["task"] == ["lslshort"]
 
-    markers = [(float(t), *parse_marker(v[0])) for t, v in zip(by_name["cpmlab-markers"]["time_stamps"],
-                                                               by_name["cpmlab-markers"]["time_series"],
-                                                               strict=True)]
+    markers = [
+        (float(t), *parse_marker(v[0]))
+        for t, v in zip(by_name["cpmlab-markers"]["time_stamps"], by_name["cpmlab-markers"]["time_series"], strict=True)
+    ]
     start = next(m for m in markers if m[1] == "session_start")
     t0, speed = start[0], start[2]["speed"]
     assert speed == SPEED
@@ -111,3 +150,23 @@ def test_record_writes_xdf_with_all_streams_aligned_to_events(
     assert {s["uid"] for s in meta["recording"]["streams"]} == uids
     assert all(s["source_id"].startswith(f"cpmlab.{lab_name}.") for s in meta["streams"])
     assert np.all(np.diff(by_name["cpmlab-thermode"]["time_stamps"]) > 0)
+
+
+def test_no_lsl_creates_no_streams_and_record_needs_streams(tmp_path: Path, lab_name: str) -> None:
+    """With lsl=False there is no bridge and no 'lsl' metadata; --record then needs --record-stream."""
+    spec = SessionSpec(
+        protocol_path=SHORT_PROTOCOL,
+        participant="01",
+        session="1",
+        data_root=tmp_path,
+        speed=SPEED,
+        simulate=True,
+        emulate=True,
+        lab=LabConfig(lab=lab_name),
+        lsl=False,
+        record=True,
+    )
+    prepared = PreparedSession(spec)
+    assert prepared.lsl is None and "lsl" not in prepared.metadata
+    with pytest.raises(CpmlabError, match="--record-stream"):
+        prepared.run()

@@ -12,11 +12,34 @@ from cpmlab.core.events import Event
 from cpmlab.lsl.vocabulary import NAMES, VOCABULARY, event_marker, format_marker, marker_name, parse_marker
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lsl.md"
-STIM = {"step_id": "ts_before", "role": "test_stimulus", "phase": "before", "target_c": 46.0,
-        "baseline_c": 32.0, "plateau_s": 20.0, "ramp_c_per_s": 4.0, "return_c_per_s": 4.0, "zones": [1, 2, 3]}
+STIM = {
+    "step_id": "ts_before",
+    "role": "test_stimulus",
+    "phase": "before",
+    "target_c": 46.0,
+    "baseline_c": 32.0,
+    "plateau_s": 20.0,
+    "ramp_c_per_s": 4.0,
+    "return_c_per_s": 4.0,
+    "zones": [1, 2, 3],
+}
 EVENTS = [
-    (Event(ev.SESSION_START, 1.0, {"participant": "01", "session": "1", "run": 1, "protocol": "p", "task": "t",
-                                    "speed": 1.0, "limits": {"max_thermode_c": 50}}), "session_start"),
+    (
+        Event(
+            ev.SESSION_START,
+            1.0,
+            {
+                "participant": "01",
+                "session": "1",
+                "run": 1,
+                "protocol": "p",
+                "task": "t",
+                "speed": 1.0,
+                "limits": {"max_thermode_c": 50},
+            },
+        ),
+        "session_start",
+    ),
     (Event(ev.SESSION_END, 2.0, {"outcome": "completed", "variables": {"x": 1}}), "session_end"),
     (Event(ev.STEP_START, 1.1, {"path": "steps[1]", "step_id": "a", "step_type": "thermal"}), "step_start"),
     (Event(ev.STEP_END, 1.2, {"path": "steps[1]", "step_id": "a", "status": "done"}), "step_end"),
@@ -24,10 +47,15 @@ EVENTS = [
     (Event(ev.STIMULUS, 1.4, {"stage": "plateau_start", **STIM}), "ts_plateau_start"),
     (Event(ev.STIMULUS, 1.5, {"stage": "return_start", **STIM}), "ts_return_start"),
     (Event(ev.STIMULUS, 1.6, {"stage": "end", **STIM}), "ts_end"),
-    (Event(ev.IMMERSION, 1.7, {"stage": "immersion_start", "step_id": "cs", "setpoint_c": 10.0}),
-     "cs_immersion_start"),
-    (Event(ev.IMMERSION, 1.8, {"stage": "immersion_end", "step_id": "cs", "reason": "time",
-                                "duration_s": 60.0, "censored": False}), "cs_immersion_end"),
+    (Event(ev.IMMERSION, 1.7, {"stage": "immersion_start", "step_id": "cs", "setpoint_c": 10.0}), "cs_immersion_start"),
+    (
+        Event(
+            ev.IMMERSION,
+            1.8,
+            {"stage": "immersion_end", "step_id": "cs", "reason": "time", "duration_s": 60.0, "censored": False},
+        ),
+        "cs_immersion_end",
+    ),
     (Event(ev.RATING_ONSET, 1.9, {"step_id": "r", "rates": "ts_before", "scale": "vas"}), "rating_onset"),
     (Event(ev.RATING, 2.0, {"step_id": "r", "value": 55.0, "onset_t": 1.9, "rt_s": 0.1}), "rating"),
     (Event(ev.DISPLAY, 2.1, {"stage": "screen_onset", "screen": "instruction", "end_t": 3.0}), "screen_onset"),
@@ -36,7 +64,7 @@ EVENTS = [
     (Event(ev.CONTROL, 2.4, {"action": "abort", "source": "operator", "reason": "why"}), "abort"),
     (Event(ev.CONTROL, 2.5, {"action": "emergency_stop", "source": "keyboard"}), "emergency_stop"),
     (Event(ev.FAULT, 2.6, {"device": "thermode", "message": "no reply"}), "fault"),
-    (Event(ev.NOTE, 2.7, {"text": "participant moved\tarm \"here\"", "source": "operator"}), "note"),
+    (Event(ev.NOTE, 2.7, {"text": 'participant moved\tarm "here"', "source": "operator"}), "note"),
     (Event(ev.MARKER, 2.8, {"name": "block_repetition", "rep": 2, "order": [1, 0]}), "marker"),
     (Event(ev.VARIABLE, 2.9, {"name": "ts_target_c", "value": 45.5, "source": "calib"}), "variable"),
     (Event(ev.COMMAND, 3.0, {"device": "thermode", "command": "A"}), "command"),

@@ -1,0 +1,260 @@
+"""Where a running session is on its expected timeline, and what comes next (no Qt).
+
+The protocol's timeline (cpmlab.protocol.timeline) lists each step once; here every block
+repetition gets its own row ("occurrence") so the operator sees the whole script, and step
+events are matched to rows by their path (steps[1].steps[0]) in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cpmlab.core import events as ev
+from cpmlab.engine.steps import fmt_path
+from cpmlab.protocol.model import Block, Immersion, Parallel, Protocol, Rating, Thermal
+from cpmlab.protocol.timeline import TimelineEntry, build_timeline, format_clock, total_duration_s
+from cpmlab.protocol.values import resolve
+
+LEAF_DONE = ("done", "timeout", "ended at hard maximum")
+NEXT_KINDS = ("thermal", "immersion", "rating", "continuous_rating", "instruction")
+
+
+@dataclass
+class Occurrence:
+    """One row of the script: a step (or one repetition of it) with its expected start."""
+
+    index: int
+    path: str
+    rep: int | None
+    rep_of: int | None
+    start_s: float  # expected start, protocol seconds from the session start
+    duration_s: float
+    depth: int
+    kind: str
+    step_id: str | None
+    description: str
+    upper_bound: bool
+    leaf: bool
+    step: Any = None
+    state: str = "pending"  # pending, running, done, or the step_end status
+    started_pc: float | None = None  # protocol clock at step_start
+
+    @property
+    def end_s(self) -> float:
+        """Expected end, protocol seconds."""
+        return self.start_s + self.duration_s
+
+
+def _walk(steps: list[Any], base: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], Any]]:
+    """Return (path, step) in the order build_timeline lists its entries."""
+    out: list[tuple[tuple[str | int, ...], Any]] = []
+    for i, step in enumerate(steps):
+        path = (*base, i)
+        out.append((path, step))
+        if isinstance(step, Parallel | Block):
+            out += _walk(step.steps, (*path, "steps"))
+    return out
+
+
+def build_occurrences(protocol: Protocol, variables: dict[str, Any] | None = None) -> list[Occurrence]:
+    """Return every step occurrence (block repetitions expanded) with its expected start."""
+    entries = build_timeline(protocol, variables)
+    walked = _walk(protocol.steps, ("steps",))
+    by_path: dict[str, TimelineEntry] = {fmt_path(p): e for (p, _), e in zip(walked, entries, strict=False)}
+    out: list[Occurrence] = []
+
+    def expand(steps: list[Any], base: tuple[str | int, ...], shift: float, rep: int | None, rep_of: int | None):
+        for i, step in enumerate(steps):
+            path = (*base, i)
+            key = fmt_path(path)
+            e = by_path[key]
+            leaf = not isinstance(step, Block | Parallel)
+            description = e.description
+            if isinstance(step, Block) and getattr(step, "label", None):
+                description = f"{e.description} {step.label}"
+            out.append(
+                Occurrence(
+                    len(out), key, rep, rep_of, e.start_s + shift, e.duration_s, e.depth, e.kind, e.step_id,
+                    description, e.upper_bound, leaf, step,
+                )
+            )  # fmt: skip
+            if isinstance(step, Block):
+                once = e.duration_s / step.repeat if step.repeat else 0.0
+                for r in range(1, step.repeat + 1):
+                    inner_rep = (r, step.repeat) if step.repeat > 1 else (rep, rep_of)
+                    expand(step.steps, (*path, "steps"), shift + (r - 1) * once, *inner_rep)
+            elif isinstance(step, Parallel):
+                expand(step.steps, (*path, "steps"), shift, rep, rep_of)
+
+    expand(protocol.steps, ("steps",), 0.0, None, None)
+    return out
+
+
+def next_phrase(occ: Occurrence, variables: dict[str, Any]) -> str:
+    """Return what the operator should expect, e.g. 'Hand into the water (10 °C, 60 s)'."""
+    step = occ.step
+
+    def num(value: Any) -> float | None:
+        try:
+            return float(resolve(value, variables))
+        except Exception:
+            return None
+
+    if isinstance(step, Immersion):
+        sp = num(step.setpoint_c)
+        what = f"{sp:g} °C" if sp is not None else "bath"
+        length = "until withdrawal" if step.until_withdrawal else f"{step.duration_s:g} s"
+        return f"Hand into the water ({what}, {length})"
+    if isinstance(step, Thermal):
+        target = num(step.target_c)
+        t_text = f"{target:.1f} °C" if target is not None else str(step.target_c)
+        return f"Heat stimulus {t_text} ({step.role}, {step.phase})"
+    if isinstance(step, Rating):
+        return f"{step.scale.upper()} rating" + (f" of {step.rates}" if step.rates else "")
+    if occ.kind == "continuous_rating":
+        return "Continuous rating"
+    if occ.kind == "instruction":
+        return "Instruction screen"
+    return occ.description
+
+
+class SessionProgress:
+    """Track step events against the expected timeline; clocks in protocol seconds."""
+
+    def __init__(self, occurrences: list[Occurrence], speed: float, variables: dict[str, Any] | None = None) -> None:
+        self.occurrences = occurrences
+        self.speed = speed
+        self.variables = dict(variables or {})
+        top = [
+            TimelineEntry(o.start_s, o.duration_s, o.depth, o.kind, o.step_id, o.description, o.upper_bound)
+            for o in occurrences
+            if o.depth == 0
+        ]
+        self.total_s = total_duration_s(top)
+        self.t0: float | None = None
+        self.t_end: float | None = None
+        self.paused_since: float | None = None
+        self.paused_total_s = 0.0  # real seconds spent paused
+        self._last_done: Occurrence | None = None
+
+    # -- clocks ----------------------------------------------------------------------------
+    def protocol_clock_s(self, t: float) -> float:
+        """Protocol seconds since session start at shared-clock time t, paused time excluded."""
+        if self.t0 is None:
+            return 0.0
+        t = min(t, self.t_end) if self.t_end is not None else t
+        paused = self.paused_total_s + (t - self.paused_since if self.paused_since is not None else 0.0)
+        return max((t - self.t0 - paused) * self.speed, 0.0)
+
+    def elapsed_real_s(self, t: float) -> float:
+        """Real seconds since the session start (pauses included)."""
+        if self.t0 is None:
+            return 0.0
+        return max((min(t, self.t_end) if self.t_end is not None else t) - self.t0, 0.0)
+
+    def position_s(self, t: float) -> float:
+        """Where the session is on the expected timeline (protocol seconds)."""
+        pc = self.protocol_clock_s(t)
+        running = [o for o in self.occurrences if o.leaf and o.state == "running" and o.started_pc is not None]
+        if running:
+            return max(o.start_s + min(max(pc - (o.started_pc or 0.0), 0.0), o.duration_s) for o in running)
+        if self._last_done is not None:
+            return self._last_done.end_s
+        return 0.0
+
+    def remaining_s(self, t: float) -> float:
+        """Expected protocol seconds left (upper bound: screens may end sooner)."""
+        if self.t_end is not None:
+            return 0.0
+        return max(self.total_s - self.position_s(t), 0.0)
+
+    # -- events ----------------------------------------------------------------------------
+    def on_event(self, event: ev.Event) -> list[int]:
+        """Apply an event; return the indices of rows whose state changed."""
+        kind, data = event.kind, event.data
+        if kind == ev.SESSION_START:
+            self.t0 = event.t
+            return []
+        if kind == ev.CONTROL:
+            action = data.get("action")
+            if action == "pause" and self.paused_since is None:
+                self.paused_since = event.t
+            elif action == "resume" and self.paused_since is not None:
+                self.paused_total_s += event.t - self.paused_since
+                self.paused_since = None
+            return []
+        if kind == ev.SESSION_END:
+            if self.paused_since is not None:
+                self.paused_total_s += event.t - self.paused_since
+                self.paused_since = None
+            self.t_end = event.t
+            changed = []
+            for o in self.occurrences:
+                if o.state == "running":
+                    o.state = "aborted"
+                    changed.append(o.index)
+            return changed
+        if kind == ev.STEP_START:
+            occ = self._find(data.get("path", ""), data.get("rep"), ("pending",))
+            if occ is None:
+                return []
+            occ.state = "running"
+            occ.started_pc = self.protocol_clock_s(event.t)
+            return [occ.index]
+        if kind == ev.STEP_END:
+            occ = self._find(data.get("path", ""), data.get("rep"), ("running",))
+            if occ is None:
+                return []
+            status = str(data.get("status", "done"))
+            occ.state = "done" if status in LEAF_DONE else status
+            if occ.leaf:
+                self._last_done = occ
+            return [occ.index]
+        return []
+
+    def _find(self, path: str, rep: int | None, states: tuple[str, ...]) -> Occurrence | None:
+        candidates = [o for o in self.occurrences if o.path == path and o.state in states]
+        if rep is not None:
+            with_rep = [o for o in candidates if o.rep == rep]
+            candidates = with_rep or candidates
+        return candidates[0] if candidates else None
+
+    # -- what is happening -----------------------------------------------------------------
+    def current(self) -> list[Occurrence]:
+        """Return the running leaf steps (several inside a parallel step)."""
+        return [o for o in self.occurrences if o.leaf and o.state == "running"]
+
+    def current_index(self) -> int | None:
+        """Return the row to keep in view: the latest running leaf, else the latest started row."""
+        running = self.current()
+        if running:
+            return running[-1].index
+        started = [o.index for o in self.occurrences if o.state != "pending"]
+        return started[-1] if started else None
+
+    def next_up(self, t: float) -> tuple[Occurrence, float] | None:
+        """Return the next notable step and the real seconds until it is expected."""
+        started = [o.index for o in self.occurrences if o.leaf and o.state != "pending"]
+        after = started[-1] if started else -1
+        running_ids = {id(o) for o in self.current()}
+        for o in self.occurrences[after + 1 :]:
+            if o.leaf and o.state == "pending" and o.kind in NEXT_KINDS and id(o) not in running_ids:
+                return o, max(o.start_s - self.position_s(t), 0.0) / self.speed
+        return None
+
+    def next_text(self, t: float) -> str:
+        """Return e.g. 'Hand into the water (10 °C, 60 s) in 0:12', or '' at the end."""
+        if self.t_end is not None:
+            return ""
+        up = self.next_up(t)
+        if up is None:
+            return "Last step: the session ends after it"
+        occ, in_real_s = up
+        phrase = next_phrase(occ, self.variables)
+        if any(o.upper_bound for o in self.current()):
+            return f"{phrase} when this step ends (at most {format_clock(in_real_s)})"
+        text = f"{phrase} in {format_clock(in_real_s)}"
+        if self.speed != 1:
+            text += f"  (protocol time {format_clock(in_real_s * self.speed)})"
+        return text

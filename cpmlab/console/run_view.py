@@ -1,0 +1,248 @@
+"""The run view: what is happening now, what comes next, the step list, live plots, ratings, log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QBrush, QColor, QFont
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cpmlab.console import style
+from cpmlab.console.event_log import EventLog
+from cpmlab.console.plots import LivePlots
+from cpmlab.console.progress import Occurrence, SessionProgress
+from cpmlab.core import events as ev
+from cpmlab.core.clock import now
+from cpmlab.protocol.timeline import format_clock
+
+ROW_COLOURS = {
+    "running": ("#fff59d", "#000000"),
+    "done": ("#ffffff", "#9e9e9e"),
+    "pending": ("#ffffff", "#212121"),
+}
+STATE_MARK = {"running": "▶", "done": "✓", "pending": "", "aborted": "✗", "failed": "✗"}
+RATING_COLUMNS = ("time", "rates", "phase", "scale", "rating", "RT (s)")
+
+
+class RunView(QWidget):
+    """Everything the operator watches during a session."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+
+        head = QGridLayout()
+        self.now_label = QLabel("Waiting for the session to start…")
+        self.now_label.setObjectName("nowLabel")
+        self.now_label.setWordWrap(True)
+        self.next_label = QLabel("")
+        self.next_label.setObjectName("nextLabel")
+        self.next_label.setWordWrap(True)
+        self.clock_label = QLabel("")
+        self.clock_label.setObjectName("clockLabel")
+        self.clock_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head.addWidget(self.now_label, 0, 0)
+        head.addWidget(self.clock_label, 0, 1, 2, 1)
+        head.addWidget(self.next_label, 1, 0)
+        head.setColumnStretch(0, 1)
+        layout.addLayout(head)
+
+        self.steps = QTableWidget(0, 4)
+        self.steps.setHorizontalHeaderLabels(["", "at", "dur", "step"])
+        self.steps.verticalHeader().hide()
+        self.steps.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.steps.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.steps.setWordWrap(False)
+        header = self.steps.horizontalHeader()
+        for col in range(3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+
+        self.plots = LivePlots()
+        self.ratings = QTableWidget(0, len(RATING_COLUMNS))
+        self.ratings.setHorizontalHeaderLabels(list(RATING_COLUMNS))
+        self.ratings.verticalHeader().hide()
+        self.ratings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.ratings.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.log = EventLog()
+
+        bottom = QTabWidget()
+        bottom.addTab(self.log, "Event log && notes")
+        bottom.addTab(self.ratings, "Ratings")
+        self.bottom_tabs = bottom
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.plots)
+        right.addWidget(bottom)
+        right.setSizes([430, 260])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.steps)
+        split.addWidget(right)
+        split.setSizes([430, 650])
+        layout.addWidget(split, 1)
+
+        self.progress: SessionProgress | None = None
+        self._activity: dict[str, Any] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self.set_now("Waiting for the session to start…", "#37474f")
+
+    # -- setup ---------------------------------------------------------------------------------
+    def begin(self, occurrences: list[Occurrence], speed: float, variables: dict[str, Any]) -> None:
+        """Show a new session's script; clear plots, ratings and log."""
+        self.progress = SessionProgress(occurrences, speed, variables)
+        self.speed = speed
+        self._activity = {}
+        self.steps.setRowCount(len(occurrences))
+        for o in occurrences:
+            rep = f"  ({o.rep}/{o.rep_of})" if o.rep and o.rep_of else ""
+            dur = ("≤" if o.upper_bound else "") + (f"{o.duration_s:g} s" if o.leaf else format_clock(o.duration_s))
+            cells = ("", format_clock(o.start_s), dur, "    " * o.depth + o.description + rep)
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if not o.leaf:
+                    item.setFont(self._bold)
+                self.steps.setItem(o.index, col, item)
+            self._paint_row(o)
+        self.ratings.setRowCount(0)
+        self.log.reset()
+        self.plots.reset(now(), speed)
+        self.set_now("Session starting…", "#37474f")
+        self.next_label.setText("")
+
+    def _paint_row(self, o: Occurrence) -> None:
+        background, foreground = ROW_COLOURS.get(o.state, ("#ffcdd2", "#b71c1c"))
+        for col in range(4):
+            item = self.steps.item(o.index, col)
+            if item is None:
+                continue
+            item.setBackground(QBrush(QColor(background)))
+            item.setForeground(QBrush(QColor(foreground)))
+        mark = self.steps.item(o.index, 0)
+        if mark is not None:
+            mark.setText(STATE_MARK.get(o.state, "✗"))
+
+    def set_now(self, text: str, colour: str) -> None:
+        """Show the big 'now' line in a colour for its kind (heat, cold, rating)."""
+        self.now_label.setText(text)
+        self.now_label.setStyleSheet(style.pill(colour, "white"))
+
+    # -- events --------------------------------------------------------------------------------
+    def on_event(self, event: ev.Event) -> None:
+        """Update rows, plots, ratings and the log from one event (GUI thread)."""
+        if event.kind == ev.SESSION_START:
+            self.plots.reset(event.t, float(event.data.get("speed", 1.0) or 1.0))
+        self.plots.on_event(event)
+        self.log.add_event(event)
+        if self.progress is not None:
+            changed = self.progress.on_event(event)
+            for index in changed:
+                self._paint_row(self.progress.occurrences[index])
+            if changed:
+                current = self.progress.current_index()
+                if current is not None:
+                    self.steps.scrollToItem(self.steps.item(current, 3), QAbstractItemView.ScrollHint.PositionAtCenter)
+        self._track_activity(event)
+        if event.kind == ev.RATING:
+            self._add_rating(event)
+
+    def _track_activity(self, event: ev.Event) -> None:
+        d, kind = event.data, event.kind
+        if kind == ev.STIMULUS:
+            if d.get("stage") == "end":
+                self._activity.pop("heat", None)
+            else:
+                self._activity["heat"] = (d.get("stage"), d.get("target_c"), d.get("zones"))
+        elif kind == ev.IMMERSION:
+            if d.get("stage") == "immersion_start":
+                self._activity["cold"] = (event.t, d.get("setpoint_c"))
+            elif d.get("stage") == "immersion_end":
+                self._activity.pop("cold", None)
+        elif kind == ev.MARKER and d.get("name") == "bath_settling":
+            self._activity["settling"] = d.get("setpoint_c")
+        elif kind == ev.RATING_ONSET:
+            self._activity["rating"] = d.get("scale", "")
+        elif kind == ev.RATING:
+            self._activity.pop("rating", None)
+        elif kind == ev.STEP_END and d.get("step_type") == "immersion":
+            self._activity.pop("settling", None)
+        if kind == ev.IMMERSION and d.get("stage") == "immersion_start":
+            self._activity.pop("settling", None)
+        if kind == ev.SESSION_END:
+            self._activity.clear()
+
+    def _add_rating(self, event: ev.Event) -> None:
+        d = event.data
+        row = self.ratings.rowCount()
+        self.ratings.insertRow(row)
+        t = 0.0 if self.progress is None else self.progress.protocol_clock_s(event.t)
+        value = d.get("value")
+        rt = d.get("rt_s")
+        cells = (
+            format_clock(t),
+            str(d.get("rates") or d.get("step_id") or ""),
+            str(d.get("phase") or ""),
+            str(d.get("scale", "")).upper(),
+            "no answer" if value is None else f"{value:g}",
+            "" if rt is None else f"{rt:.2f}",
+        )
+        for col, text in enumerate(cells):
+            self.ratings.setItem(row, col, QTableWidgetItem(text))
+        self.ratings.scrollToBottom()
+
+    # -- clocks (timer, ~5 Hz) -----------------------------------------------------------------
+    def tick(self, paused: bool) -> None:
+        """Refresh the clocks, the 'now' line and the 'next' line."""
+        p = self.progress
+        if p is None or p.t0 is None:
+            return
+        t = now()
+        elapsed = p.elapsed_real_s(t)
+        remaining_real = p.remaining_s(t) / p.speed
+        text = f"elapsed {format_clock(elapsed)}\nremaining ~{format_clock(remaining_real)}"
+        if p.speed != 1:
+            text += f"\nprotocol {format_clock(p.protocol_clock_s(t))} / {format_clock(p.total_s)}  ×{p.speed:g}"
+        self.clock_label.setText(text)
+        if p.t_end is not None:
+            return
+        self.next_label.setText(("Next: " + p.next_text(t)) if p.next_text(t) else "")
+        self._show_now(paused, t)
+
+    def _show_now(self, paused: bool, t: float) -> None:
+        a = self._activity
+        prefix = "PAUSED · " if paused else ""
+        if "heat" in a:
+            stage, target, zones = a["heat"]
+            what = {"ramp_start": "ramping to", "plateau_start": "plateau at", "return_start": "returning from"}
+            self.set_now(f"{prefix}HEAT: {what.get(stage, '')} {target:.1f} °C (zones {zones})", style.HEAT)
+        elif "cold" in a:
+            t_in, setpoint = a["cold"]
+            held = (t - t_in) * (self.progress.speed if self.progress else 1.0)
+            self.set_now(f"{prefix}HAND IN WATER ({setpoint:g} °C) for {format_clock(held)}", style.COLD)
+        elif "rating" in a:
+            self.set_now(f"{prefix}Participant is rating ({a['rating'].upper()})", style.RATING)
+        elif "settling" in a:
+            self.set_now(f"{prefix}Waiting for the bath to reach {a['settling']:g} °C", style.COLD)
+        else:
+            current = self.progress.current() if self.progress else []
+            text = current[-1].description if current else "between steps"
+            self.set_now(prefix + text, style.AMBER if paused else "#37474f")
+
+    def finish(self, outcome: str) -> None:
+        """Show the end of the session in the 'now' line."""
+        colour = style.GREEN if outcome == "completed" else style.RED
+        self.set_now(f"Session {outcome.replace('_', ' ')}", colour)
+        self.next_label.setText("")

@@ -1,0 +1,74 @@
+"""Display strings by language, the German protocol copy, and the wire format (no X display needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cpmlab.display import messages as m
+from cpmlab.display.i18n import UI_STRINGS, key_label, translate_engine_text, ui_text
+from cpmlab.protocol.loader import load_protocol
+from cpmlab.protocols import protocol_path
+
+NEEDS_X = False
+TEXT_FIELDS = {"text", "question", "anchors", "prompt_text", "withdraw_text", "categories"}
+
+
+def test_every_language_has_every_ui_string() -> None:
+    """German (and any other table) covers every English UI string, with the same {fields}."""
+    for language, table in UI_STRINGS.items():
+        assert set(table) == set(UI_STRINGS["en"]), language
+        for name, text in table.items():
+            assert ("{key}" in text) == ("{key}" in UI_STRINGS["en"][name]), (language, name)
+
+
+def test_lookup_and_fallback() -> None:
+    """Strings come in the protocol's language; unknown languages and regions fall back sensibly."""
+    assert ui_text("de", "no_answer") == "Keine Antwort"
+    assert ui_text("de-AT", "confirm") == "Bestätigen"
+    assert ui_text("fr", "no_answer") == "No answer"
+    assert ui_text("en", "continue", key=key_label("en", "space")) == "Press SPACE to continue"
+    assert ui_text("de", "continue", key=key_label("de", "space")) == "Weiter mit der LEERTASTE"
+    assert translate_engine_text("de", "Take your hand out of the water now.").startswith("Nehmen Sie")
+    assert translate_engine_text("de", "Some protocol text") == "Some protocol text"
+
+
+def _without_texts(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _without_texts(v) for k, v in obj.items() if k not in TEXT_FIELDS}
+    if isinstance(obj, list):
+        return [_without_texts(v) for v in obj]
+    return obj
+
+
+def test_german_protocol_has_the_same_steps() -> None:
+    """cpm_sequential_de: same steps, timings and limits as cpm_sequential; only the texts differ."""
+    en = load_protocol(protocol_path("cpm_sequential"))
+    de = load_protocol(protocol_path("cpm_sequential_de"))
+    assert de.name == "cpm_sequential_de" and de.language == "de" and de.task == en.task
+    assert de.limits == en.limits and de.variables == en.variables and de.devices == en.devices
+    assert _without_texts(de.model_dump()["steps"]) == _without_texts(en.model_dump()["steps"])
+    dumped = str(de.model_dump()["steps"])
+    assert "LEERTASTE" in dumped and "Wasser" in dumped and "Press" not in dumped
+
+
+def test_messages_round_trip_and_reject_garbage() -> None:
+    """Messages are one UTF-8 JSON object with a type; anything else is refused."""
+    msg = {"type": m.SHOW, "id": 3, "screen": {"kind": "text", "text": "Schmerz größer"}}
+    assert m.decode(m.encode(msg)) == msg
+    for bad in (b"[1, 2]", b'{"id": 1}', b"\xff"):
+        with pytest.raises(ValueError):
+            m.decode(bad)
+
+
+def test_clock_sync_offset() -> None:
+    """Another machine's clock is mapped with the offset of the fastest exchange; one machine: zero."""
+    sync = m.ClockSync(same_clock=False)
+    sync.add(t_send=10.0, t_display=110.004, t_recv=10.010)  # slow exchange, asymmetric
+    sync.add(t_send=20.0, t_display=120.001, t_recv=20.002)  # fast: offset 100.0
+    assert sync.offset_s == pytest.approx(100.0)
+    assert sync.to_engine(150.0) == pytest.approx(50.0)
+    same = m.ClockSync(same_clock=True)
+    same.add(0.0, 5.0, 0.1)
+    assert same.to_engine(7.0) == 7.0

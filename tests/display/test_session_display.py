@@ -1,0 +1,118 @@
+"""Whole sessions through the real display: ratings round-trip into _beh.tsv; a display crash mid-session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from sessions import display_session
+
+from cpmlab.app.session import PreparedSession, SessionSpec
+from cpmlab.core import events as ev
+from cpmlab.core.clock import now
+from cpmlab.display import SimulatedDisplayParticipant
+
+SPEED = 5.0
+
+
+@pytest.mark.parametrize("mode", ["keyboard", "mouse"])
+def test_ratings_round_trip_into_beh_tsv(tmp_path: Path, mode: str) -> None:
+    """Each answer typed or clicked into the screens lands in _beh.tsv with its value, device and RT."""
+    session = display_session(tmp_path, speed=SPEED, mode=mode)
+    assert str(session.run()) == "completed"
+    rows = session.beh()
+    planned = session.participant.planned
+    assert (
+        [r["step_id"] for r in rows]
+        == [p["step_id"] for p in planned]
+        == ["ts_vas", "ts_nrs", "ts_cat", "ts_missed", "cs", "cs"]
+    )
+    for row, plan in zip(rows, planned, strict=True):
+        if plan["value"] is None:
+            assert row["rating"] == "n/a" and row["response_time"] == "n/a" and row["input"] == "none"
+            continue
+        value = float(row["rating"])
+        if row["scale"] == "vas" and mode == "keyboard":
+            assert value == round(plan["value"]), (row, plan)  # arrow keys move in whole points
+        else:
+            assert abs(value - plan["value"]) <= 0.15, (row, plan)  # a pixel of the line is < 0.15 points
+        assert row["input"] == mode
+        # stamped when the input arrives: the injected RT plus at most a frame or two
+        assert 0 <= float(row["response_time"]) - plan["rt_s"] < 0.04 * SPEED, (row, plan)
+    assert rows[3]["step_id"] == "ts_missed" and rows[3]["rating"] == "n/a"  # timeout: missing, never 0
+    assert rows[2]["category"] == ["none", "mild", "moderate", "severe"][int(float(rows[2]["rating"]))]
+    records = session.records()
+    onsets = [r["t"] for r in records if r["kind"] == ev.RATING_ONSET]
+    assert onsets == [p["onset_t"] for p in planned]  # the flip time the display stamped, unchanged
+    samples = [r for r in records if r["kind"] == ev.CONTINUOUS_SAMPLE]
+    assert len(samples) >= 0.9 * (5 / SPEED) * 30
+    assert samples[0]["value"] is None and samples[-1]["value"] is not None  # hidden until touched
+
+
+def test_display_crash_mid_session_fault_restart_and_complete(tmp_path: Path) -> None:
+    """Killing the display mid-session: fault within 1 s, missing ratings meanwhile, restart, session completes."""
+    killed_at: list[float] = []
+    faults: list[tuple[float, str]] = []
+    restarted = threading.Event()
+    session = display_session(tmp_path, speed=SPEED, seed=5, on_fault=lambda m: faults.append((now(), m)))
+    channel = session.participant.channel
+
+    def on_fault(message: str) -> None:  # the operator: note it, pause, restart the display, resume
+        faults.append((now(), message))
+        session.bus.emit(ev.FAULT, device="display", message=message)
+        session.engine.pause()
+        assert session.participant.restart()
+        restarted.set()
+        session.engine.resume()
+
+    channel.on_fault = on_fault
+    faults.clear()
+
+    def kill_after_first_rating(event: ev.Event) -> None:
+        if event.kind == ev.RATING and event.data.get("step_id") == "ts_vas" and not killed_at:
+            killed_at.append(now())
+            os.kill(channel.pid, signal.SIGKILL)  # type: ignore[arg-type]
+
+    session.bus.subscribe(kill_after_first_rating)
+    assert str(session.run()) == "completed"
+    assert killed_at and len(faults) == 1 and restarted.is_set()
+    assert faults[0][0] - killed_at[0] < 1.0, "the crash was noticed too late"
+    assert "display process exited" in faults[0][1]
+    rows = session.beh()
+    assert [r["step_id"] for r in rows] == ["ts_vas", "ts_nrs", "ts_cat", "ts_missed", "cs", "cs"]
+    assert rows[0]["rating"] != "n/a"  # answered before the crash
+    assert rows[1]["rating"] == "n/a"  # shown during the outage: missing, at once
+    assert rows[4]["rating"] != "n/a" and rows[5]["rating"] != "n/a"  # answered after the restart
+    records = session.records()
+    assert [r["kind"] for r in records].count(ev.SESSION_END) == 1
+    assert any(r["kind"] == ev.NOTE and "restarted" in r.get("text", "") for r in records)
+    events_tsv = next(session.paths.beh_dir.glob("*_events.tsv")).read_text()
+    assert "display: participant display lost" in events_tsv
+
+
+def test_session_spec_display_wiring(tmp_path: Path) -> None:
+    """SessionSpec(display=True, simulate=True) runs the screens in the display process, German protocol."""
+    spec = SessionSpec(
+        protocol_path=Path(__file__).resolve().parent / "ratings_only.yaml",
+        participant="01",
+        session="1",
+        data_root=tmp_path,
+        speed=SPEED,
+        simulate=True,
+        emulate=True,
+        display=True,
+        lsl=False,
+    )
+    prepared = PreparedSession(spec)
+    participant = prepared.participant
+    assert isinstance(participant, SimulatedDisplayParticipant)
+    assert participant.channel.language == "de" and participant.channel.pid is not None
+    result = prepared.run()
+    assert str(result.outcome) == "completed"
+    assert participant.channel.process is None  # closed with the session
+    ratings = result.written.ratings if result.written is not None else None
+    assert ratings is not None and len(ratings) == 2
+    assert set(ratings["input"]) <= {"keyboard", "mouse"} and ratings["rating"].notna().all()

@@ -1,0 +1,105 @@
+"""The derivatives: layout, sidecars, BIDS validity (bids-validator-deno -r), replacement, raw data untouched."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bids_validator import validator_command
+from scoring_helpers import raw_snapshot
+
+from cpmlab import __version__
+from cpmlab.core.errors import CpmlabError
+from cpmlab.scoring.derivatives import GROUP_DIR, derivative_root, write_derivatives
+from cpmlab.scoring.options import ScoringOptions
+from cpmlab.scoring.pipeline import score_dataset
+from cpmlab.scoring.synthetic import generate_dataset
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three participants x four sessions (active, sham, active, sham) with recordings."""
+    root = tmp_path_factory.mktemp("deriv") / "ds"
+    generate_dataset(root, 3, 4, seed=5)
+    return root
+
+
+def _all_errors(root: Path) -> list[tuple[str, str, str]]:
+    proc = subprocess.run(
+        [*validator_command(), str(root), "-r", "--format", "json"], capture_output=True, text=True, timeout=300
+    )
+    report = json.loads(proc.stdout)
+    summaries = {"raw": report, **report.get("derivativesSummary", {})}
+    return [
+        (name, i["code"], i.get("location", ""))
+        for name, r in summaries.items()
+        for i in r["issues"]["issues"]
+        if i["severity"] == "error"
+    ]
+
+
+def test_derivatives_pass_the_bids_validator_recursively(dataset: Path) -> None:
+    """bids-validator-deno -r reports zero errors for the raw dataset and derivatives/cpmlab."""
+    write_derivatives(score_dataset(dataset))
+    assert _all_errors(dataset) == []
+
+
+def test_layout_description_and_sidecars(dataset: Path) -> None:
+    """Per-run desc-cpm files sit at the BIDS path; every column is described; sign stated."""
+    scored = score_dataset(dataset, ScoringOptions(sign="inhibition-positive"))
+    write_derivatives(scored)
+    out = derivative_root(dataset)
+    desc = json.loads((out / "dataset_description.json").read_text())
+    assert desc["DatasetType"] == "derivative" and desc["GeneratedBy"][0] == {
+        "Name": "cpmlab",
+        "Version": __version__,
+        "Description": "cpmlab score",
+    }
+    tsv = out / "sub-001/ses-2/beh/sub-001_ses-2_task-cpm_run-1_desc-cpm_beh.tsv"
+    side = json.loads(tsv.with_suffix(".json").read_text())
+    row = pd.read_csv(tsv, sep="\t", na_values="n/a")
+    assert len(row) == 1 and all(c in side for c in row.columns)
+    assert "positive = inhibition" in side["SignConvention"] and side["cpm_late"]["Units"].startswith("rating")
+    assert (tsv.parent / tsv.name.replace("desc-cpm", "desc-plateaus")).exists()
+    for name in ("cpm_sessions", "cpm_participants", "cpm_groups", "cpm_contrast", "cpm_retest", "cpm_retest_pairs"):
+        table = pd.read_csv(out / GROUP_DIR / f"{name}.tsv", sep="\t")
+        sidecar = json.loads((out / GROUP_DIR / f"{name}.json").read_text())
+        assert all(c in sidecar for c in table.columns), name
+    assert len(pd.read_csv(out / GROUP_DIR / "cpm_retest.tsv", sep="\t")) > 0
+
+
+def test_rescoring_replaces_the_earlier_run_and_never_touches_raw_data(dataset: Path) -> None:
+    """A stale file in derivatives/cpmlab disappears on a fresh score; files outside it are unchanged."""
+    before = raw_snapshot(dataset)
+    write_derivatives(score_dataset(dataset))
+    stale = derivative_root(dataset) / "sub-999_stale.tsv"
+    stale.write_text("x\n")
+    write_derivatives(score_dataset(dataset))
+    assert not stale.exists()
+    assert raw_snapshot(dataset) == before
+
+
+def test_a_foreign_folder_named_cpmlab_is_not_replaced(tmp_path: Path) -> None:
+    """derivatives/cpmlab written by something else is left alone with a clear error."""
+    root = tmp_path / "ds"
+    generate_dataset(root, 1, 1, recordings=())
+    foreign = derivative_root(root)
+    foreign.mkdir(parents=True)
+    (foreign / "mine.txt").write_text("keep")
+    with pytest.raises(CpmlabError, match="not written by cpmlab"):
+        write_derivatives(score_dataset(root))
+    assert (foreign / "mine.txt").read_text() == "keep"
+
+
+def test_synthetic_truth_matches_the_scores(dataset: Path) -> None:
+    """The generator's known phase means, CS mean, HPT and censored PTT come back from the files."""
+    truth = generate_dataset(dataset.parent / "again", 3, 4, seed=5, recordings=())
+    s = score_dataset(dataset.parent / "again").sessions
+    merged = truth.merge(s, on=["participant_id", "session_id"], suffixes=("_true", ""))
+    for col in ("ts_before_mean", "ts_during_mean", "ts_after_mean", "cs_mean", "hpt_c", "ptt_s"):
+        assert merged[col].to_numpy() == pytest.approx(merged[f"{col}_true"].to_numpy()), col
+    assert (merged["ptt_censored"].astype(bool) == merged["ptt_censored_true"]).all()
+    assert (merged["cpm_late"] == merged["ts_after_mean"] - merged["ts_before_mean"]).all()

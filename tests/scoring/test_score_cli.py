@@ -1,0 +1,73 @@
+"""cpmlab score and cpmlab report run through cpmlab.cli.main.main on a multi-participant dataset."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cpmlab.cli.main import main
+from cpmlab.scoring.derivatives import GROUP_DIR, REPORT_FILE, derivative_root
+from cpmlab.scoring.synthetic import generate_dataset
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six participants x four sessions, active and sham, with recordings."""
+    root = tmp_path_factory.mktemp("cli") / "ds"
+    generate_dataset(root, 6, 4, seed=11)
+    return root
+
+
+def test_score_prints_a_summary_and_where_files_went(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit 0; the group lines and the derivatives folder are printed."""
+    assert main(["score", str(dataset)]) == 0
+    out = capsys.readouterr().out
+    assert "6 participants, 24 runs" in out and "active   cpm_late" in out
+    assert str(derivative_root(dataset.resolve())) in out
+
+
+def test_score_sign_option_flips_the_written_effects(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--sign inhibition-positive writes minus the default effects."""
+    main(["score", str(dataset)])
+    table = derivative_root(dataset) / GROUP_DIR / "cpm_sessions.tsv"
+    neg = pd.read_csv(table, sep="\t")["cpm_late"]
+    main(["score", str(dataset), "--sign", "inhibition-positive"])
+    pos = pd.read_csv(table, sep="\t")["cpm_late"]
+    assert (pos == -neg).all()
+    capsys.readouterr()
+
+
+def test_report_writes_one_self_contained_html(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The HTML embeds four PNG figures, has the tables and loads nothing from the network."""
+    assert main(["report", str(dataset)]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path == derivative_root(dataset.resolve()) / REPORT_FILE
+    page = path.read_text()
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 4 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "Test-retest reliability" in page and "Active versus sham" in page
+    assert (derivative_root(dataset) / GROUP_DIR / "cpm_groups.tsv").exists()
+
+
+def test_errors_exit_2_and_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Missing or non-BIDS folders print a clear error, exit 2 and create no files."""
+    assert main(["score", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "notbids").mkdir()
+    assert main(["report", str(tmp_path / "notbids")]) == 2
+    assert "not a BIDS dataset" in capsys.readouterr().err
+    assert list((tmp_path / "notbids").iterdir()) == []
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """score --help and report --help exit 0 and describe the options."""
+    for cmd in ("score", "report"):
+        with pytest.raises(SystemExit) as exc:
+            main([cmd, "--help"])
+        assert exc.value.code == 0
+        assert "--sign" in capsys.readouterr().out
