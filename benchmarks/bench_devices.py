@@ -110,7 +110,12 @@ def estop_latencies(trials: int) -> list[float]:
         received_at: list[float] = []
         handle = emulator.on_bytes
 
-        def spy(data: bytes, handle: Callable[[bytes], None] = handle) -> None:
+        def spy(
+            data: bytes,
+            handle: Callable[[bytes], None] = handle,
+            received_at: list[float] = received_at,
+            got_abort: threading.Event = got_abort,
+        ) -> None:
             if b"A" in data and not received_at:
                 received_at.append(now())
                 got_abort.set()
@@ -126,7 +131,7 @@ def estop_latencies(trials: int) -> list[float]:
         engine = SessionEngine(protocol, EngineDevices(thermode=device), participant, bus, limits)
         runner = threading.Thread(target=engine.run, daemon=True)
         runner.start()
-        while not [1 for _ in range(1) if engine.steps.stimuli]:
+        while not engine.steps.stimuli:
             time.sleep(0.01)
         time.sleep(0.2)
         t_button = now()

@@ -188,7 +188,7 @@ class DevicesPanel(QWidget):
                 hottest = max(zones) if zones else data.get("neutral_c")
                 row.temp.setText(f"{hottest:.1f} °C" if hottest is not None else "–")
                 row.zones.setText(
-                    "zones " + " ".join(f"{z:.1f}" for z in zones) + f"  neutral {data.get('neutral_c', 0):.1f}"
+                    "zones " + " ".join(f"{z:.1f}" for z in zones) + f"\nneutral {data.get('neutral_c', 0):.1f} °C"
                 )
             else:
                 bath = data.get("bath_c")

@@ -21,6 +21,28 @@ NEXT_KINDS = ("thermal", "immersion", "rating", "continuous_rating", "instructio
 
 
 @dataclass
+def format_zones(zones: object) -> str:
+    """Return zones as '1-5' when contiguous, else '1,3,5'."""
+    try:
+        z = sorted(int(v) for v in zones)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return str(zones)
+    if len(z) > 2 and z == list(range(z[0], z[-1] + 1)):
+        return f"{z[0]}-{z[-1]}"
+    return ",".join(str(v) for v in z)
+
+
+def row_text(occ: Occurrence, variables: dict[str, Any]) -> str:
+    """Return a short description of a row of the step list."""
+    step = occ.step
+    if isinstance(step, Thermal | Immersion | Rating):
+        text = next_phrase(occ, variables)
+        return text.replace("Hand into the water", "Cold pressor")
+    if isinstance(step, Block):
+        return f"{step.label or step.id or 'block'} (x{step.repeat}{', random order' if step.randomize else ''})"
+    return occ.description
+
+
 class Occurrence:
     """One row of the script: a step (or one repetition of it) with its expected start."""
 
