@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/fakes.py and helpers
+# Every session in the tests opens LSL outlets: keep LSL discovery on this machine.
+os.environ.setdefault("LSLAPICFG", str(Path(__file__).resolve().parent / "lsl" / "lsl_api.cfg"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -38,6 +38,9 @@ class ControlBar(QFrame):
         self.banner.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
+        self.hint.setFixedHeight(40)  # changing hints must not re-lay out the window
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.banner.setFixedHeight(40)
         left.addWidget(self.banner)
         left.addWidget(self.hint)
         row.addLayout(left, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from cpmlab.console import style
@@ -64,12 +64,15 @@ class DevicesPanel(QWidget):
         state.setObjectName("deviceState")
         temp = QLabel("–")
         temp.setObjectName("deviceTemp")
+        temp.setFixedWidth(120)
+        temp.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(state)
         top.addStretch(1)
         top.addWidget(temp)
         v.addLayout(top)
         zones = QLabel("")
         zones.setStyleSheet("font-family: monospace; color: #455a64;")
+        zones.setFixedHeight(36)  # two lines; readings at 10 Hz must not re-lay out the window
         assignment = QLabel("")
         assignment.setWordWrap(True)
         identity = QLabel("")

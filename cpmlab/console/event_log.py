@@ -9,6 +9,7 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from cpmlab.console import style
+from cpmlab.console.progress import format_zones
 from cpmlab.core import events as ev
 from cpmlab.protocol.timeline import format_clock
 
@@ -39,7 +40,7 @@ def describe_event(event: ev.Event) -> tuple[str, str] | None:
     if kind == ev.STIMULUS:
         stage = d.get("stage")
         if stage == "ramp_start":
-            return f"heat {d.get('target_c', 0):.1f} °C starts (zones {d.get('zones')})", style.HEAT
+            return f"heat {d.get('target_c', 0):.1f} °C starts (zones {format_zones(d.get('zones'))})", style.HEAT
         if stage == "end":
             return "heat stimulus over", style.HEAT
         return None

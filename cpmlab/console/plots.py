@@ -56,8 +56,7 @@ class LivePlots(QWidget):
         self.heat.setTitle(f"Thermode (°C), zones {key}, heat stimuli shaded")
         self.cold.setTitle("Bath (°C), immersion shaded, setpoint dashed")
         self.zone_curves = [
-            self.heat.plot(pen=pg.mkPen(style.ZONE_COLOURS[i], width=1), name=f"zone {i + 1}")
-            for i in range(N_ZONES)
+            self.heat.plot(pen=pg.mkPen(style.ZONE_COLOURS[i], width=1), name=f"zone {i + 1}") for i in range(N_ZONES)
         ]
         self.bath_curve = self.cold.plot(pen=pg.mkPen(style.COLD, width=1))
         self.setpoint_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(style.COLD, style=pg.QtCore.Qt.PenStyle.DashLine))

@@ -20,7 +20,6 @@ LEAF_DONE = ("done", "timeout", "ended at hard maximum")
 NEXT_KINDS = ("thermal", "immersion", "rating", "continuous_rating", "instruction")
 
 
-@dataclass
 def format_zones(zones: object) -> str:
     """Return zones as '1-5' when contiguous, else '1,3,5'."""
     try:
@@ -39,10 +38,12 @@ def row_text(occ: Occurrence, variables: dict[str, Any]) -> str:
         text = next_phrase(occ, variables)
         return text.replace("Hand into the water", "Cold pressor")
     if isinstance(step, Block):
-        return f"{step.label or step.id or 'block'} (x{step.repeat}{', random order' if step.randomize else ''})"
+        name = getattr(step, "label", None) or step.id or "block"
+        return f"{name} (x{step.repeat}{', random order' if step.randomize else ''})"
     return occ.description
 
 
+@dataclass
 class Occurrence:
     """One row of the script: a step (or one repetition of it) with its expected start."""
 
@@ -131,7 +132,7 @@ def next_phrase(occ: Occurrence, variables: dict[str, Any]) -> str:
     if isinstance(step, Thermal):
         target = num(step.target_c)
         t_text = f"{target:.1f} °C" if target is not None else str(step.target_c)
-        return f"Heat stimulus {t_text} ({step.role}, {step.phase})"
+        return f"Heat stimulus {t_text} ({step.role.replace('_', ' ')}, {step.phase})"
     if isinstance(step, Rating):
         return f"{step.scale.upper()} rating" + (f" of {step.rates}" if step.rates else "")
     if occ.kind == "continuous_rating":
@@ -184,6 +185,12 @@ class SessionProgress:
         if self._last_done is not None:
             return self._last_done.end_s
         return 0.0
+
+    def start_of(self, occ: Occurrence, t: float) -> float:
+        """Actual start of a started row, else its expected start given the delays so far (protocol s)."""
+        if occ.started_pc is not None:
+            return occ.started_pc
+        return occ.start_s + max(self.protocol_clock_s(t) - self.position_s(t), 0.0)
 
     def remaining_s(self, t: float) -> float:
         """Expected protocol seconds left (upper bound: screens may end sooner)."""

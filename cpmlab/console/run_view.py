@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import (
     QGridLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -22,7 +23,7 @@ from PyQt6.QtWidgets import (
 from cpmlab.console import style
 from cpmlab.console.event_log import EventLog
 from cpmlab.console.plots import LivePlots
-from cpmlab.console.progress import Occurrence, SessionProgress
+from cpmlab.console.progress import Occurrence, SessionProgress, format_zones, row_text
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
 from cpmlab.protocol.timeline import format_clock
@@ -45,14 +46,18 @@ class RunView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
 
         head = QGridLayout()
+        # fixed sizes: text changing every 200 ms must never re-lay out the window (and resize the plots)
         self.now_label = QLabel("Waiting for the session to start…")
         self.now_label.setObjectName("nowLabel")
-        self.now_label.setWordWrap(True)
+        self.now_label.setFixedHeight(44)
+        self.now_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.next_label = QLabel("")
         self.next_label.setObjectName("nextLabel")
-        self.next_label.setWordWrap(True)
+        self.next_label.setFixedHeight(30)
+        self.next_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.clock_label = QLabel("")
         self.clock_label.setObjectName("clockLabel")
+        self.clock_label.setFixedSize(300, 78)
         self.clock_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head.addWidget(self.now_label, 0, 0)
         head.addWidget(self.clock_label, 0, 1, 2, 1)
@@ -62,6 +67,7 @@ class RunView(QWidget):
 
         self.steps = QTableWidget(0, 4)
         self.steps.setHorizontalHeaderLabels(["", "at", "dur", "step"])
+        self.steps.horizontalHeaderItem(1).setToolTip("actual start, or expected start after the delays so far")
         self.steps.verticalHeader().hide()
         self.steps.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.steps.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -110,9 +116,10 @@ class RunView(QWidget):
         for o in occurrences:
             rep = f"  ({o.rep}/{o.rep_of})" if o.rep and o.rep_of else ""
             dur = ("≤" if o.upper_bound else "") + (f"{o.duration_s:g} s" if o.leaf else format_clock(o.duration_s))
-            cells = ("", format_clock(o.start_s), dur, "    " * o.depth + o.description + rep)
+            cells = ("", format_clock(o.start_s), dur, "    " * o.depth + row_text(o, variables) + rep)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(o.description + (f" [{o.step_id}]" if o.step_id else ""))
                 if not o.leaf:
                     item.setFont(self._bold)
                 self.steps.setItem(o.index, col, item)
@@ -125,6 +132,8 @@ class RunView(QWidget):
 
     def _paint_row(self, o: Occurrence) -> None:
         background, foreground = ROW_COLOURS.get(o.state, ("#ffcdd2", "#b71c1c"))
+        if o.state == "running" and not o.leaf:
+            background = "#fffde7"  # the block around the running step: paler than the step itself
         for col in range(4):
             item = self.steps.item(o.index, col)
             if item is None:
@@ -152,12 +161,24 @@ class RunView(QWidget):
             for index in changed:
                 self._paint_row(self.progress.occurrences[index])
             if changed:
+                self._update_times()
                 current = self.progress.current_index()
                 if current is not None:
                     self.steps.scrollToItem(self.steps.item(current, 3), QAbstractItemView.ScrollHint.PositionAtCenter)
         self._track_activity(event)
         if event.kind == ev.RATING:
             self._add_rating(event)
+
+    def _update_times(self) -> None:
+        """Show actual starts of started rows and expected starts (after the delays so far) of the rest."""
+        p = self.progress
+        if p is None or p.t0 is None:
+            return
+        t = now()
+        for o in p.occurrences:
+            item = self.steps.item(o.index, 1)
+            if item is not None:
+                item.setText(format_clock(p.start_of(o, t)))
 
     def _track_activity(self, event: ev.Event) -> None:
         d, kind = event.data, event.kind
@@ -227,7 +248,8 @@ class RunView(QWidget):
         if "heat" in a:
             stage, target, zones = a["heat"]
             what = {"ramp_start": "ramping to", "plateau_start": "plateau at", "return_start": "returning from"}
-            self.set_now(f"{prefix}HEAT: {what.get(stage, '')} {target:.1f} °C (zones {zones})", style.HEAT)
+            where = f"zones {format_zones(zones)}"
+            self.set_now(f"{prefix}HEAT: {what.get(stage, '')} {target:.1f} °C ({where})", style.HEAT)
         elif "cold" in a:
             t_in, setpoint = a["cold"]
             held = (t - t_in) * (self.progress.speed if self.progress else 1.0)

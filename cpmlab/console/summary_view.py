@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import (
     QListWidget,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -26,7 +27,17 @@ from PyQt6.QtWidgets import (
 from cpmlab.console import style
 from cpmlab.console.worker import SessionReport
 
-RATING_COLUMNS = ("trial", "onset", "rates", "role", "phase", "rep", "scale", "rating", "stimulus_c", "response_time")
+RATING_COLUMNS = {
+    "trial": "trial",
+    "onset": "onset (s)",
+    "rates": "rates",
+    "phase": "phase",
+    "rep": "rep",
+    "scale": "scale",
+    "rating": "rating",
+    "stimulus_c": "stimulus (°C)",
+    "response_time": "RT (s)",
+}
 OUTCOME_TEXT = {
     "completed": "Session completed",
     "aborted": "Session aborted",
@@ -53,6 +64,7 @@ class SummaryView(QWidget):
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.where.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long paths never widen
         layout.addWidget(self.where)
 
         buttons = QHBoxLayout()
@@ -85,7 +97,8 @@ class SummaryView(QWidget):
         self.ratings = QTableWidget(0, len(RATING_COLUMNS))
         self.ratings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.ratings.verticalHeader().hide()
-        self.ratings.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.ratings.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.ratings.horizontalHeader().setStretchLastSection(True)
         ratings_box = QGroupBox("Ratings")
         QVBoxLayout(ratings_box).addWidget(self.ratings)
 
@@ -118,10 +131,8 @@ class SummaryView(QWidget):
         self.outcome.setText(text)
         if report.data_root is not None:
             n_files = len(report.files)
-            self.where.setText(
-                f"Data: {report.data_root}  ({n_files} BIDS files written"
-                + (f"; journal {report.journal.name})" if report.journal else ")")
-            )
+            journal = f"\nJournal: {report.journal}" if report.journal else ""
+            self.where.setText(f"Data: {report.data_root}  ({n_files} BIDS files written){journal}")
         else:
             self.where.setText("Nothing was written.")
         self.summary.setPlainText(report.summary_text or "No ratings to summarise.")
@@ -156,7 +167,7 @@ class SummaryView(QWidget):
             return
         columns = [c for c in RATING_COLUMNS if c in ratings.columns] or list(ratings.columns)
         self.ratings.setColumnCount(len(columns))
-        self.ratings.setHorizontalHeaderLabels(columns)
+        self.ratings.setHorizontalHeaderLabels([RATING_COLUMNS.get(c, c) for c in columns])
         self.ratings.setRowCount(len(ratings))
         for r, (_, row) in enumerate(ratings.iterrows()):
             for c, name in enumerate(columns):
@@ -166,5 +177,5 @@ class SummaryView(QWidget):
                 elif isinstance(value, float):
                     text = f"{value:.2f}" if name in ("onset", "response_time") else f"{value:g}"
                 else:
-                    text = str(value)
+                    text = str(value).upper() if name == "scale" else str(value)
                 self.ratings.setItem(r, c, QTableWidgetItem(text))

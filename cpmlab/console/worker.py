@@ -186,7 +186,7 @@ def _journal_lines(journal: Path) -> tuple[list[str], list[str]]:
         return faults, controls
     t0 = next((r["t"] for r in records if r.get("kind") == "session_start"), None)
     for r in records:
-        at = "" if t0 is None else f"{max(r['t'] - t0, 0.0):7.1f} s  "
+        at = "" if t0 is None else f"+{max(r['t'] - t0, 0.0):.1f} s  "
         if r.get("kind") == "fault":
             faults.append(f"{at}{r.get('device', '?')}: {r.get('message', '')}")
         elif r.get("kind") == "control":

@@ -282,7 +282,7 @@ class DisplayChannel:
 
     def _fault(self, reason: str) -> None:
         with self._lock:
-            if not self.connected.is_set():
+            if not self.connected.is_set() or self._closed:
                 return
             self.connected.clear()
             if self.link is not None:

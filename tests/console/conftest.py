@@ -39,8 +39,8 @@ def window(qtbot, console_settings: Path) -> Iterator[MainWindow]:
     win = MainWindow(DryRunOptions(emulate=True, simulate=True, speed=SPEED))
     win.confirm = lambda title, text: True  # type: ignore[method-assign]  # dialogs are tested by hand
     qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    with qtbot.waitExposed(win):
+        win.show()
     qtbot.waitUntil(lambda: win.setup_view.ready, timeout=10_000)
     yield win
     if win.worker is not None and win.worker.is_alive():

@@ -142,6 +142,10 @@ def test_emergency_stop_shortcut(qtbot, window: MainWindow, tmp_path: Path) -> N
     start_and_wait_running(qtbot, window)
     from cpmlab.core.clock import now
 
+    keys = {s.key().toString(): s.context() for s in window.estop_shortcuts}
+    assert keys == {"F12": Qt.ShortcutContext.ApplicationShortcut, "Ctrl+Space": Qt.ShortcutContext.ApplicationShortcut}
+    with qtbot.waitActive(window):
+        window.activateWindow()
     window.run_view.log.note_edit.setFocus()
     pressed_at = now()
     qtbot.keyClick(window.run_view.log.note_edit, Qt.Key.Key_F12)
