@@ -5,7 +5,9 @@ Run: xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python benchmarks/bench_c
 Drives the real MainWindow: fills the setup (cpm_sequential, emulated devices, simulated
 participant), presses Start and runs the Qt event loop until the summary shows. A 10 ms
 precise timer on the GUI thread records every gap between its ticks; a long gap is a
-frozen console. Prints the longest gap, the 99th percentile and the session's wall time.
+frozen console. Prints the longest gap, the 99th percentile and the session's wall time,
+then the same figures for the idle console over as long again (what the machine's load
+alone costs: other processes competing for the CPU delay every timer too).
 Without a display it re-runs itself under xvfb-run (or Qt's offscreen platform).
 """
 
@@ -37,6 +39,9 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=40.0, help="time scale of the dry run (default 40)")
     parser.add_argument("--lsl", action="store_true", help="publish on LSL too (off by default)")
     parser.add_argument("--timeout-s", type=float, default=300.0)
+    parser.add_argument(
+        "--no-baseline", dest="baseline", action="store_false", help="skip the idle-loop comparison afterwards"
+    )
     args = parser.parse_args()
     _ensure_display()
 
@@ -45,6 +50,7 @@ def main() -> int:
 
     from cpmlab.console.main_window import MainWindow
     from cpmlab.console.setup_view import DryRunOptions
+    from cpmlab.console.stall import StallMonitor
 
     tmp = Path(tempfile.mkdtemp(prefix="cpmlab-bench-console-"))
     os.environ["CPMLAB_CONSOLE_SETTINGS"] = str(tmp / "console.json")
@@ -94,6 +100,17 @@ def main() -> int:
     print(f"event-loop ticks: {len(monitor.gaps_ms)} at a {monitor.interval_ms} ms interval")
     print(f"longest event-loop stall: {monitor.max_stall_ms:.1f} ms")
     print(f"99th percentile tick gap: {monitor.percentile_ms(99):.1f} ms (median {monitor.percentile_ms(50):.1f} ms)")
+    if args.baseline and wall == wall:
+        # the same timer in the same (now idle) console for as long: what the machine alone costs
+        idle = StallMonitor(10)
+        idle.start()
+        QTimer.singleShot(int(wall * 1000), app.quit)
+        app.exec()
+        idle.stop()
+        print(
+            f"idle console, same machine, next {wall:.0f} s: longest gap {idle.max_stall_ms:.1f} ms, "
+            f"99th percentile {idle.percentile_ms(99):.1f} ms"
+        )
     window.tasks.wait_idle(5)
     shutil.rmtree(tmp, ignore_errors=True)
     return code if report is not None and report.outcome == "completed" else 1

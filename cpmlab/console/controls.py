@@ -12,7 +12,7 @@ STATE_TEXT = {
     "preparing": "OPENING DEVICES…",
     "running": "RUNNING",
     "paused": "PAUSED",
-    "stopping": "STOPPING: devices aborted, writing data…",
+    "stopping": "STOPPING",
     "finished": "SESSION ENDED",
 }
 
@@ -35,7 +35,8 @@ class ControlBar(QFrame):
         left = QVBoxLayout()
         self.banner = QLabel()
         self.banner.setObjectName("stateBanner")
-        self.banner.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widens the window
+        self.banner.setMinimumWidth(260)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setFixedHeight(40)  # changing hints must not re-lay out the window

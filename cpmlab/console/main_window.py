@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from cpmlab.core import events as ev
 log = logging.getLogger(__name__)
 
 ESTOP_KEYS = ("F12", "Ctrl+Space")
-PLOT_REFRESH_MS = 50  # <= 20 Hz redraws
+PLOT_REFRESH_MS = 100  # plots redraw at most 10 times a second
 CLOCK_REFRESH_MS = 200
 
 
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.last_report: SessionReport | None = None
         self.state = "setup"
         self._close_when_done = False
+        self.last_estop_call_ms: float | None = None  # how long the last emergency stop held the GUI thread
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -289,11 +291,14 @@ class MainWindow(QMainWindow):
 
     def emergency_stop(self, source: str = "console button") -> None:
         """Abort every device at once (GUI thread, direct call; no confirmation)."""
-        if self.worker is None or not self.worker.is_alive():
+        if not self.session_active():
             return
+        started = time.perf_counter()
         self.worker.emergency_stop(source)
+        self.last_estop_call_ms = (time.perf_counter() - started) * 1000.0
+        log.warning("emergency stop (%s): devices aborted in %.0f ms", source, self.last_estop_call_ms)
         if self.state != "finished":
-            self._set_state("stopping", "EMERGENCY STOP")
+            self._set_state("stopping", "EMERGENCY STOP, devices aborted, writing the data")
         self.run_view.set_now("EMERGENCY STOP: devices aborted", style.RED)
 
     def pause(self) -> None:
@@ -411,9 +416,13 @@ class MainWindow(QMainWindow):
         self.tasks.run(work, done, failed, name="score")
 
     # -- closing ----------------------------------------------------------------------------------
+    def session_active(self) -> bool:
+        """True from Start until the session's data are written."""
+        return self.worker is not None and self.worker.is_alive() and self.state != "finished"
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         """Confirm closing mid-session; then stop the session safely and close once the data are written."""
-        if self.worker is not None and self.worker.is_alive():
+        if self.session_active():
             if not self._close_when_done:
                 if not self.confirm(
                     "Quit during a session?",

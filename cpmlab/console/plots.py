@@ -46,6 +46,7 @@ class LivePlots(QWidget):
         self.heat = self.view.addPlot(row=0, col=0, title="Thermode (°C)")
         self.cold = self.view.addPlot(row=1, col=0, title="Bath (°C)")
         self.cold.setXLink(self.heat)
+        self.heat.hideAxis("bottom")  # shared with the bath plot's; one axis fewer to draw
         self.cold.setLabel("bottom", "protocol time", units="s")
         for plot in (self.heat, self.cold):
             plot.showGrid(x=True, y=True, alpha=0.25)

@@ -34,9 +34,11 @@ def format_zones(zones: object) -> str:
 def row_text(occ: Occurrence, variables: dict[str, Any]) -> str:
     """Return a short description of a row of the step list."""
     step = occ.step
-    if isinstance(step, Thermal | Immersion | Rating):
-        text = next_phrase(occ, variables)
-        return text.replace("Hand into the water", "Cold pressor")
+    if isinstance(step, Thermal):
+        text = next_phrase(occ, variables).replace("Heat stimulus", "Heat").replace("test stimulus, ", "")
+        return text
+    if isinstance(step, Immersion | Rating):
+        return next_phrase(occ, variables).replace("Hand into the water", "Cold pressor")
     if isinstance(step, Block):
         name = getattr(step, "label", None) or step.id or "block"
         return f"{name} (x{step.repeat}{', random order' if step.randomize else ''})"
@@ -190,7 +192,7 @@ class SessionProgress:
         """Actual start of a started row, else its expected start given the delays so far (protocol s)."""
         if occ.started_pc is not None:
             return occ.started_pc
-        return occ.start_s + max(self.protocol_clock_s(t) - self.position_s(t), 0.0)
+        return max(occ.start_s + self.protocol_clock_s(t) - self.position_s(t), self.protocol_clock_s(t))
 
     def remaining_s(self, t: float) -> float:
         """Expected protocol seconds left (upper bound: screens may end sooner)."""

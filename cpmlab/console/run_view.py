@@ -101,6 +101,7 @@ class RunView(QWidget):
         layout.addWidget(split, 1)
 
         self.progress: SessionProgress | None = None
+        self._now_colour = ""
         self._activity: dict[str, Any] = {}
         self._bold = QFont()
         self._bold.setBold(True)
@@ -146,8 +147,11 @@ class RunView(QWidget):
 
     def set_now(self, text: str, colour: str) -> None:
         """Show the big 'now' line in a colour for its kind (heat, cold, rating)."""
-        self.now_label.setText(text)
-        self.now_label.setStyleSheet(style.pill(colour, "white"))
+        if text != self.now_label.text():
+            self.now_label.setText(text)
+        if colour != self._now_colour:  # re-styling is costly: only when the kind of activity changes
+            self._now_colour = colour
+            self.now_label.setStyleSheet(style.pill(colour, "white"))
 
     # -- events --------------------------------------------------------------------------------
     def on_event(self, event: ev.Event) -> None:
@@ -236,10 +240,14 @@ class RunView(QWidget):
         text = f"elapsed {format_clock(elapsed)}\nremaining ~{format_clock(remaining_real)}"
         if p.speed != 1:
             text += f"\nprotocol {format_clock(p.protocol_clock_s(t))} / {format_clock(p.total_s)}  ×{p.speed:g}"
-        self.clock_label.setText(text)
+        if text != self.clock_label.text():
+            self.clock_label.setText(text)
         if p.t_end is not None:
             return
-        self.next_label.setText(("Next: " + p.next_text(t)) if p.next_text(t) else "")
+        upcoming = p.next_text(t)
+        text = f"Next: {upcoming}" if upcoming else ""
+        if text != self.next_label.text():
+            self.next_label.setText(text)
         self._show_now(paused, t)
 
     def _show_now(self, paused: bool, t: float) -> None:

@@ -129,8 +129,7 @@ class SetupView(QWidget):
         grid.addWidget(self._devices_box(), 0, 1)
         grid.addWidget(self._participant_box(), 1, 1)
         grid.addWidget(self._data_box(), 2, 0, 1, 2)
-        grid.addWidget(self._protocol_box(), 3, 0)
-        grid.addWidget(self._limits_box(), 3, 1)
+        grid.addWidget(self._protocol_box(), 3, 0, 1, 2)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
         grid.setRowStretch(3, 1)
@@ -194,7 +193,10 @@ class SetupView(QWidget):
         mono.setPointSize(9)
         self.timeline.setFont(mono)
         self.timeline.setMinimumHeight(260)
-        v.addWidget(self.timeline, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.timeline, 2)
+        row.addWidget(self._limits_box(), 1)
+        v.addLayout(row, 1)
         return box
 
     def _devices_box(self) -> QGroupBox:
@@ -270,7 +272,7 @@ class SetupView(QWidget):
         return box
 
     def _limits_box(self) -> QGroupBox:
-        self.limits_box = QGroupBox("Safety limits")
+        self.limits_box = QGroupBox("Safety limits (the stricter of protocol and lab config is in force)")
         v = QVBoxLayout(self.limits_box)
         self.lab_label = QLabel("")
         self.lab_label.setWordWrap(True)
@@ -281,7 +283,7 @@ class SetupView(QWidget):
         self.limits_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.limits_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.limits_table.horizontalHeader().setStretchLastSection(True)
-        self.limits_table.setMinimumHeight(210)
+        self.limits_table.setMinimumHeight(200)
         v.addWidget(self.limits_table)
         return self.limits_box
 

@@ -31,6 +31,7 @@ NOTE = "note"
 FAULT = "fault"
 CONTROL = "control"  # pause / resume / abort / emergency_stop
 DISPLAY = "display"
+MEASURE = "measure"  # a procedure's result: calibration/threshold trials and results, PDT/PTT
 
 SAMPLE_KINDS = frozenset({READING, CONTINUOUS_SAMPLE})
 

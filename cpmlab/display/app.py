@@ -204,8 +204,8 @@ class DisplayApp:
                 "keys": [str(k).lower() for k in msg.get("keys", ["space"])],
                 "deadline": t + float(msg.get("timeout_s", 0.0)),
             }
-            if self.background is not None and hasattr(self.background, "show_hint"):
-                self.background.show_hint = True
+            if self.background is not None and hasattr(self.background, "set_hint"):
+                self.background.set_hint(msg.get("hint"))
             self.send({"type": m.ONSET, "id": msg["id"], "t": t, "kind": "await_key"})
         elif kind == m.SCREENSHOT:
             self.screenshots.append(msg)
@@ -227,8 +227,8 @@ class DisplayApp:
             return
         self.send({"type": m.RESULT, "id": self.armed["id"], "t": key_t, "key": key, "end_t": t})
         self.armed = None
-        if self.background is not None and hasattr(self.background, "show_hint"):
-            self.background.show_hint = False
+        if self.background is not None and hasattr(self.background, "set_hint"):
+            self.background.set_hint(None)
 
     def report(self, screen: Any) -> None:
         """Send a finished screen's result."""

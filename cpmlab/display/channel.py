@@ -25,7 +25,7 @@ from typing import Any
 from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError
 from cpmlab.display import messages as m
-from cpmlab.display.i18n import key_label, translate_engine_text, ui_text
+from cpmlab.display.i18n import UI_STRINGS, key_label, translate_engine_text, ui_text
 from cpmlab.display.link import EngineLink
 from cpmlab.participant.channel import (
     ContinuousRequest,
@@ -116,13 +116,27 @@ class DisplayChannel:
             log.warning(
                 "waiting for a display: run 'cpmlab display --connect %s' on the display PC", self.link.endpoint
             )
-        if not self.connected.wait(self.start_timeout_s):
+        if not self._wait_for_hello(self.start_timeout_s):
             detail = self._log_tail()
+            proc = self.process
+            how = (
+                f"exited with code {proc.returncode}"
+                if proc is not None and proc.poll() is not None
+                else f"did not answer within {self.start_timeout_s:g} s"
+            )
             self._stop_process()
             raise CpmlabError(
-                f"the participant display did not start within {self.start_timeout_s:g} s "
-                f"(is there an X display? use xvfb-run on a headless machine){detail}"
+                f"the participant display {how} (is there an X display? use xvfb-run on a headless machine){detail}"
             )
+
+    def _wait_for_hello(self, timeout_s: float) -> bool:
+        """Wait for the display's hello; give up early if the process it runs in has exited."""
+        deadline = now() + timeout_s
+        while not self.connected.wait(0.1):
+            proc = self.process
+            if now() > deadline or (proc is not None and proc.poll() is not None):
+                return self.connected.is_set()
+        return True
 
     def _spawn(self) -> None:
         assert self.link is not None
@@ -189,7 +203,7 @@ class DisplayChannel:
                     self.process.kill()
                 self._stop_process(0.5)
                 self._spawn()
-            ok = self.connected.wait(self.start_timeout_s if timeout_s is None else timeout_s)
+            ok = self._wait_for_hello(self.start_timeout_s if timeout_s is None else timeout_s)
             if not ok:
                 log.error("the display did not come back%s", self._log_tail())
                 return False
@@ -494,7 +508,9 @@ class DisplayChannel:
             "duration_s": duration_s,
             "time_scale": self.time_scale,
             "label": ui_text(self.language, "time_remaining"),
-            "response_hint": ui_text(self.language, "response_hint", key=key_label(self.language, self.response_key)),
+            "response_hint": ui_text(
+                self.language, "response_hint_withdrawal", key=key_label(self.language, self.response_key)
+            ),
             "hold": True,
         }
         onset, _, _ = self.request(
@@ -510,11 +526,15 @@ class DisplayChannel:
         onset, _, _ = self.request({"type": m.SHOW, "screen": spec}, wait_s=HOLD_ONSET_WAIT_S, until=m.ONSET)
         return float(onset["t"]) if onset else start
 
-    def wait_for_response(self, timeout_s: float, on_onset: OnsetCallback | None = None) -> float | None:
-        """Wait for the participant's response key; return its time (None on timeout or outage)."""
+    def wait_for_response(
+        self, timeout_s: float, what: str = "withdrawal", on_onset: OnsetCallback | None = None
+    ) -> float | None:
+        """Wait for the participant's response key (what: withdrawal, cold_detection, heat_threshold)."""
         self._begin()
+        name = f"response_hint_{what}" if f"response_hint_{what}" in UI_STRINGS["en"] else "response_hint_other"
+        hint = ui_text(self.language, name, key=key_label(self.language, self.response_key))
         _, result, status = self.request(
-            {"type": m.AWAIT_KEY, "keys": [self.response_key], "timeout_s": timeout_s},
+            {"type": m.AWAIT_KEY, "keys": [self.response_key], "timeout_s": timeout_s, "what": what, "hint": hint},
             wait_s=timeout_s + RESULT_GRACE_S,
             on_onset=on_onset,
         )

@@ -181,11 +181,16 @@ class CountdownScreen(Screen):
         self.bar_box = Box(0.0, -0.17, 2 * half, 0.03)
         self.bar_bg = ctx.rect(self.bar_box, None, LINE)
         self.bar = ctx.rect(Box(0.0, -0.17, 2 * half, 0.03), MARKER)
-        hint = spec.get("response_hint")
-        self.hint = ctx.text(hint, (0.0, -0.32), HINT_H * 1.1, color=DIM) if hint else None
+        self.hint = ctx.text(str(spec.get("response_hint") or ""), (0.0, -0.32), HINT_H * 1.1, color=DIM)
         self.show_hint = False
         self._clock_text = ""
         self._fraction = 1.0
+
+    def set_hint(self, text: str | None) -> None:
+        """Show which response key to press while the engine listens for it (None: hide)."""
+        if text and text != self.hint.text:
+            self.hint.text = text
+        self.show_hint = bool(text)
 
     def update(self, t: float, held: set[str]) -> None:
         remaining = max(self.duration_s - self.elapsed(t), 0.0)
@@ -204,7 +209,7 @@ class CountdownScreen(Screen):
             self.bar.width = width
             self.bar.pos = (self.bar_box.x - self.bar_box.w / 2 + width / 2, self.bar_box.y)
             self.bar.draw()
-        if self.hint is not None and self.show_hint:
+        if self.show_hint:
             self.hint.draw()
 
     def geometry(self) -> dict[str, Any]:

@@ -174,19 +174,24 @@ class SimulatedDisplayParticipant:
         self.sim.prompt_withdrawal(text)
         return onset
 
-    def wait_for_response(self, timeout_s: float) -> float | None:
-        """Wait for the response key; the participant presses it when the cold becomes intolerable."""
+    def wait_for_response(self, timeout_s: float, what: str = "withdrawal") -> float | None:
+        """Listen for the response key; the participant presses it when the SimulatedParticipant would."""
         self._stop.clear()
-        model = self.sim.model
-        tolerance_real = max(1.0, self.sim.rng.gauss(model.cold_tolerance_s, 5.0)) / self.speed
+
+        def press_when_due() -> None:
+            # the simulated participant's own wait returns at the moment it presses (or None)
+            pressed_t = self.sim.wait_for_response(timeout_s, what)
+            if pressed_t is not None and not self._stop.is_set():
+                self.injector.key(self.channel.response_key)
 
         def on_onset(onset: dict[str, Any]) -> None:
-            t = float(onset["t"])
             self.injector.set_window(self.channel.window)
-            if model.answers and tolerance_real < timeout_s:
-                self._later(t + tolerance_real, lambda: self.injector.key(self.channel.response_key))
+            threading.Thread(target=press_when_due, name="sim-response", daemon=True).start()
 
-        return self.channel.wait_for_response(timeout_s, on_onset=on_onset)
+        try:
+            return self.channel.wait_for_response(timeout_s, what, on_onset=on_onset)
+        finally:
+            self.sim.cancel()  # stop its wait if the display answered first (timeout, outage, abort)
 
     def cancel(self) -> None:
         """End the screen and stop any pending input."""

@@ -76,6 +76,7 @@ class SessionEngine:
         self._estop = threading.Event()
         self._stop_polling = threading.Event()
         self._streaming = False  # device readings are journaled only while the session runs
+        self.latest_thermode: ThermodeReading | None = None
         self._lock = threading.Lock()
         self.steps = StepRunner(self)
 
@@ -151,6 +152,7 @@ class SessionEngine:
 
     # -- device streams ------------------------------------------------------------------------
     def _on_thermode_reading(self, reading: ThermodeReading) -> None:
+        self.latest_thermode = reading
         if not self._streaming:
             return
         self.bus.emit(

@@ -9,15 +9,19 @@ from cpmlab.core import events as ev
 from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError, SessionAborted
 from cpmlab.devices.interfaces import ThermalStimulus
-from cpmlab.participant.channel import ContinuousRequest, RatingRequest
+from cpmlab.engine.adaptive import make_procedure
+from cpmlab.participant.channel import ContinuousRequest, RatingRequest, RatingResult
 from cpmlab.protocol.model import (
     Block,
+    Calibration,
     ContinuousRating,
+    HeatThreshold,
     Immersion,
     Instruction,
     Marker,
     Parallel,
     Rating,
+    RatingScale,
     SetVariable,
     Thermal,
     Wait,
@@ -163,9 +167,6 @@ class StepRunner:
             self.engine.timer.sleep(duration)
 
     def _run_thermal(self, step: Thermal, path: Path_, rep: int | None) -> None:
-        thermode = self.engine.devices.thermode
-        if thermode is None:
-            raise CpmlabError(f"step {fmt_path(path)} needs a thermode, and none is connected")
         stim = ThermalStimulus(
             baseline_c=self._num(step.baseline_c),
             target_c=self._num(step.target_c),
@@ -177,12 +178,24 @@ class StepRunner:
         ramp_return_s = stim.ramp_s + stim.return_s
         plateau = self._num(step.plateau_s) if step.plateau_s is not None else self._num(step.total_s) - ramp_return_s
         stim = ThermalStimulus(**{**_fields(stim), "plateau_s": max(plateau, 0.0)})
+        info = self._step_fields(step)
+        if rep is not None:
+            info["rep"] = rep
+        self.deliver_heat(stim, info, step.id)
+
+    def deliver_heat(
+        self, stim: ThermalStimulus, info: dict[str, Any], step_id: str | None, *, wait_to_end: bool = True
+    ) -> float:
+        """Check, start and follow one device-timed heat stimulus; return its start time."""
+        thermode = self.engine.devices.thermode
+        if thermode is None:
+            raise CpmlabError(f"step {step_id or info.get('step_type')} needs a thermode, and none is connected")
         stim.check(self.engine.limits)  # the driver checks again before any byte
         if self._baseline_c != stim.baseline_c:
             thermode.set_baseline(stim.baseline_c)
             self._baseline_c = stim.baseline_c
         info = {
-            **self._step_fields(step),
+            **info,
             "target_c": stim.target_c,
             "baseline_c": stim.baseline_c,
             "plateau_s": stim.plateau_s,
@@ -190,13 +203,13 @@ class StepRunner:
             "return_c_per_s": stim.return_c_per_s,
             "zones": list(stim.zones),
         }
-        if rep is not None:
-            info["rep"] = rep
         t0 = now()
         thermode.stimulate(stim)
         self.bus.emit(ev.STIMULUS, t=t0, stage="ramp_start", **info)
-        if step.id:
-            self.stimuli[step.id] = {**info, "onset_t": t0}
+        if step_id:
+            self.stimuli[step_id] = {**info, "onset_t": t0}
+        if not wait_to_end:
+            return t0
         timer = self.engine.timer
         # The device times the stimulus itself; these waits only mark its stages.
         timer.sleep_until(t0 + timer.to_real(stim.ramp_s))
@@ -205,6 +218,7 @@ class StepRunner:
         self.bus.emit(ev.STIMULUS, t=t0 + timer.to_real(stim.device_duration_s), stage="return_start", **info)
         timer.sleep_until(t0 + timer.to_real(stim.total_s))
         self.bus.emit(ev.STIMULUS, t=t0 + timer.to_real(stim.total_s), stage="end", **info)
+        return t0
 
     def _set_bath(self, setpoint_c: float) -> None:
         bath = self.engine.devices.cold_pressor
@@ -236,9 +250,30 @@ class StepRunner:
         watchdog.start()
         try:
             withdrawal_t: float | None = None
-            if step.until_withdrawal:
-                withdrawal_t = self.engine.participant.wait_for_response(max(hard_end - now(), 0.0))
+            if step.detect_pain:
+                detect_t = self.engine.participant.wait_for_response(max(hard_end - now(), 0.0), what="cold_detection")
                 timer.check()
+                self.measure(
+                    "cold_pain_detection",
+                    None if detect_t is None else (detect_t - onset) * timer.speed,
+                    detect_t or now(),
+                    step_id=step.id,
+                    censored=detect_t is None,
+                    limit_s=step.max_s,
+                    unit="s",
+                )
+            if step.until_withdrawal:
+                withdrawal_t = self.engine.participant.wait_for_response(max(hard_end - now(), 0.0), what="withdrawal")
+                timer.check()
+                self.measure(
+                    "cold_pain_tolerance",
+                    step.max_s if withdrawal_t is None else (withdrawal_t - onset) * timer.speed,
+                    withdrawal_t or now(),
+                    step_id=step.id,
+                    censored=withdrawal_t is None,
+                    limit_s=step.max_s,
+                    unit="s",
+                )
             else:
                 for at_s in step.ratings_at_s:
                     timer.sleep_until(onset + timer.to_real(at_s))
@@ -301,7 +336,8 @@ class StepRunner:
             step_id = self._immersed
         if step_id is not None:
             self._end_immersion("Take your hand out of the water now.", now(), {"step_id": step_id}, reason=reason)
-            self.engine.participant.cancel() if reason != "hard maximum" else None
+            if reason != "hard maximum":
+                self.engine.participant.cancel()
 
     def _rate(
         self,
@@ -312,7 +348,8 @@ class StepRunner:
         info: dict[str, Any],
         rep: int | None,
         timeout_real: float,
-    ) -> None:
+    ) -> RatingResult:
+        """Show one rating screen, journal its onset and answer, and return the answer."""
         request = RatingRequest(
             scale=scale.scale,
             question=render_text(scale.question, self.engine.variables),
@@ -345,6 +382,7 @@ class StepRunner:
             **fields,
         )
         self.engine.timer.check()
+        return result
 
     def _run_rating(self, step: Rating, path: Path_, rep: int | None) -> None:
         ref = self.by_id.get(step.rates or "")
@@ -358,6 +396,156 @@ class StepRunner:
             rep,
             self.engine.timer.to_real(step.timeout_s),
         )
+
+    def measure(self, name: str, value: float | None, t: float | None = None, **details: Any) -> None:
+        """Journal a procedure's measurement (calibration, threshold, PDT/PTT)."""
+        self.bus.emit(ev.MEASURE, t=t, measure=name, value=value, **details)
+
+    def _run_calibration(self, step: Calibration, path: Path_, rep: int | None) -> None:
+        limits, timer = self.engine.limits, self.engine.timer
+        scale = RatingScale(
+            scale=step.scale, question=step.question, anchors=step.anchors, timeout_s=step.rating_timeout_s
+        )
+        procedure = make_procedure(step, limits.max_thermode_c, scale.range[1], self.engine.rng)
+        info = {"step_id": step.id, "step_type": step.type, "role": "calibration", "phase": "none"}
+        trial = 0
+        while (temp_c := procedure.next_temperature()) is not None:
+            trial += 1
+            stim = ThermalStimulus(
+                step.baseline_c, temp_c, step.ramp_c_per_s, step.return_c_per_s, step.plateau_s, tuple(step.zones)
+            )
+            self.deliver_heat(stim, {**info, "trial": trial}, step.id)
+            result = self._rate(scale, step.id, step.id, "heat", info, rep, timer.to_real(step.rating_timeout_s))
+            self.measure(
+                "calibration_trial",
+                temp_c,
+                result.response_t or now(),
+                step_id=step.id,
+                method=step.method,
+                trial=trial,
+                rating=result.value,
+                unit="degC",
+            )
+            procedure.record(temp_c, result.value)
+            if procedure.next_temperature() is not None:
+                timer.sleep(step.isi_s)
+        outcome = procedure.result()
+        value, fallback = outcome.value_c, False
+        if value is None:
+            if step.fallback_c is None:
+                self.measure("calibration_result", None, step_id=step.id, variable=step.variable, **outcome.details())
+                raise CpmlabError(
+                    f"calibration {step.id or step.variable} found no temperature ({outcome.stopped_by}) and has "
+                    f"no fallback_c; later steps cannot use ${{{step.variable}}}"
+                )
+            value, fallback = step.fallback_c, True
+        value = round(min(value, limits.max_thermode_c), 1)
+        self.measure(
+            "calibration_result",
+            value,
+            step_id=step.id,
+            variable=step.variable,
+            unit="degC",
+            target_rating=step.target_rating,
+            fallback=fallback,
+            **outcome.details(),
+        )
+        self.set_variable(step.variable, value, source=step.id or fmt_path(path), method=step.method, fallback=fallback)
+
+    def _run_heat_threshold(self, step: HeatThreshold, path: Path_, rep: int | None) -> None:
+        thermode = self.engine.devices.thermode
+        if thermode is None:
+            raise CpmlabError(f"step {fmt_path(path)} needs a thermode, and none is connected")
+        timer, participant = self.engine.timer, self.engine.participant
+        ceiling_c = min(step.ceiling_c, self.engine.limits.max_thermode_c)
+        info = {"step_id": step.id, "step_type": step.type, "role": "threshold", "phase": "none"}
+        temps: list[tuple[float, bool]] = []
+        with self.screen_lock:
+            participant.show_text(
+                render_text(step.instruction, self.engine.variables), key=None, timeout_s=timer.to_real(2.0)
+            )
+        for trial in range(1, step.trials + 1):
+            # a ramp to the cut-off with no plateau: the device returns by itself if nobody responds
+            stim = ThermalStimulus(
+                step.baseline_c, ceiling_c, step.ramp_c_per_s, step.return_c_per_s, 0.0, tuple(step.zones)
+            )
+            t0 = self.deliver_heat(stim, {**info, "trial": trial}, step.id, wait_to_end=False)
+            responded_t = self._wait_for_threshold_response(step, t0 + timer.to_real(stim.ramp_s))
+            if responded_t is not None:
+                thermode.abort()
+                reading = self.engine.latest_thermode
+                temp_c = reading.max_c if reading is not None else thermode.read_temperatures().max_c
+                censored = False
+            else:
+                temp_c, censored = ceiling_c, True
+            temp_c = round(temp_c, 2)
+            self.measure(
+                "threshold_trial",
+                temp_c,
+                responded_t or now(),
+                step_id=step.id,
+                trial=trial,
+                censored=censored,
+                discarded=step.discard_first and trial == 1 and step.trials > 1,
+                unit="degC",
+            )
+            temps.append((temp_c, censored))
+            return_t = responded_t if responded_t is not None else t0 + timer.to_real(stim.ramp_s)
+            back_s = max(temp_c - step.baseline_c, 0.0) / step.return_c_per_s
+            stage = {**info, "trial": trial, "target_c": ceiling_c}
+            self.bus.emit(ev.STIMULUS, t=return_t, stage="return_start", **stage)
+            timer.sleep_until(return_t + timer.to_real(back_s))
+            self.bus.emit(ev.STIMULUS, t=return_t + timer.to_real(back_s), stage="end", **stage)
+            if trial < step.trials:
+                timer.sleep(step.isi_s)
+        used = temps[1:] if step.discard_first and len(temps) > 1 else temps
+        valid = [t for t, censored in used if not censored]
+        value = round(sum(valid) / len(valid), 2) if valid else ceiling_c
+        self.measure(
+            "threshold_result",
+            value,
+            step_id=step.id,
+            n_valid=len(valid),
+            n_trials=len(temps),
+            censored=not valid,
+            unit="degC",
+        )
+        self.set_variable(step.variable, value, source=step.id or fmt_path(path), method="method of limits")
+
+    def _wait_for_threshold_response(self, step: HeatThreshold, ramp_end_t: float) -> float | None:
+        """Wait for the key (display) or the thermode's response button until the ramp ends."""
+        thermode = self.engine.devices.thermode
+        participant = self.engine.participant
+        pressed: list[float] = []
+        done = threading.Event()
+
+        def poll_button() -> None:
+            while not done.wait(0.01):
+                try:
+                    if thermode is not None and thermode.response_button_pressed():
+                        pressed.append(now())
+                        participant.cancel()
+                        return
+                except CpmlabError:
+                    return
+
+        poller = None
+        if step.response in ("button", "either"):
+            poller = threading.Thread(target=poll_button, daemon=True)
+            poller.start()
+        try:
+            if step.response in ("key", "either"):
+                key_t = participant.wait_for_response(max(ramp_end_t - now(), 0.0), what="heat_threshold")
+            else:
+                key_t = None
+                self.engine.timer.sleep_until(ramp_end_t)
+        finally:
+            done.set()
+            if poller is not None:
+                poller.join(1.0)
+        self.engine.timer.check()
+        times = [t for t in (key_t, *pressed) if t is not None]
+        return min(times) if times else None
 
     def _run_continuous_rating(self, step: ContinuousRating, path: Path_, rep: int | None) -> None:
         duration = self._num(step.duration_s)

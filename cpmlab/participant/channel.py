@@ -104,8 +104,12 @@ class ParticipantChannel(Protocol):
         """Ask for the hand out of the water; return the onset time."""
         ...
 
-    def wait_for_response(self, timeout_s: float) -> float | None:
-        """Wait for the participant's response key (withdrawal, threshold); return its time or None."""
+    def wait_for_response(self, timeout_s: float, what: str = "withdrawal") -> float | None:
+        """Wait for the participant's response key; return its time or None.
+
+        ``what`` says what the key means: ``withdrawal`` (hand out of the water),
+        ``cold_detection`` (the cold became painful) or ``heat_threshold`` (the heat became painful).
+        """
         ...
 
     def cancel(self) -> None:

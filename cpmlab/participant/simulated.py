@@ -38,6 +38,9 @@ class ParticipantModel:
     rt_mean_s: float = 1.5
     instruction_read_s: float = 1.0
     cold_tolerance_s: float = 60.0
+    cold_detection_s: float = 12.0
+    threshold_sd_c: float = 0.4  # trial-to-trial spread of the heat pain threshold
+    threshold_rt_s: float = 0.4  # reaction time to press once the heat is felt as painful
     cold_pain_per_c: float = 0.5  # NRS points per C below 20 C
     answers: bool = True  # False: never answers (timeouts)
     fixed_rating: float | None = None  # e.g. always 0 or always 100 (adversarial)
@@ -217,17 +220,42 @@ class SimulatedParticipant:
         self._immersed = False
         return onset
 
-    def wait_for_response(self, timeout_s: float) -> float | None:
-        """Press the response key when the cold becomes intolerable (or never, if it does not)."""
+    def wait_for_response(self, timeout_s: float, what: str = "withdrawal") -> float | None:
+        """Press the response key when the model says so (or never, if it does not within timeout_s)."""
         self._cancel.clear()
-        start = now()
-        tolerance_real = max(1.0, self.rng.gauss(self.model.cold_tolerance_s, 5.0)) / self.speed
-        if not self.model.answers or tolerance_real >= timeout_s:
+        deadline = now() + timeout_s
+        if not self.model.answers:
             self._cancel.wait(timeout_s)
             return None
-        if self._cancel.wait(tolerance_real):
+        if what == "heat_threshold":
+            return self._press_at_heat_threshold(deadline)
+        base = self._immersion_start_t if self._immersion_start_t is not None else now()
+        if what == "cold_detection":
+            after_s = max(0.5, self.rng.gauss(self.model.cold_detection_s, 2.0))
+        else:
+            after_s = max(1.0, self.rng.gauss(self.model.cold_tolerance_s, 5.0))
+        press_t = max(base + after_s / self.speed, now())
+        if press_t >= deadline:
+            self._cancel.wait(max(deadline - now(), 0.0))
             return None
-        return max(now(), start)
+        if self._cancel.wait(press_t - now()):
+            return None
+        return now()
+
+    def _press_at_heat_threshold(self, deadline: float) -> float | None:
+        """Press once the felt temperature passes this trial's threshold, after a reaction time."""
+        threshold_c = self.rng.gauss(self.model.pain_threshold_c, self.model.threshold_sd_c)
+        rt_s = max(0.2, self.rng.gauss(self.model.threshold_rt_s, 0.05))
+        while now() < deadline:
+            with self._lock:
+                felt = self._current_c
+            if felt is not None and felt >= threshold_c:
+                if self._cancel.wait(min(rt_s / self.speed, max(deadline - now(), 0.0))):
+                    return None
+                return now() if now() < deadline else None
+            if self._cancel.wait(0.002):
+                return None
+        return None
 
     def cancel(self) -> None:
         """Stop waiting on any screen."""

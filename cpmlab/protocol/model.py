@@ -152,6 +152,8 @@ class Immersion(StepBase):
     duration_s: float = Field(gt=0, le=ABSOLUTE_MAX_IMMERSION_S)
     max_s: float = Field(gt=0, le=ABSOLUTE_MAX_IMMERSION_S)
     until_withdrawal: bool = False  # tolerance test: ends when the participant withdraws
+    detect_pain: bool = False  # first response key = pain detection (PDT), then withdrawal (PTT)
+    detect_text: str = "Press the response key as soon as the cold becomes painful."
     limb: str = "non-dominant hand"
     prompt_text: str = "Put your hand in the water now, up to the wrist."
     withdraw_text: str = "Take your hand out of the water."
@@ -204,6 +206,109 @@ class ContinuousRating(StepBase):
     anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
 
 
+class Calibration(StepBase):
+    """Find the temperature that evokes a target rating; the result becomes a session variable.
+
+    Methods: ``staircase`` (step halved at each reversal, stop after ``reversals`` reversals,
+    below ``min_step_c`` or after ``max_trials``; result = mean of the reversal temperatures),
+    ``ascending`` (from ``start_c`` up by ``step_c`` until a rating reaches the target; result
+    interpolated between the last two), ``fit`` (``temperatures`` rated ``repeats`` times in
+    random order; least-squares line; result where it crosses the target).
+    """
+
+    type: Literal["calibration"]
+    method: Literal["staircase", "ascending", "fit"]
+    variable: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    target_rating: float = Field(ge=0, le=100)
+    stop_rating: float = Field(90.0, ge=0, le=100)  # any rating at or above ends the series
+    scale: Literal["vas", "nrs"] = "vas"
+    question: str = "How painful was the heat at its strongest?"
+    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    rating_timeout_s: float = Field(15.0, gt=0, le=600)
+    baseline_c: float = Field(32.0, ge=20, le=40)
+    ramp_c_per_s: float = Field(4.0, gt=0, le=300)
+    return_c_per_s: float = Field(4.0, gt=0, le=300)
+    plateau_s: float = Field(5.0, ge=0, le=300)
+    zones: tuple[Annotated[int, Field(ge=1, le=5)], ...] = (1, 2, 3, 4, 5)
+    start_c: float = Field(44.0, ge=20, le=55)
+    step_c: float = Field(1.0, gt=0, le=10)
+    min_step_c: float = Field(0.25, gt=0, le=10)
+    reversals: int = Field(6, ge=1, le=50)
+    max_trials: int = Field(15, ge=1, le=100)
+    ceiling_c: float = Field(50.0, ge=20, le=55)
+    floor_c: float = Field(36.0, ge=20, le=55)
+    temperatures: tuple[float, ...] = ()
+    repeats: int = Field(1, ge=1, le=20)
+    isi_s: float = Field(20.0, ge=0, le=600)
+    max_missing: int = Field(2, ge=1, le=20)  # consecutive unanswered ratings that end the series
+    fallback_c: float | None = None  # used (and flagged) when the series ends without a result
+    device: str = "thermode"
+
+    @model_validator(mode="after")
+    def _method_fields(self) -> Calibration:
+        if self.method == "fit" and len(set(self.temperatures)) < 2:
+            raise ValueError("method fit needs at least two distinct temperatures")
+        if self.method != "fit" and self.temperatures:
+            raise ValueError("temperatures are only used with method: fit")
+        if self.floor_c >= self.ceiling_c:
+            raise ValueError("floor_c must be below ceiling_c")
+        if self.stop_rating < self.target_rating:
+            raise ValueError("stop_rating must be at or above target_rating")
+        return self
+
+    def defines(self) -> list[str]:
+        """Variables this step sets."""
+        return [self.variable]
+
+    def estimate_c(self) -> float:
+        """A rough expected result, for timelines before the session has run."""
+        return sum(self.temperatures) / len(self.temperatures) if self.method == "fit" else self.start_c
+
+    def trial_count(self) -> int:
+        """Most trials the series can take."""
+        return len(self.temperatures) * self.repeats if self.method == "fit" else self.max_trials
+
+    def describe(self, variables: dict[str, Any]) -> tuple[str, float, bool]:
+        """Timeline text, upper-bound duration and whether it may end sooner."""
+        peak = max(self.temperatures) if self.method == "fit" else self.ceiling_c
+        trial_s = (peak - self.baseline_c) * (1 / self.ramp_c_per_s + 1 / self.return_c_per_s) + self.plateau_s
+        total = self.trial_count() * (trial_s + self.rating_timeout_s + self.isi_s)
+        text = f"calibration ({self.method}) to {self.target_rating:g}/100 -> ${{{self.variable}}}"
+        return text, total, self.method != "fit"
+
+
+class HeatThreshold(StepBase):
+    """Heat pain threshold by the method of limits: ramps until the participant responds."""
+
+    type: Literal["heat_threshold"]
+    variable: str = Field("hpt_c", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    trials: int = Field(4, ge=1, le=20)
+    discard_first: bool = True
+    baseline_c: float = Field(32.0, ge=20, le=40)
+    ramp_c_per_s: float = Field(1.0, gt=0, le=10)
+    return_c_per_s: float = Field(5.0, gt=0, le=300)
+    ceiling_c: float = Field(50.0, ge=20, le=55)  # cut-off: the ramp never goes past it
+    isi_s: float = Field(10.0, ge=0, le=600)
+    response: Literal["key", "button", "either"] = "either"
+    instruction: str = "Press the response key as soon as the warmth turns into pain."
+    zones: tuple[Annotated[int, Field(ge=1, le=5)], ...] = (1, 2, 3, 4, 5)
+    device: str = "thermode"
+
+    def defines(self) -> list[str]:
+        """Variables this step sets."""
+        return [self.variable]
+
+    def describe(self, variables: dict[str, Any]) -> tuple[str, float, bool]:
+        """Timeline text, upper-bound duration and whether it may end sooner."""
+        span = self.ceiling_c - self.baseline_c
+        total = self.trials * (span / self.ramp_c_per_s + span / self.return_c_per_s + self.isi_s)
+        return (
+            f"heat pain threshold, {self.trials} ramps at {self.ramp_c_per_s:g} C/s -> ${{{self.variable}}}",
+            total,
+            True,
+        )
+
+
 class Marker(StepBase):
     """Emit a named marker into the journal and the event streams."""
 
@@ -237,7 +342,18 @@ class Block(StepBase):
 
 
 Step = Annotated[
-    Instruction | Wait | Thermal | Immersion | Rating | ContinuousRating | Marker | SetVariable | Parallel | Block,
+    Instruction
+    | Wait
+    | Thermal
+    | Immersion
+    | Rating
+    | ContinuousRating
+    | Calibration
+    | HeatThreshold
+    | Marker
+    | SetVariable
+    | Parallel
+    | Block,
     Field(discriminator="type"),
 ]
 

@@ -9,7 +9,9 @@ from cpmlab.core.errors import LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.protocol.model import (
     Block,
+    Calibration,
     ContinuousRating,
+    HeatThreshold,
     Immersion,
     Parallel,
     Protocol,
@@ -55,6 +57,35 @@ def _check_value(
         check(value)
     except LimitError as exc:
         out.append(((*path, field.split(" ")[0]), str(exc)))
+
+
+def _check_calibration(step: Calibration, path: Path_, limits: SafetyLimits, out: list[tuple[Path_, str]]) -> None:
+    """Every temperature a calibration may deliver must be inside the limits."""
+    values: list[tuple[str, float]] = [
+        ("ceiling_c", step.ceiling_c),
+        ("floor_c", step.floor_c),
+        ("start_c", step.start_c),
+        ("baseline_c", step.baseline_c),
+    ]
+    values += [("temperatures", t) for t in step.temperatures]
+    if step.fallback_c is not None:
+        values.append(("fallback_c", step.fallback_c))
+    for name, value in values:
+        try:
+            limits.check_thermode_c(value, name)
+        except LimitError as exc:
+            out.append(((*path, name), str(exc)))
+    if step.method != "fit" and not step.floor_c <= step.start_c <= step.ceiling_c:
+        out.append(((*path, "start_c"), f"start_c {step.start_c:g} must lie between floor_c and ceiling_c"))
+    for name, value in (("ramp_c_per_s", step.ramp_c_per_s), ("return_c_per_s", step.return_c_per_s)):
+        try:
+            limits.check_ramp(value, name)
+        except LimitError as exc:
+            out.append(((*path, name), str(exc)))
+    try:
+        limits.check_plateau_s(step.plateau_s)
+    except LimitError as exc:
+        out.append(((*path, "plateau_s"), str(exc)))
 
 
 def check_protocol(protocol: Protocol, limits: SafetyLimits) -> list[tuple[Path_, str]]:
@@ -111,6 +142,24 @@ def check_protocol(protocol: Protocol, limits: SafetyLimits) -> list[tuple[Path_
             )
             if step.plateau_s is not None:
                 _check_value(step.plateau_s, limits.check_plateau_s, path, "plateau_s", defaults, out)
+        elif isinstance(step, Calibration):
+            _check_calibration(step, path, limits, out)
+        elif isinstance(step, HeatThreshold):
+            for field_name, value in (("ceiling_c", step.ceiling_c), ("baseline_c", step.baseline_c)):
+                _check_value(
+                    value, lambda v, f=field_name: limits.check_thermode_c(v, f), path, field_name, defaults, out
+                )
+            _check_value(
+                step.ramp_c_per_s, lambda v: limits.check_ramp(v, "ramp_c_per_s"), path, "ramp_c_per_s", defaults, out
+            )
+            _check_value(
+                step.return_c_per_s,
+                lambda v: limits.check_ramp(v, "return_c_per_s"),
+                path,
+                "return_c_per_s",
+                defaults,
+                out,
+            )
         elif isinstance(step, Immersion):
             _check_value(step.setpoint_c, limits.check_bath_c, path, "setpoint_c", defaults, out)
             try:

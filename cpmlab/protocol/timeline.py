@@ -128,6 +128,9 @@ def build_timeline(protocol: Protocol, variables: dict[str, Any] | None = None) 
             if value is not None:
                 variables[step.variable] = value
         description, duration, bounded = _describe(step, variables)
+        estimate = getattr(step, "estimate_c", None)
+        if callable(estimate) and hasattr(step, "variable"):
+            variables.setdefault(step.variable, estimate())  # timelines only; the session uses the result
         entries.append(TimelineEntry(start, duration, depth, step.type, step.id, description, bounded))
         return duration
 

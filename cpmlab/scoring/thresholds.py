@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-_INVALID = re.compile(r"invalid|exclud|no response|timeout|timed out|censor|practice", re.IGNORECASE)
+_INVALID = re.compile(r"invalid|exclud|discard|no response|timeout|timed out|censor|practice", re.IGNORECASE)
 _CENSORED = re.compile(r"censor", re.IGNORECASE)
 MISMATCH_TOLERANCE_C = 0.05
 

@@ -138,6 +138,8 @@ def _events_table(s: _Session) -> pd.DataFrame:
         ]
         for a, b, name in seq:
             if a in stages:
+                if b == "plateau_start" and b not in stages:
+                    b = "return_start"  # a ramp stopped by the participant (threshold) has no plateau
                 dur = (stages[b] - stages[a]) * s.speed if b in stages else None
                 add(stages[a], dur, name, rec, stimulus_c=tc)
 
@@ -185,6 +187,10 @@ def _events_table(s: _Session) -> pd.DataFrame:
             end_t = r.get("end_t")
             duration = None if end_t is None else (float(end_t) - float(r["t"])) * s.speed
             add(r["t"], duration, kind, r, detail=r.get("ended_by"))
+    for r in s.of(ev.MEASURE):
+        flags = [k for k in ("censored", "discarded", "fallback") if r.get(k)]
+        parts = [f"{k}={r[k]}" for k in ("method", "stopped_by", "variable", "rating") if r.get(k) is not None]
+        add(r["t"], 0.0, r["measure"], r, value=r.get("value"), detail=" ".join(parts + flags) or None)
     for r in s.of(ev.VARIABLE):
         add(r["t"], 0.0, "variable", r, value=r.get("value"), detail=r.get("name"))
     for r in s.of(ev.MARKER):

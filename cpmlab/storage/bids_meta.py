@@ -28,6 +28,7 @@ EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
             "resume": "operator resumed the session",
             "abort": "the session was aborted",
             "emergency_stop": "emergency stop: every device aborted",
+            "calibration_trial": "one calibration stimulus (value: its temperature in degC; detail: the rating)",
             "calibration_result": "result of a test-stimulus calibration (value: temperature in degC)",
             "threshold_trial": "one heat-pain-threshold ramp (value: temperature at the response, degC)",
             "threshold_result": "mean heat pain threshold over the valid trials (degC)",

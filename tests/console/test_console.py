@@ -95,6 +95,11 @@ def test_full_session_through_the_gui(qtbot, window: MainWindow, tmp_path: Path,
     assert actions == ["pause", "resume"]
     assert [r["outcome"] for r in journal if r["kind"] == "session_end"] == ["completed"]
 
+    qtbot.mouseClick(window.controls.new_button, Qt.MouseButton.LeftButton)
+    assert window.state == "setup"
+    qtbot.waitUntil(lambda: "already exists" in window.controls.hint.text(), timeout=5000)
+    assert not window.controls.start_button.isEnabled()  # the same run again is refused before anything opens
+
     saved = load_settings(console_settings)
     assert saved.protocol and saved.protocol.endswith("cpm_sequential.yaml")
     assert saved.data_folder == str(data) and saved.devices["thermode"]["driver"] == "tcs2"
@@ -121,6 +126,7 @@ def _check_emergency_stop(window: MainWindow, source: str, pressed_at: float) ->
     assert aborts and aborts[0]["t"] >= stops[0]["t"] - 0.01, "the thermode was not sent its abort"
     assert aborts[0]["t"] - pressed_at < 1.0
     assert window.summary_view.outcome.text().startswith("EMERGENCY STOPPED")
+    print(f"\nemergency stop ({source}) held the GUI thread {window.last_estop_call_ms:.0f} ms")
 
 
 def test_emergency_stop_button(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -169,3 +175,56 @@ def test_unplugged_device_is_shown(qtbot, window: MainWindow, tmp_path: Path) ->
     assert report is not None and report.outcome == "aborted"
     assert any(f.split(":")[0].strip().endswith("thermode") for f in report.faults), report.faults
     assert window.devices_panel.state("thermode") == "fault"
+
+
+def test_invalid_protocol_shows_its_errors_and_blocks_start(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """A protocol above the limits is refused with file:line: field: message; Start stays disabled."""
+    fill_setup(qtbot, window, tmp_path / "data")
+    text = (ROOT / "protocols" / "cpm_sequential.yaml").read_text().replace("ts_target_c: 46.0", "ts_target_c: 58.0")
+    bad = tmp_path / "too_hot.yaml"
+    bad.write_text(text)
+    window.setup_view.select_protocol(bad)
+    qtbot.waitUntil(lambda: "Invalid protocol" in window.setup_view.protocol_status.text(), timeout=5000)
+    assert not window.controls.start_button.isEnabled()
+    shown = window.setup_view.timeline.toPlainText()
+    assert "too_hot.yaml:" in shown and "58" in shown, shown
+    assert "protocol is invalid" in window.controls.hint.text()
+
+
+def test_connect_and_test_identifies_a_device(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """Connect & test opens the (emulated) thermode off the GUI thread, shows its identity, and closes it."""
+    fill_setup(qtbot, window, tmp_path / "data")
+    panel = window.devices_panel
+    qtbot.mouseClick(panel.rows["thermode"].test, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.state("thermode") in ("ok", "fault"), timeout=10_000)
+    assert panel.state("thermode") == "ok", panel.fault_text("thermode")
+    assert "TCS" in panel.rows["thermode"].identity.text()
+
+
+def test_closing_mid_session_stops_safely_and_writes_the_data(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """Closing asks (confirmed here), aborts the devices, waits for the data files, then closes."""
+    fill_setup(qtbot, window, tmp_path / "data")
+    start_and_wait_running(qtbot, window)
+    window.close()
+    assert window.isVisible() and window.state == "stopping"  # stays open until the data are written
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    report = window.last_report
+    assert report is not None and report.outcome == "aborted"
+    journal = list(read_journal(report.journal))
+    aborts = [r for r in journal if r["kind"] == "control" and r["action"] == "abort"]
+    assert aborts and aborts[0]["reason"] == "console closed"
+    assert any(r["kind"] == "command" and r["device"] == "thermode" and r["command"] == "A" for r in journal)
+    assert (report.data_root / "sub-01" / "ses-1" / "beh" / "sub-01_ses-1_task-cpmsequential_run-1_beh.tsv").is_file()
+
+
+def test_emergency_stop_while_devices_are_still_opening(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """Pressed right after Start, the stop is applied the moment the devices are open: nothing runs."""
+    fill_setup(qtbot, window, tmp_path / "data")
+    qtbot.mouseClick(window.controls.start_button, Qt.MouseButton.LeftButton)
+    assert window.state == "preparing" and window.controls.estop_button.isEnabled()
+    qtbot.mouseClick(window.controls.estop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.state == "finished", timeout=15_000)
+    report = window.last_report
+    assert report is not None and report.outcome == "emergency_stopped"
+    journal = list(read_journal(report.journal))
+    assert not [r for r in journal if r["kind"] == "stimulus"]

@@ -12,7 +12,7 @@ from cpmlab.protocol.loader import load_protocol
 from cpmlab.protocols import protocol_path
 
 NEEDS_X = False
-TEXT_FIELDS = {"text", "question", "anchors", "prompt_text", "withdraw_text", "categories"}
+TEXT_FIELDS = {"text", "question", "anchors", "prompt_text", "withdraw_text", "detect_text", "categories"}
 
 
 def test_every_language_has_every_ui_string() -> None:
@@ -49,8 +49,9 @@ def test_german_protocol_has_the_same_steps() -> None:
     assert de.name == "cpm_sequential_de" and de.language == "de" and de.task == en.task
     assert de.limits == en.limits and de.variables == en.variables and de.devices == en.devices
     assert _without_texts(de.model_dump()["steps"]) == _without_texts(en.model_dump()["steps"])
-    dumped = str(de.model_dump()["steps"])
-    assert "LEERTASTE" in dumped and "Wasser" in dumped and "Press" not in dumped
+    source = protocol_path("cpm_sequential_de").read_text(encoding="utf-8")
+    steps = source[source.index("steps:") :]
+    assert "LEERTASTE" in steps and "Wasser" in steps and "Press" not in steps and "pain" not in steps
 
 
 def test_messages_round_trip_and_reject_garbage() -> None:

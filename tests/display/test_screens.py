@@ -5,6 +5,7 @@ Screenshots land in test-artifacts/display/<name>.png and are checked for their 
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from conftest import Running, background, ink, inside, load, orange
 from cpmlab.core.clock import now
 from cpmlab.display.channel import DisplayChannel
 from cpmlab.display.inject import XTestInjector
+from cpmlab.display.simulated import SimulatedDisplayParticipant
 from cpmlab.participant.channel import ContinuousRequest, RatingRequest
+from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
 
 ANCHORS = ("no pain", "worst pain imaginable")
 W, H = 1024, 768
@@ -79,6 +82,33 @@ def test_immersion_countdown_shows_a_running_timer(channel: DisplayChannel, shot
     assert (img[y0:y1, x0:x1] != later[y0:y1, x0:x1]).any(), "the clock did not tick"
     assert orange(later)[int(bar["y"] + bar["h"] / 2)][int(bar["x"] + bar["w"]) - 10] == 0  # the bar shrank
     channel.prompt_withdrawal("Take your hand out of the water.")
+
+
+def test_response_key_during_immersion(channel: DisplayChannel, xinput: XTestInjector, shots: Path) -> None:
+    """wait_for_response keeps the countdown up, shows which key to press, and stamps the press."""
+    channel.prompt_immersion("Put your hand in the water now, up to the wrist.", 30.0)
+    run = Running(channel.wait_for_response, 5.0, "cold_detection")
+    time.sleep(0.1)
+    img, g = shoot(channel, shots, "countdown_response")
+    assert ink(img, g["clock"]) > 0.1
+    hint = img[int(H / 2 + 0.28 * H) : int(H / 2 + 0.36 * H), W // 4 : 3 * W // 4]
+    assert (np.abs(hint - background(img)).sum(axis=2) > 60).mean() > 0.01  # "Press SPACE as soon as ..."
+    pressed = now()
+    xinput.key("space")
+    t = run.join()
+    assert t is not None and pressed <= t < pressed + 0.1
+    assert channel.wait_for_response(0.2) is None  # no key: None after the timeout
+    channel.prompt_withdrawal("Take your hand out of the water.")
+
+
+def test_simulated_participant_presses_the_response_key(channel: DisplayChannel) -> None:
+    """The simulated participant's tolerance decides when the key is pressed; it goes in as real input."""
+    sim = SimulatedParticipant(ParticipantModel(cold_tolerance_s=3.0), seed=2, speed=10.0)
+    participant = SimulatedDisplayParticipant(channel, sim, injector=XTestInjector())
+    expected_s = max(1.0, random.Random(2).gauss(3.0, 5.0)) / 10.0  # the model's own draw, same seed
+    started = now()
+    t = participant.wait_for_response(5.0)
+    assert t is not None and abs((t - started) - expected_s) < 0.15  # loose: CPU load
 
 
 def test_vas_marker_hidden_until_touched_then_keyboard_answer(

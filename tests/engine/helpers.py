@@ -51,11 +51,13 @@ class Run:
         raise AssertionError(f"no {kind} event matching {match} within {timeout_s} s")
 
 
-def make_run(body: str, speed: float = 20.0, model: ParticipantModel | None = None, seed: int = 0) -> Run:
+def make_run(
+    body: str, speed: float = 20.0, model: ParticipantModel | None = None, seed: int = 0, rate_hz: float = 50.0
+) -> Run:
     protocol = parse_protocol(HEADER + textwrap.dedent(body), "test.yaml")
     limits = effective_limits(protocol, None)
     bus = EventBus()
-    thermode, bath = FakeThermode(speed), FakeBath(speed)
+    thermode, bath = FakeThermode(speed, rate_hz=rate_hz), FakeBath(speed)
     participant = SimulatedParticipant(model, seed=seed, speed=speed, on_hand_immersed=bath.physics.set_hand_immersed)
     bus.subscribe(participant.observe)
     thermode.connect(limits)
