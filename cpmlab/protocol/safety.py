@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from cpmlab.core.errors import LimitError
@@ -122,44 +123,17 @@ def check_protocol(protocol: Protocol, limits: SafetyLimits) -> list[tuple[Path_
                     )
         known |= step_variables(step)
 
-        if isinstance(step, Thermal):
-            _check_value(
-                step.target_c, lambda v: limits.check_thermode_c(v, "target_c"), path, "target_c", defaults, out
-            )
-            _check_value(
-                step.baseline_c, lambda v: limits.check_thermode_c(v, "baseline_c"), path, "baseline_c", defaults, out
-            )
-            _check_value(
-                step.ramp_c_per_s, lambda v: limits.check_ramp(v, "ramp_c_per_s"), path, "ramp_c_per_s", defaults, out
-            )
-            _check_value(
-                step.return_c_per_s,
-                lambda v: limits.check_ramp(v, "return_c_per_s"),
-                path,
-                "return_c_per_s",
-                defaults,
-                out,
-            )
-            if step.plateau_s is not None:
+        if isinstance(step, Thermal | HeatThreshold):
+            temperatures = ("target_c", "baseline_c") if isinstance(step, Thermal) else ("ceiling_c", "baseline_c")
+            for name in temperatures:
+                check = partial(limits.check_thermode_c, what=name)
+                _check_value(getattr(step, name), check, path, name, defaults, out)
+            for name in ("ramp_c_per_s", "return_c_per_s"):
+                _check_value(getattr(step, name), partial(limits.check_ramp, what=name), path, name, defaults, out)
+            if isinstance(step, Thermal) and step.plateau_s is not None:
                 _check_value(step.plateau_s, limits.check_plateau_s, path, "plateau_s", defaults, out)
         elif isinstance(step, Calibration):
             _check_calibration(step, path, limits, out)
-        elif isinstance(step, HeatThreshold):
-            for field_name, value in (("ceiling_c", step.ceiling_c), ("baseline_c", step.baseline_c)):
-                _check_value(
-                    value, lambda v, f=field_name: limits.check_thermode_c(v, f), path, field_name, defaults, out
-                )
-            _check_value(
-                step.ramp_c_per_s, lambda v: limits.check_ramp(v, "ramp_c_per_s"), path, "ramp_c_per_s", defaults, out
-            )
-            _check_value(
-                step.return_c_per_s,
-                lambda v: limits.check_ramp(v, "return_c_per_s"),
-                path,
-                "return_c_per_s",
-                defaults,
-                out,
-            )
         elif isinstance(step, Immersion):
             _check_value(step.setpoint_c, limits.check_bath_c, path, "setpoint_c", defaults, out)
             try:
