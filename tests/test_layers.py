@@ -20,7 +20,37 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"core"},
     "lsl": {"core"},
     "scoring": {"core", "storage"},
+    "cli": {
+        "core",
+        "protocol",
+        "devices",
+        "participant",
+        "engine",
+        "storage",
+        "lsl",
+        "display",
+        "scoring",
+        "app",
+        "labconfig",
+        "protocols",
+        "console",
+    },
     "display": {"core", "participant", "protocol"},
+    "app": {"core", "protocol", "devices", "participant", "engine", "storage", "lsl", "display", "labconfig"},
+    "console": {
+        "core",
+        "protocol",
+        "devices",
+        "participant",
+        "engine",
+        "storage",
+        "lsl",
+        "display",
+        "scoring",
+        "app",
+        "labconfig",
+        "protocols",
+    },
 }
 SOURCE_DIRS = {"drivers": ROOT / "drivers", "hardware_mocks": ROOT / "hardware_mocks"}
 
@@ -77,7 +107,9 @@ def test_every_package_directory_is_installed() -> None:
     """pyproject's package list names every folder with an __init__.py (drivers and mocks under cpmlab.)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     declared = set(config["packages"])
-    found = {"cpmlab." + ".".join(p.parent.relative_to(ROOT / "cpmlab").parts) if p.parent != ROOT / "cpmlab"
-             else "cpmlab" for p in (ROOT / "cpmlab").rglob("__init__.py")}
+    found = {
+        "cpmlab." + ".".join(p.parent.relative_to(ROOT / "cpmlab").parts) if p.parent != ROOT / "cpmlab" else "cpmlab"
+        for p in (ROOT / "cpmlab").rglob("__init__.py")
+    }
     found |= {"cpmlab.drivers", "cpmlab.hardware_mocks", "cpmlab.protocols"}
     assert found <= declared, sorted(found - declared)

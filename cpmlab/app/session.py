@@ -185,8 +185,12 @@ class PreparedSession:
 
         spec = self.spec
         channel = DisplayChannel(
-            language=self.protocol.language, screen=spec.display_screen, fullscreen=spec.fullscreen,
-            address=spec.display_address, time_scale=spec.speed, auto_restart=True,
+            language=self.protocol.language,
+            screen=spec.display_screen,
+            fullscreen=spec.fullscreen,
+            address=spec.display_address,
+            time_scale=spec.speed,
+            auto_restart=True,
             on_fault=lambda m: self.bus.emit(ev.FAULT, device="display", message=m),
             on_restored=lambda m: self.bus.emit(ev.NOTE, text=m, source="display"),
         )

@@ -15,13 +15,13 @@ import yaml
 from cpmlab.app.devices import DeviceAssignment
 from cpmlab.app.session import PreparedSession, SessionResult, SessionSpec
 from cpmlab.cli.progress import ProgressPrinter
-from cpmlab.cli.summary import format_summary
 from cpmlab.core.errors import CpmlabError
 from cpmlab.engine import SessionOutcome
 from cpmlab.labconfig import load_lab_config
 from cpmlab.protocol.loader import ProtocolError, load_protocol
 from cpmlab.protocol.timeline import build_timeline, format_timeline
 from cpmlab.protocols import protocol_path
+from cpmlab.scoring.summary import format_summary
 from cpmlab.storage.bids import write_bids
 from cpmlab.storage.journal import read_journal
 from cpmlab.storage.paths import SessionPaths
@@ -218,8 +218,14 @@ def cmd_display(args: argparse.Namespace) -> int:
         pos = tuple(int(v) for v in args.pos.split(",")) if args.pos else None
     except ValueError:
         raise CpmlabError(f"--size WxH and --pos X,Y take integers (got {args.size!r}, {args.pos!r})") from None
-    options = DisplayOptions(connect=args.connect, screen=args.screen, fullscreen=args.fullscreen,
-                             size=(width, height), pos=pos, parent_pid=args.parent_pid)  # type: ignore[arg-type]
+    options = DisplayOptions(
+        connect=args.connect,
+        screen=args.screen,
+        fullscreen=args.fullscreen,
+        size=(width, height),
+        pos=pos,
+        parent_pid=args.parent_pid,
+    )  # type: ignore[arg-type]
     return run_display(options)
 
 

@@ -43,14 +43,20 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (randomised blocks, simulated participant)")
     p.add_argument("--operator", help="operator name recorded in the session metadata")
     p.add_argument("--config", help="lab config file (default: the user's config dir, or $CPMLAB_CONFIG)")
-    p.add_argument("--display", action="store_true",
-                   help="show the participant screens in a PsychoPy window (with --simulate: the simulated "
-                        "participant answers through them with injected keyboard/mouse input)")
+    p.add_argument(
+        "--display",
+        action="store_true",
+        help="show the participant screens in a PsychoPy window (with --simulate: the simulated "
+        "participant answers through them with injected keyboard/mouse input)",
+    )
     p.add_argument("--screen", type=int, default=0, metavar="N", help="monitor of the participant display")
     p.add_argument("--fullscreen", action="store_true", help="participant display full screen")
-    p.add_argument("--display-address", metavar="ADDRESS",
-                   help="where the engine listens for a display started elsewhere (cpmlab display --connect), "
-                        "e.g. tcp://0.0.0.0:5557; default: a display started here on loopback")
+    p.add_argument(
+        "--display-address",
+        metavar="ADDRESS",
+        help="where the engine listens for a display started elsewhere (cpmlab display --connect), "
+        "e.g. tcp://0.0.0.0:5557; default: a display started here on loopback",
+    )
     p.add_argument(
         "--no-lsl", dest="lsl", action="store_false", help="do not publish markers and signals on Lab Streaming Layer"
     )
@@ -106,15 +112,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=20.0, help="time scale (default 20)")
     p.add_argument("--seed", type=int, default=1, help="random seed")
     p.add_argument("--protocol", default="cpm_sequential", help="shipped protocol name or file")
-    p.add_argument("--display", action="store_true",
-                   help="collect every rating through the PsychoPy participant screens (needs an X display)")
+    p.add_argument(
+        "--display",
+        action="store_true",
+        help="collect every rating through the PsychoPy participant screens (needs an X display)",
+    )
     p.set_defaults(func=_cmd("demo"))
 
-    p = sub.add_parser("display", help="run the participant display (PsychoPy window) for an engine",
-                       description="Open the participant display window and serve the engine at ADDRESS; "
-                                   "the engine normally starts this itself (cpmlab run --display).")
-    p.add_argument("--connect", default="tcp://127.0.0.1:5557", metavar="ADDRESS",
-                   help="engine address (default tcp://127.0.0.1:5557)")
+    p = sub.add_parser(
+        "display",
+        help="run the participant display (PsychoPy window) for an engine",
+        description="Open the participant display window and serve the engine at ADDRESS; "
+        "the engine normally starts this itself (cpmlab run --display).",
+    )
+    p.add_argument(
+        "--connect",
+        default="tcp://127.0.0.1:5557",
+        metavar="ADDRESS",
+        help="engine address (default tcp://127.0.0.1:5557)",
+    )
     p.add_argument("--screen", type=int, default=0, metavar="N", help="monitor to open the window on")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--fullscreen", dest="fullscreen", action="store_true", help="full screen (participants)")
@@ -143,17 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=1.0, help="device time scale")
     p.set_defaults(func=_cmd("mock"))
 
-    p = sub.add_parser("score", help="score CPM effects, thresholds, group and retest tables into derivatives",
-                       description="Score every run of a BIDS dataset from its files and write "
-                                   "DATASET/derivatives/cpmlab (replacing an earlier scoring run).")
+    p = sub.add_parser(
+        "score",
+        help="score CPM effects, thresholds, group and retest tables into derivatives",
+        description="Score every run of a BIDS dataset from its files and write "
+        "DATASET/derivatives/cpmlab (replacing an earlier scoring run).",
+    )
     p.add_argument("dataset", help="BIDS dataset folder")
     _add_score_options(p)
     p.set_defaults(func=_score_cmd("score"))
 
-    p = sub.add_parser("report", help="score the dataset and write a self-contained HTML report",
-                       description="Score the dataset afresh (options of the last `cpmlab score` unless given) "
-                                   "and write derivatives/cpmlab/derivatives/group/cpm_report.html; prints its "
-                                   "path.")
+    p = sub.add_parser(
+        "report",
+        help="score the dataset and write a self-contained HTML report",
+        description="Score the dataset afresh (options of the last `cpmlab score` unless given) "
+        "and write derivatives/cpmlab/derivatives/group/cpm_report.html; prints its "
+        "path.",
+    )
     p.add_argument("dataset", help="BIDS dataset folder")
     _add_score_options(p)
     p.set_defaults(func=_score_cmd("report"))
@@ -174,10 +196,17 @@ def _cmd(name: str) -> Command:
 
 
 def _add_score_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sign", choices=["inhibition-negative", "inhibition-positive"], default=None,
-                   help="sign of the CPM effects (default inhibition-negative: less pain = negative)")
-    p.add_argument("--normalise-nrs", action="store_true",
-                   help="multiply NRS (0-10) ratings by 10 so they combine with VAS (0-100)")
+    p.add_argument(
+        "--sign",
+        choices=["inhibition-negative", "inhibition-positive"],
+        default=None,
+        help="sign of the CPM effects (default inhibition-negative: less pain = negative)",
+    )
+    p.add_argument(
+        "--normalise-nrs",
+        action="store_true",
+        help="multiply NRS (0-10) ratings by 10 so they combine with VAS (0-100)",
+    )
 
 
 def _score_cmd(name: str) -> Command:

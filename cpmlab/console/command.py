@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     """Open the experimenter console and run its event loop until it is closed."""
+    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
     from cpmlab.console.main_window import MainWindow
@@ -20,6 +22,12 @@ def cmd_console(args: argparse.Namespace) -> int:
     app.setApplicationName("cpmlab console")
     window = MainWindow(DryRunOptions(emulate=args.emulate, simulate=args.simulate, speed=args.speed))
     window.show()
+    # SIGTERM / Ctrl-C in the terminal: emergency stop, write the data, quit (as 'cpmlab run' does)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: window.shutdown("signal"))
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)  # let Python run its signal handlers while Qt waits
+    wake.start(200)
     return int(app.exec())
 
 

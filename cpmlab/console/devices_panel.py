@@ -91,6 +91,7 @@ class DevicesPanel(QWidget):
         sep.setFrameShape(QFrame.Shape.HLine)
         v.addWidget(sep)
         v.addWidget(test)
+        zones.setVisible(role == "thermode")
         row = _Row(box, state, assignment, identity, temp, zones, fault, test)
         self._paint(row, "idle")
         return row

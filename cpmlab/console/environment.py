@@ -87,20 +87,18 @@ def scan_environment() -> Environment:
     except Exception as exc:  # a broken udev must not stop the console
         env.driver_failures.append(f"serial ports: {exc}")
     env.protocols = sorted(PROTOCOL_DIR.glob("*.yaml"))
-    env.scoring_available = _subcommands_exist("score", "report")
+    env.scoring_available = _scoring_available()
     return env
 
 
-def _subcommands_exist(*names: str) -> bool:
-    import argparse
-
-    from cpmlab.cli.main import build_parser
-
-    parser = build_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return all(n in action.choices for n in names)
-    return False
+def _scoring_available() -> bool:
+    """True if the scoring package (and its plotting dependencies) can be imported."""
+    try:
+        import cpmlab.scoring.pipeline
+        import cpmlab.scoring.report  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

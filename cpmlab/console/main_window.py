@@ -49,7 +49,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(style.APP_STYLE)
         self.options = options or DryRunOptions()
         self.settings_path = settings_path
-        self.settings: ConsoleSettings = load_settings(settings_path)  # small file, read once before showing
+        self.settings = ConsoleSettings()  # replaced by the saved settings once the background scan has read them
         self.env: Environment | None = None
         self.tasks = BackgroundTasks(self)
         self.stall_monitor = StallMonitor(10, self)
@@ -119,12 +119,18 @@ class MainWindow(QMainWindow):
 
         self._set_state("setup")
         self.controls.set_start_allowed(False, "loading the lab config, drivers and ports…")
-        self.tasks.run(scan_environment, self._environment_ready, self._environment_failed, name="scan")
+        self.tasks.run(
+            lambda: (scan_environment(), load_settings(settings_path)),
+            lambda found: self._environment_ready(*found),
+            self._environment_failed,
+            name="scan",
+        )
         self.resize(1280, 900)
 
     # -- setup -----------------------------------------------------------------------------------
-    def _environment_ready(self, env: Environment) -> None:
+    def _environment_ready(self, env: Environment, settings: ConsoleSettings) -> None:
         self.env = env
+        self.settings = settings
         self.setup_view.set_environment(env, self.settings)
         self._show_assignments()
         self._update_start()
@@ -222,6 +228,9 @@ class MainWindow(QMainWindow):
         self.save_settings_in_background()
         self.prepared = None
         self.last_report = None
+        self.bridge.drain()  # nothing of an earlier session may leak into this one
+        if self.worker is not None:
+            self.worker.deleteLater()  # its thread has ended (state was 'setup')
         self.worker = SessionWorker(spec, [self.bridge], self)
         self.worker.connect_to(self._on_prepared, self._on_failed, self._on_finished)
         self.devices_panel.set_session_active(True)
@@ -397,10 +406,14 @@ class MainWindow(QMainWindow):
         self.summary_view.set_scoring(True, "Scoring and writing the report…")
 
         def work() -> tuple[list[int], list[Path]]:
-            from cpmlab.cli.main import main
+            from cpmlab.scoring.derivatives import REPORT_FILE, write_derivatives
+            from cpmlab.scoring.options import ScoringOptions
+            from cpmlab.scoring.pipeline import score_dataset
+            from cpmlab.scoring.report import render_html
 
-            codes = [main(["score", root]), main(["report", root])]
-            return codes, find_reports(Path(root))
+            scored = score_dataset(Path(root), ScoringOptions())
+            write_derivatives(scored, {REPORT_FILE: render_html(scored).encode("utf-8")})
+            return [0], find_reports(Path(root))
 
         def done(result: tuple[list[int], list[Path]]) -> None:
             codes, reports = result
@@ -416,6 +429,14 @@ class MainWindow(QMainWindow):
         self.tasks.run(work, done, failed, name="score")
 
     # -- closing ----------------------------------------------------------------------------------
+    def shutdown(self, source: str) -> None:
+        """Quit without asking (SIGTERM, Ctrl-C in the terminal): emergency stop first, close once data are written."""
+        if self.session_active():
+            self._close_when_done = True
+            self.emergency_stop(source)
+        else:
+            self.close()
+
     def session_active(self) -> bool:
         """True from Start until the session's data are written."""
         return self.worker is not None and self.worker.is_alive() and self.state != "finished"
@@ -435,7 +456,8 @@ class MainWindow(QMainWindow):
             event.ignore()  # closes from _finish once the worker has written the data
             return
         try:
-            save_settings(self._remember(), self.settings_path)  # the app is quitting: no session runs
+            if self.setup_view.ready:  # the app is quitting and no session runs: a small file, written once
+                save_settings(self._remember(), self.settings_path)
         except OSError as exc:
             log.warning("could not save console settings: %s", exc)
         self.tasks.shutdown()

@@ -10,6 +10,7 @@ from cpmlab.console import style
 from cpmlab.core import events as ev
 
 N_ZONES = 5
+WINDOW_S = 180.0  # protocol seconds shown at once
 
 
 class _Series:
@@ -80,7 +81,26 @@ class LivePlots(QWidget):
         self.setpoint_line.hide()
         self.rating_marks = 0
         self.stimulus_windows = 0
+        self.span_s: float | None = None
+        self._x_left = 0.0
+        self.heat.enableAutoRange(x=True)
+        # y ranges only ever widen, with a margin: an axis that stays put is not redrawn at every refresh
+        self._y_ranges: dict[str, tuple[float, float] | None] = {"heat": None, "cold": None}
+        for plot in (self.heat, self.cold):
+            plot.enableAutoRange(y=False)
         self.refresh()
+
+    def set_span(self, total_s: float, window_s: float = WINDOW_S) -> None:
+        """Show a time window of at most window_s that jumps ahead when full (a still axis is not redrawn)."""
+        self.span_s = max(min(total_s, window_s), 10.0)
+        self.heat.enableAutoRange(x=False)
+        self._x_left = 0.0
+        self.heat.setXRange(0.0, self.span_s, padding=0.01)
+
+    def _follow(self, x: float) -> None:
+        if self.span_s is not None and x > self._x_left + self.span_s:
+            self._x_left = max(x - self.span_s / 3, 0.0)  # jump: the newest data a third of the way in
+            self.heat.setXRange(self._x_left, self._x_left + self.span_s, padding=0.01)
 
     def x(self, t: float) -> float:
         """Protocol seconds since the session start for shared-clock time t."""
@@ -158,10 +178,18 @@ class LivePlots(QWidget):
         if not self._dirty:
             return
         self._dirty = False
-        tx = self._thermode.x()
+        tx, bx = self._thermode.x(), self._bath.x()
+        if len(tx) or len(bx):
+            self._follow(max(float(tx[-1]) if len(tx) else 0.0, float(bx[-1]) if len(bx) else 0.0))
+        if len(tx):
+            zones = self._thermode.data[: self._thermode.n, 1:]
+            self._y_ranges["heat"] = _widen(self.heat, self._y_ranges["heat"], zones, margin_c=1.5)
         for i, curve in enumerate(self.zone_curves):
             curve.setData(tx, self._thermode.y(i))
-        self.bath_curve.setData(self._bath.x(), self._bath.y(0))
+        bath = self._bath.y(0)
+        if len(bath):
+            self._y_ranges["cold"] = _widen(self.cold, self._y_ranges["cold"], bath, margin_c=1.0)
+        self.bath_curve.setData(bx, bath)
 
     @property
     def n_thermode_samples(self) -> int:
@@ -172,3 +200,22 @@ class LivePlots(QWidget):
     def n_bath_samples(self) -> int:
         """How many bath readings are buffered."""
         return self._bath.n
+
+
+def _widen(
+    plot: pg.PlotItem, current: tuple[float, float] | None, values: np.ndarray, margin_c: float
+) -> tuple[float, float] | None:
+    """Widen plot's y range (never shrink) so values fit with a margin; return the new range."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return current
+    lo, hi = float(finite.min()), float(finite.max())
+    if current is not None and current[0] <= lo and hi <= current[1]:
+        return current
+    new = (
+        (lo - margin_c, hi + margin_c)
+        if current is None
+        else (min(current[0], lo - margin_c), max(current[1], hi + margin_c))
+    )
+    plot.setYRange(*new, padding=0)
+    return new

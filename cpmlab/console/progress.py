@@ -35,8 +35,7 @@ def row_text(occ: Occurrence, variables: dict[str, Any]) -> str:
     """Return a short description of a row of the step list."""
     step = occ.step
     if isinstance(step, Thermal):
-        text = next_phrase(occ, variables).replace("Heat stimulus", "Heat").replace("test stimulus, ", "")
-        return text
+        return next_phrase(occ, variables).replace("Heat stimulus", "Heat")
     if isinstance(step, Immersion | Rating):
         return next_phrase(occ, variables).replace("Hand into the water", "Cold pressor")
     if isinstance(step, Block):
@@ -134,7 +133,8 @@ def next_phrase(occ: Occurrence, variables: dict[str, Any]) -> str:
     if isinstance(step, Thermal):
         target = num(step.target_c)
         t_text = f"{target:.1f} °C" if target is not None else str(step.target_c)
-        return f"Heat stimulus {t_text} ({step.role.replace('_', ' ')}, {step.phase})"
+        what = step.phase if step.role == "test_stimulus" else f"{step.role.replace('_', ' ')}, {step.phase}"
+        return f"Heat stimulus {t_text} ({what})"
     if isinstance(step, Rating):
         return f"{step.scale.upper()} rating" + (f" of {step.rates}" if step.rates else "")
     if occ.kind == "continuous_rating":
@@ -287,5 +287,5 @@ class SessionProgress:
             return f"{phrase} when this step ends (at most {format_clock(in_real_s)})"
         text = f"{phrase} in {format_clock(in_real_s)}"
         if self.speed != 1:
-            text += f"  (protocol time {format_clock(in_real_s * self.speed)})"
+            text += f"  ({format_clock(in_real_s * self.speed)} protocol)"
         return text

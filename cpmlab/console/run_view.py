@@ -115,7 +115,7 @@ class RunView(QWidget):
         self._activity = {}
         self.steps.setRowCount(len(occurrences))
         for o in occurrences:
-            rep = f"  ({o.rep}/{o.rep_of})" if o.rep and o.rep_of else ""
+            rep = f"  [{o.rep}/{o.rep_of}]" if o.rep and o.rep_of else ""
             dur = ("≤" if o.upper_bound else "") + (f"{o.duration_s:g} s" if o.leaf else format_clock(o.duration_s))
             cells = ("", format_clock(o.start_s), dur, "    " * o.depth + row_text(o, variables) + rep)
             for col, text in enumerate(cells):
@@ -158,6 +158,8 @@ class RunView(QWidget):
         """Update rows, plots, ratings and the log from one event (GUI thread)."""
         if event.kind == ev.SESSION_START:
             self.plots.reset(event.t, float(event.data.get("speed", 1.0) or 1.0))
+            if self.progress is not None:
+                self.plots.set_span(self.progress.total_s)
         self.plots.on_event(event)
         self.log.add_event(event)
         if self.progress is not None:

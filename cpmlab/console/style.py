@@ -56,7 +56,7 @@ APP_STYLE = (
     + f"""
 QLabel#stateBanner {{ font-size: 18px; font-weight: 700; padding: 6px 12px; border-radius: 6px; }}
 QLabel#nowLabel {{ font-size: 20px; font-weight: 700; padding: 8px 12px; border-radius: 6px; }}
-QLabel#nextLabel {{ font-size: 17px; padding: 4px 12px; }}
+QLabel#nextLabel {{ font-size: 16px; padding: 4px 12px; }}
 QLabel#clockLabel {{ font-size: 17px; font-family: monospace; padding: 4px 12px; }}
 QLabel#fieldError {{ color: {RED}; }}
 QLabel#stemLabel {{ font-family: monospace; color: #37474f; }}

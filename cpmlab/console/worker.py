@@ -164,7 +164,7 @@ def build_report(result: SessionResult) -> SessionReport:
         report.ratings = written.ratings
         report.files = list(written.files)
         try:
-            from cpmlab.cli.summary import format_summary
+            from cpmlab.scoring.summary import format_summary
 
             report.summary_text = format_summary(written.ratings)
         except Exception as exc:  # the scoring behind the summary must not hide the session's end

@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     here = Path(__file__).resolve().parent
     for item in items:
-        if here in Path(str(item.fspath)).resolve().parents:
+        if here in Path(str(item.fspath)).resolve().parents and "qtbot" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.skip(reason=NO_DISPLAY))
 
 

@@ -228,3 +228,12 @@ def test_emergency_stop_while_devices_are_still_opening(qtbot, window: MainWindo
     assert report is not None and report.outcome == "emergency_stopped"
     journal = list(read_journal(report.journal))
     assert not [r for r in journal if r["kind"] == "stimulus"]
+
+
+def test_signal_shutdown_stops_at_once_and_closes_after_writing(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """SIGTERM / Ctrl-C in the terminal (window.shutdown): emergency stop without a dialog, close when written."""
+    fill_setup(qtbot, window, tmp_path / "data")
+    start_and_wait_running(qtbot, window)
+    window.shutdown("signal")
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    assert window.last_report is not None and window.last_report.outcome == "emergency_stopped"

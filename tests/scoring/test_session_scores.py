@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from scoring_helpers import ratings, ts_rows
 
-from cpmlab.cli.summary import cpm_summary
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.session import cs_scores, ts_cpm_scores
+from cpmlab.scoring.summary import cpm_summary
 
 POS = ScoringOptions(sign="inhibition-positive")
 

@@ -1,4 +1,4 @@
-"""The short CPM summary printed after a run: test-stimulus ratings before/after and the effect."""
+"""The short CPM summary shown after a run (CLI and console): test-stimulus ratings and the effect."""
 
 from __future__ import annotations
 
