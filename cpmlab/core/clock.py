@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
+
+
+def _default_lsl_config() -> None:
+    """Point liblsl at cpmlab's quiet config unless the lab configured liblsl itself."""
+    if "LSLAPICFG" in os.environ:
+        return
+    own = (Path.cwd() / "lsl_api.cfg", Path.home() / "lsl_api" / "lsl_api.cfg", Path("/etc/lsl_api/lsl_api.cfg"))
+    if not any(p.is_file() for p in own):
+        os.environ["LSLAPICFG"] = str(Path(__file__).with_name("lsl_api.cfg"))
+
+
+_default_lsl_config()  # must run before liblsl loads
 
 try:
     from pylsl import local_clock as _local_clock
