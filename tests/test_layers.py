@@ -8,6 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# What the application layer may build on: everything below it.
+APP_DEPS = {"core", "protocol", "devices", "participant", "engine", "storage", "lsl", "display", "labconfig"}
+
 # package -> cpmlab packages it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
@@ -20,37 +23,10 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"core"},
     "lsl": {"core"},
     "scoring": {"core", "storage"},
-    "cli": {
-        "core",
-        "protocol",
-        "devices",
-        "participant",
-        "engine",
-        "storage",
-        "lsl",
-        "display",
-        "scoring",
-        "app",
-        "labconfig",
-        "protocols",
-        "console",
-    },
     "display": {"core", "participant", "protocol"},
-    "app": {"core", "protocol", "devices", "participant", "engine", "storage", "lsl", "display", "labconfig"},
-    "console": {
-        "core",
-        "protocol",
-        "devices",
-        "participant",
-        "engine",
-        "storage",
-        "lsl",
-        "display",
-        "scoring",
-        "app",
-        "labconfig",
-        "protocols",
-    },
+    "app": APP_DEPS,
+    "console": APP_DEPS | {"app", "scoring", "protocols"},
+    "cli": APP_DEPS | {"app", "scoring", "protocols", "console"},
 }
 SOURCE_DIRS = {"drivers": ROOT / "drivers", "hardware_mocks": ROOT / "hardware_mocks"}
 
