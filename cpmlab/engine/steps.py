@@ -10,7 +10,7 @@ from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError, SessionAborted
 from cpmlab.devices.interfaces import ThermalStimulus
 from cpmlab.engine.adaptive import make_procedure
-from cpmlab.participant.channel import ContinuousRequest, RatingRequest, RatingResult
+from cpmlab.participant.channel import ContinuousRequest, RatingRequest, RatingResult, ScreenResult
 from cpmlab.protocol.model import (
     Block,
     Calibration,
@@ -121,23 +121,30 @@ class StepRunner:
             self.bus.emit(ev.STEP_END, path=fmt_path(path), status=status, **fields)
 
     # -- step kinds -------------------------------------------------------------------------------
-    def _run_instruction(self, step: Instruction, path: Path_, rep: int | None) -> str:
-        text = render_text(step.text, self.engine.variables)
-        timeout = self.engine.timer.to_real(step.timeout_s) if step.timeout_s else None
+    def show_text(
+        self, text: str, step_id: str | None, screen: str, *, key: str | None, timeout_s: float | None
+    ) -> ScreenResult:
+        """Show participant text (protocol seconds), journal its flip-stamped onset and end."""
+        timeout_real = self.engine.timer.to_real(timeout_s) if timeout_s else None
         with self.screen_lock:
             result = self.engine.participant.show_text(
-                text, key=step.key if step.end == "key" else None, timeout_s=timeout
+                render_text(text, self.engine.variables), key=key, timeout_s=timeout_real
             )
         self.bus.emit(
             ev.DISPLAY,
             t=result.onset_t,
             stage="screen_onset",
-            step_id=step.id,
-            screen="instruction",
+            step_id=step_id,
+            screen=screen,
             end_t=result.end_t,
             ended_by=result.ended_by,
         )
         self.engine.timer.check()
+        return result
+
+    def _run_instruction(self, step: Instruction, path: Path_, rep: int | None) -> str:
+        key = step.key if step.end == "key" else None
+        result = self.show_text(step.text, step.id, "instruction", key=key, timeout_s=step.timeout_s)
         return "done" if result.ended_by != "timeout" or step.end == "timeout" else "timeout"
 
     def _run_wait(self, step: Wait, path: Path_, rep: int | None) -> None:
@@ -148,21 +155,7 @@ class StepRunner:
             duration = self.engine.rng.uniform(step.min_s, step.max_s)
         self.bus.emit(ev.MARKER, name="wait", step_id=step.id, duration_s=round(duration, 3))
         if step.text:
-            text = render_text(step.text, self.engine.variables)
-            with self.screen_lock:
-                result = self.engine.participant.show_text(
-                    text, key=None, timeout_s=self.engine.timer.to_real(duration)
-                )
-            self.bus.emit(
-                ev.DISPLAY,
-                t=result.onset_t,
-                stage="screen_onset",
-                step_id=step.id,
-                screen="wait",
-                end_t=result.end_t,
-                ended_by=result.ended_by,
-            )
-            self.engine.timer.check()
+            self.show_text(step.text, step.id, "wait", key=None, timeout_s=duration)
         else:
             self.engine.timer.sleep(duration)
 
@@ -456,14 +449,11 @@ class StepRunner:
         thermode = self.engine.devices.thermode
         if thermode is None:
             raise CpmlabError(f"step {fmt_path(path)} needs a thermode, and none is connected")
-        timer, participant = self.engine.timer, self.engine.participant
+        timer = self.engine.timer
         ceiling_c = min(step.ceiling_c, self.engine.limits.max_thermode_c)
         info = {"step_id": step.id, "step_type": step.type, "role": "threshold", "phase": "none"}
         temps: list[tuple[float, bool]] = []
-        with self.screen_lock:
-            participant.show_text(
-                render_text(step.instruction, self.engine.variables), key=None, timeout_s=timer.to_real(2.0)
-            )
+        self.show_text(step.instruction, step.id, "instruction", key=None, timeout_s=2.0)
         for trial in range(1, step.trials + 1):
             # a ramp to the cut-off with no plateau: the device returns by itself if nobody responds
             stim = ThermalStimulus(
