@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import Running
+from display_helpers import Running
 
 from cpmlab.core.clock import now
 from cpmlab.display.channel import DisplayChannel

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from conftest import Running, background, ink, inside, load, orange
+from display_helpers import Running, background, ink, inside, load, orange
 
 from cpmlab.core.clock import now
 from cpmlab.display.channel import DisplayChannel

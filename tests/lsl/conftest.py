@@ -12,10 +12,6 @@ HERE = Path(__file__).resolve().parent
 # Set before any test creates an outlet (liblsl reads its config once, lazily); subprocesses inherit it.
 os.environ.setdefault("LSLAPICFG", str(HERE / "lsl_api.cfg"))
 
-SHORT_PROTOCOL = HERE / "short_cpm.yaml"
-RECEIVER = HERE / "receiver.py"
-SPEED = 40.0
-
 
 @pytest.fixture
 def lab_name() -> str:

@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from conftest import RECEIVER, SHORT_PROTOCOL, SPEED
+from lsl_helpers import RECEIVER, SHORT_PROTOCOL, SPEED
 
 from cpmlab.app.session import PreparedSession, SessionSpec
 from cpmlab.core.events import SAMPLE_KINDS, Event

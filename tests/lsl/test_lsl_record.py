@@ -12,7 +12,7 @@ import pandas as pd
 import pylsl
 import pytest
 import pyxdf
-from conftest import SHORT_PROTOCOL, SPEED
+from lsl_helpers import SHORT_PROTOCOL, SPEED
 
 from cpmlab.app.session import PreparedSession, SessionSpec
 from cpmlab.cli.main import build_parser, main
