@@ -7,6 +7,7 @@ import enum
 import logging
 import random
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,8 @@ class SessionEngine:
         self._estop = threading.Event()
         self._stop_polling = threading.Event()
         self._streaming = False  # device readings are journaled only while the session runs
-        self.latest_thermode: ThermodeReading | None = None
+        # Recent readings, so a response can be matched to the temperature at its own time stamp.
+        self.thermode_history: deque[ThermodeReading] = deque(maxlen=3000)
         self._lock = threading.Lock()
         self.steps = StepRunner(self)
 
@@ -152,7 +154,7 @@ class SessionEngine:
 
     # -- device streams ------------------------------------------------------------------------
     def _on_thermode_reading(self, reading: ThermodeReading) -> None:
-        self.latest_thermode = reading
+        self.thermode_history.append(reading)
         if not self._streaming:
             return
         self.bus.emit(
@@ -198,6 +200,13 @@ class SessionEngine:
             poller.start()
             threads.append(poller)
         return threads
+
+    def thermode_at(self, t: float) -> ThermodeReading | None:
+        """Return the last thermode reading taken at or before shared-clock time t."""
+        for reading in reversed(self.thermode_history):
+            if reading.t <= t:
+                return reading
+        return None
 
     # -- run ----------------------------------------------------------------------------------
     def run(self, metadata: dict[str, Any] | None = None) -> SessionOutcome:

@@ -463,7 +463,7 @@ class StepRunner:
             responded_t = self._wait_for_threshold_response(step, t0 + timer.to_real(stim.ramp_s))
             if responded_t is not None:
                 thermode.abort()
-                reading = self.engine.latest_thermode
+                reading = self.engine.thermode_at(responded_t)
                 temp_c = reading.max_c if reading is not None else thermode.read_temperatures().max_c
                 censored = False
             else:

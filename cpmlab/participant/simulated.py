@@ -75,6 +75,7 @@ class SimulatedParticipant:
         self._lock = threading.Lock()
         self._stim_peak_c: float | None = None
         self._current_c: float | None = None
+        self._current_t: float | None = None
         self._bath_c: float | None = None
         self._immersion_start_t: float | None = None
         self._immersion_end_t: float | None = None
@@ -86,7 +87,7 @@ class SimulatedParticipant:
         with self._lock:
             if event.kind == ev.READING and event.data.get("device") == "thermode":
                 hottest = max(event.data["zones_c"])
-                self._current_c = hottest
+                self._current_c, self._current_t = hottest, event.t
                 if self._stim_peak_c is not None:
                     self._stim_peak_c = max(self._stim_peak_c, hottest)
             elif event.kind == ev.READING and event.data.get("device") == "cold_pressor":
@@ -243,16 +244,21 @@ class SimulatedParticipant:
         return now()
 
     def _press_at_heat_threshold(self, deadline: float) -> float | None:
-        """Press once the felt temperature passes this trial's threshold, after a reaction time."""
+        """Press a reaction time after the felt temperature passes this trial's threshold.
+
+        Times come from the readings' own stamps, so a busy machine delays the answer's
+        delivery but not the moment the simulated person pressed.
+        """
         threshold_c = self.rng.gauss(self.model.pain_threshold_c, self.model.threshold_sd_c)
         rt_s = max(0.2, self.rng.gauss(self.model.threshold_rt_s, 0.05))
         while now() < deadline:
             with self._lock:
-                felt = self._current_c
-            if felt is not None and felt >= threshold_c:
-                if self._cancel.wait(min(rt_s / self.speed, max(deadline - now(), 0.0))):
+                felt, felt_t = self._current_c, self._current_t
+            if felt is not None and felt_t is not None and felt >= threshold_c:
+                press_t = felt_t + rt_s / self.speed
+                if press_t >= deadline or self._cancel.wait(max(press_t - now(), 0.0)):
                     return None
-                return now() if now() < deadline else None
+                return press_t
             if self._cancel.wait(0.002):
                 return None
         return None
