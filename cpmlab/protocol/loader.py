@@ -9,10 +9,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from cpmlab.core.errors import CpmlabError
+from cpmlab.core.errors import CpmlabError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.protocol.model import LimitsModel, Protocol
 from cpmlab.protocol.safety import check_protocol
+from cpmlab.protocol.yaml_source import SourceError, parse_yaml, read_text
 
 Path_ = tuple[str | int, ...]
 
@@ -39,23 +40,25 @@ class ProtocolError(CpmlabError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> list[str]:
-    """Record the 1-based line of every path in the YAML node tree; return duplicate-key errors."""
+def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int], bad: list[tuple[Path_, int, str]]) -> None:
+    """Record the 1-based line of every path in the YAML node tree; collect key errors in bad."""
     out[path] = node.start_mark.line + 1
-    dups: list[str] = []
     if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                bad.append((path, line, "a key must be a plain word, not a list or mapping"))
+                continue
             if key in seen:
-                dups.append(f"{_fmt((*path, key))}@{key_node.start_mark.line + 1}")
+                bad.append(((*path, key), line, "key given twice"))
             seen.add(key)
-            dups += _lines(value_node, (*path, key), out)
-            out[(*path, key)] = key_node.start_mark.line + 1
+            _lines(value_node, (*path, key), out, bad)
+            out[(*path, key)] = line
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            dups += _lines(item, (*path, i), out)
-    return dups
+            _lines(item, (*path, i), out, bad)
 
 
 def _fmt(path: Path_) -> str:
@@ -153,20 +156,17 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
 def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits | None = None) -> Protocol:
     """Parse and validate protocol text; raise ProtocolError listing every problem."""
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise ProtocolError([Problem(file, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    if root is None:
-        raise ProtocolError([Problem(file, None, "", "the file is empty")])
+        document = parse_yaml(text)
+    except SourceError as exc:
+        raise ProtocolError([Problem(file, exc.line, "", str(exc))]) from None
+    if document is None:
+        raise ProtocolError([Problem(file, 1, "", "the file is empty")])
     lines: dict[Path_, int] = {}
-    dups = _lines(root, (), lines)
-    if dups:
-        raise ProtocolError(
-            [Problem(file, int(d.rsplit("@", 1)[1]), d.rsplit("@", 1)[0], "key given twice") for d in dups]
-        )
-    data = yaml.safe_load(text)
+    bad: list[tuple[Path_, int, str]] = []
+    _lines(document.root, (), lines, bad)
+    if bad:
+        raise ProtocolError([Problem(file, line, _fmt(path), message) for path, line, message in bad])
+    data = document.data
     if not isinstance(data, dict):
         raise ProtocolError([Problem(file, 1, "", "a protocol file must be a mapping (key: value lines)")])
     try:
@@ -186,9 +186,10 @@ def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits
             hint = _constraint_hint(err, path, data)
             problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + hint))
         raise ProtocolError(problems) from None
-    effective = protocol.limits.to_limits()
-    if lab_limits is not None:
-        effective = effective.stricter(lab_limits)
+    try:
+        effective = effective_limits(protocol, lab_limits)
+    except LimitError as exc:
+        raise ProtocolError([Problem(file, _line_for(("limits",), lines), "limits", str(exc))]) from None
     problems = [
         Problem(file, _line_for(path, lines), _fmt(path), msg) for path, msg in check_protocol(protocol, effective)
     ]
@@ -201,11 +202,9 @@ def load_protocol(path: str | Path, lab_limits: SafetyLimits | None = None) -> P
     """Load and validate a protocol file; raise ProtocolError on any problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProtocolError([Problem(str(path), None, "", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProtocolError([Problem(str(path), None, "", f"cannot read the file: {exc}")]) from None
+        text = read_text(path)
+    except SourceError as exc:
+        raise ProtocolError([Problem(str(path), exc.line, "", str(exc))]) from None
     return parse_protocol(text, str(path), lab_limits)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ _BINOPS: dict[type, Any] = {
     ast.Div: operator.truediv,
 }
 _FUNCS = {"min": min, "max": max, "round": round, "abs": abs}
+MAX_EXPRESSION_CHARS = 200  # far more than any real expression; keeps parsing and evaluation bounded
 
 
 class ExpressionError(ValueError):
@@ -48,13 +50,25 @@ class Expr(str):
 
     def evaluate(self, variables: Mapping[str, Any]) -> float:
         """Return the expression's value given the session's variables."""
-        return float(_eval(_parse(self.body).body, variables))
+        try:
+            value = float(_eval(_parse(self.body).body, variables))
+        except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+            if isinstance(exc, ExpressionError):
+                raise
+            raise ExpressionError(f"expression '${{{self.body}}}' cannot be computed: {exc}") from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"expression '${{{self.body}}}' gives {value}, not a finite number")
+        return value
 
 
 def _parse(body: str) -> ast.Expression:
+    if len(body) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression is {len(body)} characters long; at most {MAX_EXPRESSION_CHARS} allowed")
     try:
         tree = ast.parse(body, mode="eval")
-    except SyntaxError as exc:
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        if not isinstance(exc, SyntaxError):
+            raise ExpressionError(f"cannot parse expression '${{{body}}}': nested too deeply") from None
         raise ExpressionError(f"cannot parse expression '${{{body}}}': {exc.msg}") from None
     for node in ast.walk(tree):
         allowed = (
@@ -76,6 +90,10 @@ def _parse(body: str) -> ast.Expression:
             )
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _FUNCS):
             raise ExpressionError(f"expression '${{{body}}}' calls an unknown function")
+        if isinstance(node, ast.Call) and (node.keywords or not node.args):
+            raise ExpressionError(f"expression '${{{body}}}': functions take plain arguments, at least one")
+        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, int | float)):
+            raise ExpressionError(f"expression '${{{body}}}' contains {node.value!r}; only numbers are allowed")
     return tree
 
 
@@ -104,16 +122,26 @@ def _to_number(value: Any) -> float | Expr:
     if isinstance(value, bool):
         raise ValueError("expected a number, got a yes/no value")
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"{value} is too large") from None
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, got {value}")
+        return number
     if isinstance(value, str):
         if _EXPR.match(value.strip()):
             expr = Expr(value.strip())
             expr.names()  # parse now so a malformed expression fails at load time
             return expr
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             pass
+        else:
+            if math.isfinite(number):
+                return number
+            raise ValueError(f"expected a finite number, got {value!r}")
     raise ValueError(f"expected a number or a ${{variable}} expression, got {value!r}")
 
 
