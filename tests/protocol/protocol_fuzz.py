@@ -134,7 +134,7 @@ def mutations(seed: int, count: int) -> Iterator[tuple[str, str]]:
         return f"structural mutation of {name}", _structural(rng, copy.deepcopy(data))
 
     def textual() -> tuple[str, str]:
-        name, data = rng.choice(shipped)
+        name, _ = rng.choice(shipped)
         text = (PROTOCOL_DIR / name).read_text(encoding="utf-8")
         return f"text mutation of {name}", _textual(rng, text)
 
