@@ -81,7 +81,7 @@ class PreparedSession:
     ) -> None:
         self.spec = spec
         lab_limits = spec.lab.safety_limits()
-        self.protocol: Protocol = load_protocol(spec.protocol_path, lab_limits)
+        self.protocol: Protocol = load_protocol(spec.protocol_path, lab_limits, spec.variables)
         self.limits = effective_limits(self.protocol, lab_limits)
         if spec.speed != 1.0 and not (spec.simulate and spec.emulate):
             raise CpmlabError(

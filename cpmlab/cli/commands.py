@@ -53,7 +53,10 @@ def _parse_sets(items: list[str]) -> dict[str, Any]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise CpmlabError(f"--set {item!r}: expected NAME=VALUE")
-        parsed = yaml.safe_load(value)
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value  # not a YAML scalar: keep the text; the loader says what it expected
         out[name.strip()] = parsed
     return out
 
@@ -130,10 +133,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate protocol files and print their timelines."""
     lab_limits = load_lab_config(args.config).safety_limits() if args.config else None
+    overrides = _parse_sets(args.set)
     failed = 0
     for name in args.files:
         try:
-            protocol = load_protocol(name, lab_limits)
+            protocol = load_protocol(resolve_protocol(name), lab_limits, overrides)
         except ProtocolError as exc:
             failed += 1
             print(f"INVALID {name}", file=sys.stderr)

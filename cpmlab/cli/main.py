@@ -89,8 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="check protocol files and print their timelines",
         description="Check protocol files; print each step's start and the total duration.",
     )
-    p.add_argument("files", nargs="+", help="protocol YAML files")
+    p.add_argument("files", nargs="+", help="protocol YAML files or names of shipped protocols")
     p.add_argument("--config", help="lab config whose limits apply too")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="check with this variable value, as run would"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     p.set_defaults(func=_cmd("validate"))
 

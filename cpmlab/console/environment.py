@@ -27,6 +27,7 @@ LIMIT_LABELS = {
     "max_plateau_s": ("max plateau", "s", "min"),
     "max_immersion_s": ("max immersion", "s", "min"),
     "min_bath_c": ("min bath", "°C", "max"),
+    "max_bath_c": ("max bath", "°C", "min"),
     "max_ramp_c_per_s": ("max ramp", "°C/s", "min"),
 }
 

@@ -12,6 +12,8 @@ ABSOLUTE_MIN_THERMODE_C = 0.0
 ABSOLUTE_MAX_PLATEAU_S = 300.0
 ABSOLUTE_MAX_IMMERSION_S = 300.0
 ABSOLUTE_MIN_BATH_C = 1.0
+# Hot-water conditioning in the literature uses 44-47 C; water from about 50 C scalds within minutes.
+ABSOLUTE_MAX_BATH_C = 49.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,7 @@ class SafetyLimits:
     max_immersion_s: float = 180.0
     min_bath_c: float = 4.0
     max_ramp_c_per_s: float = 10.0
+    max_bath_c: float = 48.0
 
     def __post_init__(self) -> None:
         if not ABSOLUTE_MIN_THERMODE_C <= self.min_thermode_c < self.max_thermode_c:
@@ -38,6 +41,8 @@ class SafetyLimits:
             raise LimitError(f"max_immersion_s must be in (0, {ABSOLUTE_MAX_IMMERSION_S}] s")
         if self.min_bath_c < ABSOLUTE_MIN_BATH_C:
             raise LimitError(f"min_bath_c must be at least {ABSOLUTE_MIN_BATH_C} C")
+        if not self.min_bath_c < self.max_bath_c <= ABSOLUTE_MAX_BATH_C:
+            raise LimitError(f"max_bath_c must be above min_bath_c and at most {ABSOLUTE_MAX_BATH_C} C")
         if self.max_ramp_c_per_s <= 0:
             raise LimitError("max_ramp_c_per_s must be positive")
 
@@ -50,6 +55,7 @@ class SafetyLimits:
             max_immersion_s=min(self.max_immersion_s, other.max_immersion_s),
             min_bath_c=max(self.min_bath_c, other.min_bath_c),
             max_ramp_c_per_s=min(self.max_ramp_c_per_s, other.max_ramp_c_per_s),
+            max_bath_c=min(self.max_bath_c, other.max_bath_c),
         )
 
     def check_thermode_c(self, value_c: float, what: str = "thermode temperature") -> None:
@@ -77,9 +83,11 @@ class SafetyLimits:
             raise LimitError(f"immersion {value_s:g} s is outside the allowed range 0-{self.max_immersion_s:g} s")
 
     def check_bath_c(self, value_c: float) -> None:
-        """Raise LimitError if a bath setpoint is colder than allowed."""
-        if value_c < self.min_bath_c:
-            raise LimitError(f"bath setpoint {value_c:g} C is below the minimum {self.min_bath_c:g} C")
+        """Raise LimitError unless a bath setpoint is inside min_bath_c-max_bath_c."""
+        if not self.min_bath_c <= value_c <= self.max_bath_c:
+            raise LimitError(
+                f"bath setpoint {value_c:g} C is outside the allowed range {self.min_bath_c:g}-{self.max_bath_c:g} C"
+            )
 
     def as_dict(self) -> dict[str, float]:
         """Return the limits as a plain dict."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,8 +155,51 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
     return tuple(out)
 
 
-def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits | None = None) -> Protocol:
-    """Parse and validate protocol text; raise ProtocolError listing every problem."""
+def _apply_overrides(protocol: Protocol, overrides: Mapping[str, Any], file: str, lines: dict[Path_, int]) -> Protocol:
+    """Return the protocol with header variables replaced by overrides (e.g. --set); refuse unknown names."""
+    declared = protocol.variables
+    line = _line_for(("variables",), lines)
+    problems = []
+    merged = dict(declared)
+    for name, value in overrides.items():
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "variables",
+                    f"--set {name}: the protocol declares no such variable (it declares: {known})",
+                )
+            )
+            continue
+        if isinstance(declared[name], int | float) and not isinstance(declared[name], bool):
+            number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+            if number is None or not math.isfinite(number):
+                problems.append(
+                    Problem(
+                        file,
+                        _line_for(("variables", name), lines),
+                        f"variables.{name}",
+                        f"--set {name}={value!r}: expected a number",
+                    )
+                )
+                continue
+            merged[name] = float(number)
+        else:
+            merged[name] = str(value)
+    if problems:
+        raise ProtocolError(problems)
+    return protocol.model_copy(update={"variables": merged})
+
+
+def parse_protocol(
+    text: str,
+    file: str = "<protocol>",
+    lab_limits: SafetyLimits | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Protocol:
+    """Parse and validate protocol text (with --set overrides); raise ProtocolError listing every problem."""
     try:
         document = parse_yaml(text)
     except SourceError as exc:
@@ -186,6 +231,8 @@ def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits
             hint = _constraint_hint(err, path, data)
             problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + hint))
         raise ProtocolError(problems) from None
+    if overrides:
+        protocol = _apply_overrides(protocol, overrides, file, lines)
     try:
         effective = effective_limits(protocol, lab_limits)
     except LimitError as exc:
@@ -198,14 +245,16 @@ def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits
     return protocol
 
 
-def load_protocol(path: str | Path, lab_limits: SafetyLimits | None = None) -> Protocol:
-    """Load and validate a protocol file; raise ProtocolError on any problem."""
+def load_protocol(
+    path: str | Path, lab_limits: SafetyLimits | None = None, overrides: Mapping[str, Any] | None = None
+) -> Protocol:
+    """Load and validate a protocol file (with --set overrides); raise ProtocolError on any problem."""
     path = Path(path)
     try:
         text = read_text(path)
     except SourceError as exc:
         raise ProtocolError([Problem(str(path), exc.line, "", str(exc))]) from None
-    return parse_protocol(text, str(path), lab_limits)
+    return parse_protocol(text, str(path), lab_limits, overrides)
 
 
 def effective_limits(protocol: Protocol, lab_limits: SafetyLimits | None) -> SafetyLimits:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cpmlab.core.limits import (
+    ABSOLUTE_MAX_BATH_C,
     ABSOLUTE_MAX_IMMERSION_S,
     ABSOLUTE_MAX_PLATEAU_S,
     ABSOLUTE_MAX_THERMODE_C,
@@ -35,6 +36,7 @@ class LimitsModel(_Strict):
     max_immersion_s: float = Field(180.0, gt=0, le=ABSOLUTE_MAX_IMMERSION_S)
     min_bath_c: float = Field(4.0, ge=ABSOLUTE_MIN_BATH_C, le=40)
     max_ramp_c_per_s: float = Field(10.0, gt=0, le=300)
+    max_bath_c: float = Field(48.0, gt=ABSOLUTE_MIN_BATH_C, le=ABSOLUTE_MAX_BATH_C)
 
     def to_limits(self) -> SafetyLimits:
         """Return these as SafetyLimits."""

@@ -136,7 +136,7 @@ def test_immersion_longer_than_limit_is_refused() -> None:
 def test_bath_colder_than_minimum_is_refused() -> None:
     """A setpoint below min_bath_c is refused."""
     msgs = problems("steps:\n  - {type: immersion, setpoint_c: 3, duration_s: 60, max_s: 60}\n")
-    assert "steps[0].setpoint_c" in msgs[0] and "below the minimum 6" in msgs[0]
+    assert "steps[0].setpoint_c" in msgs[0] and "outside the allowed range 6-" in msgs[0]
 
 
 def test_rating_reference_must_exist() -> None:
