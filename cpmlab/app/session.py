@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from typing import Any
 from cpmlab import __version__
 from cpmlab.app import lsl_session
 from cpmlab.app.devices import DeviceAssignment, OpenDevices, open_devices
+from cpmlab.core import events as ev
 from cpmlab.core.clock import wall_time_iso
 from cpmlab.core.errors import CpmlabError
 from cpmlab.core.events import EventBus, Subscriber
@@ -94,21 +97,34 @@ class PreparedSession:
         protocol_bytes = Path(spec.protocol_path).read_bytes()
         self.journal = Journal(self.paths.journal)  # from here on, everything is journaled
         self.bus.subscribe(self.journal, critical=True)
+        self.lsl: Any = None
+        self.recorder: lsl_session.XdfRecorder | None = None
+        self.devices = OpenDevices()
+        self.participant: ParticipantChannel | None = None
+        try:
+            self._start(protocol_bytes, participant_factory, subscribers)
+        except BaseException as exc:
+            self.close_devices()
+            if self.lsl is not None:
+                self.lsl.close()
+            self._set_aside_failed_start(exc)
+            raise
+
+    def _start(
+        self,
+        protocol_bytes: bytes,
+        participant_factory: ParticipantFactory | None,
+        subscribers: list[Subscriber] | None,
+    ) -> None:
+        """Copy the protocol, open LSL, devices and the participant channel, and build the engine."""
+        spec = self.spec
         self.paths.protocol_copy.write_bytes(protocol_bytes)
         self.lsl = lsl_session.make_bridge(self.protocol, spec.lab.lab, self.bus) if spec.lsl else None
         if self.lsl is not None:
             self.bus.subscribe(self.lsl)
-        self.recorder: lsl_session.XdfRecorder | None = None
         for sub in subscribers or []:
             self.bus.subscribe(sub)
-        self.devices = OpenDevices()
-        self.participant: ParticipantChannel | None = None
-        try:
-            self._open(participant_factory)
-        except BaseException:
-            self.devices.close()
-            self.journal.close()
-            raise
+        self._open(participant_factory)
         self.metadata = {
             "participant": spec.participant,
             "session": spec.session,
@@ -139,6 +155,23 @@ class PreparedSession:
             variables={"participant": spec.participant, "session": spec.session, "run": spec.run, **spec.variables},
             seed=spec.seed,
         )
+
+    def _set_aside_failed_start(self, exc: BaseException) -> None:
+        """Journal why the start failed, then move its files out of the way so the labels stay free."""
+        try:
+            self.bus.emit(ev.SESSION_END, outcome="not_started", reason=str(exc) or type(exc).__name__)
+        finally:
+            self.journal.close()
+        stamp = wall_time_iso().replace(":", "").replace("-", "")[:15]
+        target = self.paths.failed_starts_dir
+        target.mkdir(parents=True, exist_ok=True)
+        for path in (self.paths.journal, self.paths.protocol_copy):
+            if path.exists():
+                _move_without_overwriting(path, target, f"{path.name.removesuffix(path.suffix)}_{stamp}", path.suffix)
+        with contextlib.suppress(OSError):
+            self.paths.source_dir.rmdir()  # only if empty
+            self.paths.source_dir.parent.rmdir()
+        log.warning("the start failed; its journal is kept in %s", target)
 
     def _open(self, participant_factory: ParticipantFactory | None) -> None:
         spec = self.spec
@@ -228,6 +261,19 @@ class PreparedSession:
             except Exception:
                 log.exception("closing the participant channel failed")
         self.devices.close()
+
+
+def _move_without_overwriting(path: Path, folder: Path, stem: str, suffix: str) -> Path:
+    """Move path into folder as stem+suffix, adding -2, -3, ... if that name is taken; return the new path."""
+    for n in range(1, 1000):
+        target = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            os.link(path, target)  # fails if target exists: never overwrites
+        except FileExistsError:
+            continue
+        path.unlink()
+        return target
+    raise CpmlabError(f"cannot set aside {path}: too many failed starts with the same name")
 
 
 def _operator() -> str:

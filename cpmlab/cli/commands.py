@@ -168,11 +168,29 @@ def paths_from_journal(journal: Path) -> SessionPaths:
     )
 
 
+def _failed_start_reason(journal: Path) -> str | None:
+    """Return why the start failed if the journal records a start that never began, else None."""
+    reason = None
+    for record in read_journal(journal):
+        if record.get("kind") == "session_start":
+            return None
+        if record.get("kind") == "session_end" and record.get("outcome") == "not_started":
+            reason = str(record.get("reason") or "no reason recorded")
+    return reason
+
+
 def cmd_recover(args: argparse.Namespace) -> int:
     """Rebuild the BIDS files of a crashed session from its journal."""
     journal = Path(args.journal)
     if not journal.is_file():
         raise CpmlabError(f"no journal at {journal}")
+    not_started = _failed_start_reason(journal)
+    if not_started is not None:
+        print(
+            f"{journal} records a start that failed before the session began ({not_started}); no stimulus was "
+            "given and there is nothing to recover. It is kept for the record; the labels are free to use."
+        )
+        return 0
     paths = paths_from_journal(journal)
     written = write_bids(paths, journal, recovered=True)
     print(

@@ -51,6 +51,11 @@ class SessionPaths:
         return self.source_dir / f"{self.stem}_journal.jsonl"
 
     @property
+    def failed_starts_dir(self) -> Path:
+        """sourcedata/cpmlab/failed-starts: journals of starts that failed before the session began."""
+        return self.root / "sourcedata" / "cpmlab" / "failed-starts"
+
+    @property
     def protocol_copy(self) -> Path:
         """The protocol file exactly as run."""
         return self.source_dir / f"{self.stem}_protocol.yaml"

@@ -91,3 +91,22 @@ def test_overlong_label_is_refused_before_any_file(tmp_path: Path, capsys) -> No
     with pytest.raises(LabelError):
         validate_label("participant", "a" * (MAX_LABEL_CHARS + 1))
     assert validate_label("participant", "a" * MAX_LABEL_CHARS)
+
+
+def test_a_start_that_fails_burns_no_labels(tmp_path: Path, capsys) -> None:
+    """Devices that cannot open leave the labels free; the failed attempt is kept and recover says what it is."""
+    data = tmp_path / "d"
+    missing_port = str(tmp_path / "no-such-port")
+    args = ["run", "cpm_sequential", "-p", "01", "-s", "1", "--data", str(data), "--simulate"]
+    devices = ["--device", f"thermode=tcs2:{missing_port}", "--device", f"bath=julabo:{missing_port}"]
+    assert main([*args, *devices]) != 0
+    kept = sorted((data / "sourcedata" / "cpmlab" / "failed-starts").glob("*_journal*.jsonl"))
+    assert len(kept) == 1
+    assert not (data / "sub-01").exists()
+    assert not (data / "sourcedata" / "cpmlab" / "sub-01").exists()
+    assert main([*args, *devices]) != 0  # a second failure in the same second never overwrites the first
+    assert len(list((data / "sourcedata" / "cpmlab" / "failed-starts").glob("*_journal*.jsonl"))) == 2
+    capsys.readouterr()
+    assert main(["recover", str(kept[0])]) == 0
+    assert "start that failed" in capsys.readouterr().out
+    assert main([*args, "--emulate", "--speed", "60"]) == 0  # the same labels, at once
