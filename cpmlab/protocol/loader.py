@@ -13,6 +13,7 @@ from cpmlab.core.errors import CpmlabError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.protocol.model import LimitsModel, Protocol
 from cpmlab.protocol.safety import check_protocol
+from cpmlab.protocol.walk import fmt_path
 
 Path_ = tuple[str | int, ...]
 
@@ -48,7 +49,7 @@ def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> list[str]:
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                dups.append(f"{_fmt((*path, key))}@{key_node.start_mark.line + 1}")
+                dups.append(f"{fmt_path((*path, key))}@{key_node.start_mark.line + 1}")
             seen.add(key)
             dups += _lines(value_node, (*path, key), out)
             out[(*path, key)] = key_node.start_mark.line + 1
@@ -56,13 +57,6 @@ def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> list[str]:
         for i, item in enumerate(node.value):
             dups += _lines(item, (*path, i), out)
     return dups
-
-
-def _fmt(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _line_for(path: Path_, lines: dict[Path_, int]) -> int | None:
@@ -184,13 +178,13 @@ def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits
                     f"{err.get('ctx', {}).get('expected_tags')}"
                 )
             hint = _constraint_hint(err, path, data)
-            problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + hint))
+            problems.append(Problem(file, _line_for(path, lines), fmt_path(path), msg + hint))
         raise ProtocolError(problems) from None
     effective = protocol.limits.to_limits()
     if lab_limits is not None:
         effective = effective.stricter(lab_limits)
     problems = [
-        Problem(file, _line_for(path, lines), _fmt(path), msg) for path, msg in check_protocol(protocol, effective)
+        Problem(file, _line_for(path, lines), fmt_path(path), msg) for path, msg in check_protocol(protocol, effective)
     ]
     if problems:
         raise ProtocolError(problems)
