@@ -12,6 +12,7 @@ from cpmlab.engine.context import SessionContext
 from cpmlab.engine.steps.common import measure, step_fields
 from cpmlab.engine.steps.screens import rate
 from cpmlab.protocol.model import Immersion
+from cpmlab.protocol.values import ExpressionError
 from cpmlab.protocol.walk import StepPath, fmt_path
 
 BATH_SETTLE_TIMEOUT_S = 1800.0
@@ -25,7 +26,7 @@ def prepare_bath(ctx: SessionContext) -> None:
         return
     try:
         setpoint = ctx.num(first_setpoint)
-    except CpmlabError:
+    except (CpmlabError, ExpressionError):
         return  # computed later in the session
     set_bath(ctx, setpoint)
     bath.start_circulation()
