@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpmlab.core import events as ev
-from cpmlab.protocol.model import Protocol
+from cpmlab.protocol.model import Protocol, StepBase
 from cpmlab.protocol.timeline import TimelineEntry, build_timeline, format_clock, total_duration_s
 from cpmlab.protocol.walk import fmt_path
 
@@ -51,7 +51,7 @@ class Occurrence:
     description: str
     upper_bound: bool
     leaf: bool
-    step: Any = None
+    step: StepBase | None = None
     state: str = "pending"  # pending, running, done, or the step_end status
     started_pc: float | None = None  # protocol clock at step_start
 
