@@ -131,7 +131,7 @@ def estop_latencies(trials: int) -> list[float]:
         engine = SessionEngine(protocol, EngineDevices(thermode=device), participant, bus, limits)
         runner = threading.Thread(target=engine.run, daemon=True)
         runner.start()
-        while not engine.steps.stimuli:
+        while not engine.context.stimuli:
             time.sleep(0.01)
         time.sleep(0.2)
         t_button = now()

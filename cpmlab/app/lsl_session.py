@@ -12,8 +12,7 @@ from cpmlab.core.events import EventBus
 from cpmlab.lsl import streams as st
 from cpmlab.lsl.bridge import LslBridge
 from cpmlab.lsl.recorder import XdfRecorder
-from cpmlab.protocol.model import ContinuousRating, Protocol
-from cpmlab.protocol.safety import iter_steps
+from cpmlab.protocol.model import Protocol
 from cpmlab.storage.paths import SessionPaths
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ def make_bridge(protocol: Protocol, lab: str, bus: EventBus) -> LslBridge:
         keys.append(st.THERMODE)
     if "cold_pressor" in protocol.devices:
         keys.append(st.BATH)
-    rates = [s.rate_hz for _, s in iter_steps(protocol.steps) if isinstance(s, ContinuousRating)]
+    rates = protocol.continuous_rating_rates_hz()
     if rates:
         keys.append(st.RATING)
     return LslBridge(lab, streams=keys, rating_rate_hz=max(rates) if rates else None, bus=bus)

@@ -14,8 +14,7 @@ from cpmlab.core.errors import CpmlabError, LabelError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.labconfig import LabConfig, config_path, load_lab_config
 from cpmlab.protocol.loader import ProtocolError, effective_limits, load_protocol
-from cpmlab.protocol.model import Immersion, Protocol
-from cpmlab.protocol.safety import iter_steps
+from cpmlab.protocol.model import Protocol
 from cpmlab.protocol.timeline import build_timeline, format_timeline, total_duration_s
 from cpmlab.protocol.values import resolve
 from cpmlab.storage.paths import SessionPaths
@@ -150,10 +149,10 @@ def preview_protocol(path: Path, lab: LabConfig) -> ProtocolPreview:
     preview.timeline_text = format_timeline(protocol, entries)
     preview.total_s = total_duration_s(entries)
     preview.limits = limit_rows(protocol.limits.to_limits(), lab_limits, effective_limits(protocol, lab_limits))
-    first = next((s for _, s in iter_steps(protocol.steps) if isinstance(s, Immersion)), None)
-    if first is not None:
+    first_setpoint = protocol.first_bath_setpoint()
+    if first_setpoint is not None:
         try:
-            preview.first_setpoint_c = float(resolve(first.setpoint_c, protocol.variables))
+            preview.first_setpoint_c = float(resolve(first_setpoint, protocol.variables))
         except Exception:
             preview.first_setpoint_c = None
     return preview

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpmlab.core import events as ev
-from cpmlab.engine.steps import fmt_path
-from cpmlab.protocol.model import Block, Immersion, Parallel, Protocol, Rating, Thermal
+from cpmlab.protocol.model import Protocol, StepBase
 from cpmlab.protocol.timeline import TimelineEntry, build_timeline, format_clock, total_duration_s
-from cpmlab.protocol.values import resolve
+from cpmlab.protocol.walk import fmt_path
 
 LEAF_DONE = ("done", "timeout", "ended at hard maximum")
-NEXT_KINDS = ("thermal", "immersion", "rating", "continuous_rating", "instruction")
 
 
 def format_zones(zones: object) -> str:
@@ -33,15 +31,8 @@ def format_zones(zones: object) -> str:
 
 def row_text(occ: Occurrence, variables: dict[str, Any]) -> str:
     """Return a short description of a row of the step list."""
-    step = occ.step
-    if isinstance(step, Thermal):
-        return next_phrase(occ, variables).replace("Heat stimulus", "Heat")
-    if isinstance(step, Immersion | Rating):
-        return next_phrase(occ, variables).replace("Hand into the water", "Cold pressor")
-    if isinstance(step, Block):
-        name = getattr(step, "label", None) or step.id or "block"
-        return f"{name} (x{step.repeat}{', random order' if step.randomize else ''})"
-    return occ.description
+    text = occ.step.list_text(variables) if occ.step is not None else None
+    return text if text is not None else occ.description
 
 
 @dataclass
@@ -60,7 +51,7 @@ class Occurrence:
     description: str
     upper_bound: bool
     leaf: bool
-    step: Any = None
+    step: StepBase | None = None
     state: str = "pending"  # pending, running, done, or the step_end status
     started_pc: float | None = None  # protocol clock at step_start
 
@@ -70,78 +61,32 @@ class Occurrence:
         return self.start_s + self.duration_s
 
 
-def _walk(steps: list[Any], base: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], Any]]:
-    """Return (path, step) in the order build_timeline lists its entries."""
-    out: list[tuple[tuple[str | int, ...], Any]] = []
-    for i, step in enumerate(steps):
-        path = (*base, i)
-        out.append((path, step))
-        if isinstance(step, Parallel | Block):
-            out += _walk(step.steps, (*path, "steps"))
-    return out
-
-
 def build_occurrences(protocol: Protocol, variables: dict[str, Any] | None = None) -> list[Occurrence]:
     """Return every step occurrence (block repetitions expanded) with its expected start."""
     entries = build_timeline(protocol, variables)
-    walked = _walk(protocol.steps, ("steps",))
-    by_path: dict[str, TimelineEntry] = {fmt_path(p): e for (p, _), e in zip(walked, entries, strict=False)}
+    by_path = {fmt_path(v.path): e for v, e in zip(protocol.walk(), entries, strict=True)}
     out: list[Occurrence] = []
-
-    def expand(steps: list[Any], base: tuple[str | int, ...], shift: float, rep: int | None, rep_of: int | None):
-        for i, step in enumerate(steps):
-            path = (*base, i)
-            key = fmt_path(path)
-            e = by_path[key]
-            leaf = not isinstance(step, Block | Parallel)
-            description = e.description
-            if isinstance(step, Block) and getattr(step, "label", None):
-                description = f"{e.description} {step.label}"
-            out.append(
-                Occurrence(
-                    len(out), key, rep, rep_of, e.start_s + shift, e.duration_s, e.depth, e.kind, e.step_id,
-                    description, e.upper_bound, leaf, step,
-                )
-            )  # fmt: skip
-            if isinstance(step, Block):
-                once = e.duration_s / step.repeat if step.repeat else 0.0
-                for r in range(1, step.repeat + 1):
-                    inner_rep = (r, step.repeat) if step.repeat > 1 else (rep, rep_of)
-                    expand(step.steps, (*path, "steps"), shift + (r - 1) * once, *inner_rep)
-            elif isinstance(step, Parallel):
-                expand(step.steps, (*path, "steps"), shift, rep, rep_of)
-
-    expand(protocol.steps, ("steps",), 0.0, None, None)
+    for visit in protocol.walk(expand_repetitions=True):
+        key = fmt_path(visit.path)
+        e = by_path[key]
+        shift = 0.0
+        for repetition in visit.repetitions:  # each earlier repetition of an enclosing step moves this one
+            once = by_path[fmt_path(repetition.step_path)].duration_s / repetition.of
+            shift += (repetition.rep - 1) * once
+        step = visit.step
+        out.append(
+            Occurrence(
+                len(out), key, visit.rep, visit.rep_of, e.start_s + shift, e.duration_s, e.depth, e.kind,
+                e.step_id, step.operator_description(e.description), e.upper_bound, not step.children(), step,
+            )
+        )  # fmt: skip
     return out
 
 
 def next_phrase(occ: Occurrence, variables: dict[str, Any]) -> str:
     """Return what the operator should expect, e.g. 'Hand into the water (10 °C, 60 s)'."""
-    step = occ.step
-
-    def num(value: Any) -> float | None:
-        try:
-            return float(resolve(value, variables))
-        except Exception:
-            return None
-
-    if isinstance(step, Immersion):
-        sp = num(step.setpoint_c)
-        what = f"{sp:g} °C" if sp is not None else "bath"
-        length = "until withdrawal" if step.until_withdrawal else f"{step.duration_s:g} s"
-        return f"Hand into the water ({what}, {length})"
-    if isinstance(step, Thermal):
-        target = num(step.target_c)
-        t_text = f"{target:.1f} °C" if target is not None else str(step.target_c)
-        what = step.phase if step.role == "test_stimulus" else f"{step.role.replace('_', ' ')}, {step.phase}"
-        return f"Heat stimulus {t_text} ({what})"
-    if isinstance(step, Rating):
-        return f"{step.scale.upper()} rating" + (f" of {step.rates}" if step.rates else "")
-    if occ.kind == "continuous_rating":
-        return "Continuous rating"
-    if occ.kind == "instruction":
-        return "Instruction screen"
-    return occ.description
+    phrase = occ.step.announcement(variables) if occ.step is not None else None
+    return phrase if phrase is not None else occ.description
 
 
 class SessionProgress:
@@ -270,7 +215,7 @@ class SessionProgress:
         after = started[-1] if started else -1
         running_ids = {id(o) for o in self.current()}
         for o in self.occurrences[after + 1 :]:
-            if o.leaf and o.state == "pending" and o.kind in NEXT_KINDS and id(o) not in running_ids:
+            if o.leaf and o.state == "pending" and o.step is not None and o.step.notable and id(o) not in running_ids:
                 return o, max(o.start_s - self.position_s(t), 0.0) / self.speed
         return None
 

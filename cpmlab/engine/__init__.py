@@ -1,5 +1,6 @@
 """The session engine: runs a protocol's steps in real time against device interfaces."""
 
-from cpmlab.engine.engine import EngineDevices, SessionEngine, SessionOutcome
+from cpmlab.engine.context import EngineDevices, SessionContext
+from cpmlab.engine.engine import SessionEngine, SessionOutcome
 
-__all__ = ["EngineDevices", "SessionEngine", "SessionOutcome"]
+__all__ = ["EngineDevices", "SessionContext", "SessionEngine", "SessionOutcome"]

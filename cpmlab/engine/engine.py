@@ -7,8 +7,7 @@ import enum
 import logging
 import random
 import threading
-from collections import deque
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from cpmlab.core import events as ev
@@ -16,11 +15,15 @@ from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError, SessionAborted
 from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import BathReading, ColdPressor, Thermode, ThermodeReading
-from cpmlab.engine.steps import StepRunner
+from cpmlab.devices.interfaces import BathReading, ColdPressor, ThermodeReading
+from cpmlab.engine.context import EngineDevices, SessionContext
+from cpmlab.engine.runner import StepRunner
+from cpmlab.engine.steps.cold import force_withdrawal, prepare_bath
+from cpmlab.engine.steps.table import STEP_HANDLERS, StepHandler
 from cpmlab.engine.timer import SessionTimer
 from cpmlab.participant.channel import ParticipantChannel
-from cpmlab.protocol.model import Protocol
+from cpmlab.protocol.model import Protocol, StepBase
+from cpmlab.protocol.walk import ROOT_PATH
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +35,6 @@ class SessionOutcome(enum.StrEnum):
     ABORTED = "aborted"
     EMERGENCY_STOPPED = "emergency_stopped"
     FAILED = "failed"
-
-
-@dataclass
-class EngineDevices:
-    """The devices a session uses, by role."""
-
-    thermode: Thermode | None = None
-    cold_pressor: ColdPressor | None = None
-
-    def items(self) -> list[tuple[str, Any]]:
-        """Return (role, device) for every present device."""
-        return [(k, v) for k, v in (("thermode", self.thermode), ("cold_pressor", self.cold_pressor)) if v]
 
 
 class SessionEngine:
@@ -61,6 +52,7 @@ class SessionEngine:
         variables: dict[str, Any] | None = None,
         seed: int = 0,
         bath_poll_interval_s: float = 0.5,
+        step_handlers: Mapping[type[StepBase], StepHandler] = STEP_HANDLERS,
     ) -> None:
         self.protocol = protocol
         self.devices = devices
@@ -77,10 +69,9 @@ class SessionEngine:
         self._estop = threading.Event()
         self._stop_polling = threading.Event()
         self._streaming = False  # device readings are journaled only while the session runs
-        # Recent readings, so a response can be matched to the temperature at its own time stamp.
-        self.thermode_history: deque[ThermodeReading] = deque(maxlen=3000)
         self._lock = threading.Lock()
-        self.steps = StepRunner(self)
+        self.context = SessionContext(protocol, devices, participant, bus, limits, self.timer, self.rng, self.variables)
+        self.steps = StepRunner(self.context, step_handlers)  # refuses a table without every step kind
 
     @property
     def speed(self) -> float:
@@ -123,7 +114,7 @@ class SessionEngine:
         except Exception:
             log.exception("could not journal the emergency stop")
         self.participant.cancel()
-        self.steps.force_withdrawal("emergency stop")
+        force_withdrawal(self.context, "emergency stop")
         self.timer.abort("emergency stop")
         for thread in threads:
             thread.join(timeout=2.0)
@@ -154,7 +145,7 @@ class SessionEngine:
 
     # -- device streams ------------------------------------------------------------------------
     def _on_thermode_reading(self, reading: ThermodeReading) -> None:
-        self.thermode_history.append(reading)
+        self.context.readings.append(reading)
         if not self._streaming:
             return
         self.bus.emit(
@@ -203,10 +194,7 @@ class SessionEngine:
 
     def thermode_at(self, t: float) -> ThermodeReading | None:
         """Return the last thermode reading taken at or before shared-clock time t."""
-        for reading in reversed(self.thermode_history):
-            if reading.t <= t:
-                return reading
-        return None
+        return self.context.thermode_at(t)
 
     # -- run ----------------------------------------------------------------------------------
     def run(self, metadata: dict[str, Any] | None = None) -> SessionOutcome:
@@ -225,8 +213,8 @@ class SessionEngine:
         self._streaming = True
         pollers = self._attach_devices()
         try:
-            self.steps.prepare()
-            self.steps.run_sequence(self.protocol.steps, ("steps",))
+            prepare_bath(self.context)
+            self.steps.run_sequence(self.protocol.steps, ROOT_PATH)
             self.outcome = SessionOutcome.COMPLETED
         except SessionAborted as exc:
             self.outcome = SessionOutcome.EMERGENCY_STOPPED if self._estop.is_set() else SessionOutcome.ABORTED
@@ -237,7 +225,7 @@ class SessionEngine:
             self.outcome = SessionOutcome.FAILED
             self._abort_devices()
         finally:
-            self.steps.force_withdrawal("session end")
+            force_withdrawal(self.context, "session end")
             self._stop_polling.set()
             self._streaming = False
             for poller in pollers:

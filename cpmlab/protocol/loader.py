@@ -15,6 +15,7 @@ from cpmlab.core.errors import CpmlabError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.protocol.model import LimitsModel, Protocol
 from cpmlab.protocol.safety import check_protocol
+from cpmlab.protocol.walk import fmt_path
 from cpmlab.protocol.yaml_source import SourceError, parse_yaml, read_text
 
 Path_ = tuple[str | int, ...]
@@ -61,13 +62,6 @@ def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int], bad: list[tuple[
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _lines(item, (*path, i), out, bad)
-
-
-def _fmt(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _line_for(path: Path_, lines: dict[Path_, int]) -> int | None:
@@ -210,7 +204,7 @@ def parse_protocol(
     bad: list[tuple[Path_, int, str]] = []
     _lines(document.root, (), lines, bad)
     if bad:
-        raise ProtocolError([Problem(file, line, _fmt(path), message) for path, line, message in bad])
+        raise ProtocolError([Problem(file, line, fmt_path(path), message) for path, line, message in bad])
     data = document.data
     if not isinstance(data, dict):
         raise ProtocolError([Problem(file, 1, "", "a protocol file must be a mapping (key: value lines)")])
@@ -229,7 +223,7 @@ def parse_protocol(
                     f"{err.get('ctx', {}).get('expected_tags')}"
                 )
             hint = _constraint_hint(err, path, data)
-            problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + hint))
+            problems.append(Problem(file, _line_for(path, lines), fmt_path(path), msg + hint))
         raise ProtocolError(problems) from None
     if overrides:
         protocol = _apply_overrides(protocol, overrides, file, lines)
@@ -238,7 +232,7 @@ def parse_protocol(
     except LimitError as exc:
         raise ProtocolError([Problem(file, _line_for(("limits",), lines), "limits", str(exc))]) from None
     problems = [
-        Problem(file, _line_for(path, lines), _fmt(path), msg) for path, msg in check_protocol(protocol, effective)
+        Problem(file, _line_for(path, lines), fmt_path(path), msg) for path, msg in check_protocol(protocol, effective)
     ]
     if problems:
         raise ProtocolError(problems)
