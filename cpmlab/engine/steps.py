@@ -568,7 +568,7 @@ class StepRunner:
         self.engine.timer.check()
 
     def _run_marker(self, step: Marker, path: Path_, rep: int | None) -> None:
-        self.bus.emit(ev.MARKER, name=step.name, step_id=step.id, **step.fields)
+        self.bus.emit(ev.MARKER, name=step.name, step_id=step.id, fields=dict(step.fields))
 
     def _run_set(self, step: SetVariable, path: Path_, rep: int | None) -> None:
         self.set_variable(step.variable, self._num(step.value), source=step.id or fmt_path(path))
