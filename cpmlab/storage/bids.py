@@ -104,7 +104,8 @@ def _recording(
     return gzip.compress(buf.getvalue().encode("utf-8"), mtime=0), start
 
 
-def _ensure_dataset_files(root: Path, participant: str, lab: str) -> list[Path]:
+def ensure_dataset_files(root: Path, participant: str | None, lab: str) -> list[Path]:
+    """Write the dataset-level files that are missing and add participant (if any) to participants.tsv."""
     written = []
     desc = root / "dataset_description.json"
     if not desc.exists():
@@ -119,6 +120,11 @@ def _ensure_dataset_files(root: Path, participant: str, lab: str) -> list[Path]:
         atomic_write(pjson, _json_bytes(meta.PARTICIPANTS_JSON))
         written.append(pjson)
     ptsv = root / "participants.tsv"
+    if participant is None:
+        if not ptsv.exists():
+            atomic_write(ptsv, b"participant_id\n")
+            written.append(ptsv)
+        return written
     pid = f"sub-{participant}"
     if ptsv.exists():
         existing = pd.read_csv(ptsv, sep="\t", dtype=str, keep_default_na=False)
@@ -148,7 +154,7 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
     clash = [p for p in targets.values() if p.exists()]
     if clash:
         raise SessionExistsError(f"{clash[0]} already exists; cpmlab never overwrites session data")
-    written = _ensure_dataset_files(paths.root, paths.participant, str(s.info.get("lab") or "cpmlab"))
+    written = ensure_dataset_files(paths.root, paths.participant, str(s.info.get("lab") or "cpmlab"))
 
     events = events_table(s)
     ratings = ratings_table(records)

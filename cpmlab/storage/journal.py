@@ -15,7 +15,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,27 @@ class Journal:
             self._closed = True
             os.fsync(self._fd)
             os.close(self._fd)
+
+
+def write_journal(path: str | Path, events: Iterable[Event]) -> Path:
+    """Write a whole journal at once (one fsync), refusing an existing file; return its path.
+
+    For journals built outside a live session (synthetic data); a session uses Journal.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        json.dumps(_finite({"seq": i, **e.to_json()}), default=_default, allow_nan=False, separators=(",", ":"))
+        for i, e in enumerate(events, start=1)
+    ]
+    try:
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + ("\n" if lines else ""))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except FileExistsError:
+        raise SessionExistsError(f"journal {path} already exists; it is never overwritten") from None
+    return path
 
 
 def read_journal(path: str | Path) -> Iterator[dict[str, Any]]:
