@@ -36,6 +36,11 @@ class ScaleDefinition:
         """Return the top of the scale."""
         return self.range(n_categories)[1]
 
+    def values(self) -> list[float]:
+        """Return every answer a stepped numeric scale allows (NRS: 0, 1, ..., 10)."""
+        low, high = self.range()
+        return [low + i * self.step for i in range(round((high - low) / self.step) + 1)]
+
     @property
     def range_text(self) -> str:
         """Return the range as text, e.g. '0-100' (numeric scales only)."""

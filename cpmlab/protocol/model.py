@@ -13,11 +13,12 @@ from cpmlab.core.limits import (
     ABSOLUTE_MIN_BATH_C,
     SafetyLimits,
 )
+from cpmlab.core.scales import DEFAULT_ANCHORS, SCALES, NumericScaleName, ScaleName
 from cpmlab.protocol.values import Number
 
 Role = Literal["test_stimulus", "conditioning", "calibration", "threshold", "practice", "other"]
 Phase = Literal["before", "during", "after", "none"]
-Scale = Literal["vas", "nrs", "categorical"]
+Scale = ScaleName
 
 STEP_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 
@@ -46,7 +47,7 @@ class RatingScale(_Strict):
 
     scale: Scale = "vas"
     question: str = "How painful was it?"
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
     categories: tuple[str, ...] = ()  # for scale: categorical
     timeout_s: float = Field(20.0, gt=0, le=600)
 
@@ -61,11 +62,7 @@ class RatingScale(_Strict):
     @property
     def range(self) -> tuple[float, float]:
         """Lowest and highest value of the scale."""
-        if self.scale == "vas":
-            return 0.0, 100.0
-        if self.scale == "nrs":
-            return 0.0, 10.0
-        return 0.0, float(len(self.categories) - 1)
+        return SCALES[self.scale].range(len(self.categories))
 
 
 class StepBase(_Strict):
@@ -179,7 +176,7 @@ class Rating(StepBase):
     rates: str | None = None  # id of the stimulus step this rating is about
     scale: Scale = "vas"
     question: str = "How painful was the heat?"
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
     categories: tuple[str, ...] = ()
     timeout_s: float = Field(20.0, gt=0, le=600)
 
@@ -201,9 +198,9 @@ class ContinuousRating(StepBase):
     rates: str | None = None
     duration_s: Number
     rate_hz: float = Field(30.0, ge=1, le=250)
-    scale: Literal["vas", "nrs"] = "vas"
+    scale: NumericScaleName = "vas"
     question: str = "Rate your pain continuously."
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
 
 
 class Calibration(StepBase):
@@ -221,9 +218,9 @@ class Calibration(StepBase):
     variable: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     target_rating: float = Field(ge=0, le=100)
     stop_rating: float = Field(90.0, ge=0, le=100)  # any rating at or above ends the series
-    scale: Literal["vas", "nrs"] = "vas"
+    scale: NumericScaleName = "vas"
     question: str = "How painful was the heat at its strongest?"
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
     rating_timeout_s: float = Field(15.0, gt=0, le=600)
     baseline_c: float = Field(32.0, ge=20, le=40)
     ramp_c_per_s: float = Field(4.0, gt=0, le=300)
