@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cpmlab.core.errors import CpmlabError
@@ -72,10 +73,14 @@ class Kind:
                 return f
         raise EventFieldError(f"event kind {self.name!r} has no field {name!r}")
 
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
     def check(self, data: Mapping[str, Any]) -> None:
         """Raise EventFieldError if data has an undeclared field or a value of the wrong type."""
-        declared = {f.name: f for f in self.fields}
-        unknown = sorted(set(data) - set(declared))
+        declared = self._by_name
+        unknown = sorted(k for k in data if k not in declared)
         if unknown:
             raise EventFieldError(
                 f"event kind {self.name!r} does not declare field(s) {', '.join(unknown)}; "

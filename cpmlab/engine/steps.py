@@ -328,7 +328,13 @@ class StepRunner:
         with self._immersed_lock:
             step_id = self._immersed
         if step_id is not None:
-            self._end_immersion("Take your hand out of the water now.", now(), {"step_id": step_id}, reason=reason)
+            self._end_immersion(
+                "Take your hand out of the water now.",
+                now(),
+                {"step_id": step_id},
+                reason=reason,
+                censored=True if reason == "hard maximum" else None,
+            )
             if reason != "hard maximum":
                 self.engine.participant.cancel()
 

@@ -46,6 +46,9 @@ class JournalSession:
         self.speed = float(self.info.get("speed", 1.0))
         ends = [r for r in self.records if r.get("kind") == ev.SESSION_END]
         self.outcome = ends[-1].get("outcome", "incomplete") if ends else "incomplete"
+        self._by_kind: dict[str, list[dict[str, Any]]] = {}
+        for r in self.records:
+            self._by_kind.setdefault(str(r.get("kind")), []).append(r)
 
     def onset(self, t: float) -> float:
         """Return protocol seconds since session start."""
@@ -53,7 +56,7 @@ class JournalSession:
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         """Return the records of one kind, in journal order."""
-        return [r for r in self.records if r.get("kind") == kind]
+        return list(self._by_kind.get(kind, ()))
 
 
 def columns_of(kind: str, rec: dict[str, Any]) -> dict[str, Any]:

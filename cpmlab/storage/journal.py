@@ -41,6 +41,14 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def _line(record: dict[str, Any]) -> str:
+    """Return one journal line's JSON (non-finite numbers as null)."""
+    try:
+        return json.dumps(record, default=_default, allow_nan=False, separators=(",", ":"))
+    except ValueError:  # a NaN or infinity somewhere: clean the record (rare, so not done up front)
+        return json.dumps(_finite(record), default=_default, allow_nan=False, separators=(",", ":"))
+
+
 class Journal:
     """Writes events to an append-only JSONL file; refuses to open an existing one."""
 
@@ -117,10 +125,7 @@ def write_journal(path: str | Path, events: Iterable[Event]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [
-        json.dumps(_finite({"seq": i, **e.to_json()}), default=_default, allow_nan=False, separators=(",", ":"))
-        for i, e in enumerate(events, start=1)
-    ]
+    lines = [_line({"seq": i, **e.to_json()}) for i, e in enumerate(events, start=1)]
     try:
         with open(path, "x", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + ("\n" if lines else ""))
