@@ -44,24 +44,31 @@ BOOLEAN_EVENT_COLUMNS = tuple(
 for _name in BOOLEAN_EVENT_COLUMNS:
     EVENTS_COLUMNS[_name]["Levels"] = {"True": "yes", "False": "no"}
 
+
+def _rating_field(name: str, description: str | None = None) -> dict[str, Any]:
+    """Describe a _beh.tsv column that is a field of the rating event, from its declaration."""
+    f = voc.RATING.field(name)
+    return _column(description or f.description, f.unit if f.unit != "scale units" else None)
+
+
 BEH_COLUMNS: dict[str, dict[str, Any]] = {
     "trial": {"Description": "Rating number within the run, 1-based"},
     "onset": {"Description": "Onset of the rating screen (flip) from session start", "Units": "s"},
-    "step_id": {"Description": "Id of the rating step (or the immersion step for ratings of the water)"},
-    "rates": {"Description": "Id of the stimulus step this rating is about"},
-    "about": {"Description": "heat (test stimulus), cold (conditioning water) or other"},
-    "role": {"Description": "Role of the rated stimulus"},
-    "phase": {"Description": "before, during or after the conditioning stimulus, or none"},
-    "rep": {"Description": "Repetition of the enclosing block (1-based)"},
+    "step_id": _rating_field("step_id", "Id of the rating step (or the immersion step for ratings of the water)"),
+    "rates": _rating_field("rates"),
+    "about": _rating_field("about"),
+    "role": _rating_field("role", "Role of the rated stimulus"),
+    "phase": _rating_field("phase"),
+    "rep": _rating_field("rep"),
     "scale": {"Description": "Rating scale", "Levels": {n: d.description for n, d in scales.SCALES.items()}},
     "scale_max": {"Description": "Top of the scale"},
     "rating": {
         "Description": f"The rating; {scales.MISSING_TEXT} when the participant did not answer in time (never 0)"
     },
-    "category": {"Description": "Chosen category text for categorical scales"},
-    "response_time": {"Description": "Time from screen onset to answer", "Units": "s"},
-    "stimulus_c": {"Description": "Target temperature of the rated heat stimulus", "Units": "degC"},
-    "input": {"Description": "How the answer was given: keyboard, mouse, simulated or none"},
+    "category": _rating_field("category"),
+    "response_time": {"Description": "Time from screen onset to answer, protocol seconds", "Units": "s"},
+    "stimulus_c": _rating_field("stimulus_c"),
+    "input": _rating_field("input", "How the answer was given: keyboard, mouse, simulated or none"),
 }
 
 THERMODE_COLUMNS = ["neutral_c", "zone1_c", "zone2_c", "zone3_c", "zone4_c", "zone5_c"]
