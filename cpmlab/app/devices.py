@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cpmlab.core.errors import CpmlabError
+from cpmlab.core.vocabulary import nest_undeclared
 from cpmlab.devices.plugins import DriverSpec, PluginRegistry, load_drivers, load_emulators
 from cpmlab.devices.transport import open_transport
 
@@ -124,7 +125,8 @@ def open_devices(
             if event_sink is not None:
 
                 def sink(kind: str, _role: str = role, **data: Any) -> None:
-                    event_sink(kind, **{**data, "device": _role})
+                    # driver-specific fields (parsed replies) travel in the declared "fields" dict
+                    event_sink(kind, **nest_undeclared(kind, {**data, "device": _role}))
 
             device = spec.factory(transport, event_sink=sink, **(driver_options or {}).get(role, {}))
             opened.devices[role] = device

@@ -8,30 +8,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cpmlab.core import vocabulary as voc
 from cpmlab.core.clock import now
 
 log = logging.getLogger(__name__)
 
-# Event kinds. Kept as plain strings so journals stay readable and forward compatible.
-SESSION_START = "session_start"
-SESSION_END = "session_end"
-STEP_START = "step_start"
-STEP_END = "step_end"
-COMMAND = "command"
-REPLY = "reply"
-READING = "reading"
-RATING_ONSET = "rating_onset"
-RATING = "rating"
-CONTINUOUS_SAMPLE = "continuous_sample"
-STIMULUS = "stimulus"  # phases of a thermal stimulus: ramp_start, plateau_start, return_start
-IMMERSION = "immersion"  # immersion_start / immersion_end / withdrawal
-VARIABLE = "variable"
-MARKER = "marker"
-NOTE = "note"
-FAULT = "fault"
-CONTROL = "control"  # pause / resume / abort / emergency_stop
-DISPLAY = "display"
-MEASURE = "measure"  # a procedure's result: calibration/threshold trials and results, PDT/PTT
+# Event kinds: plain strings in the journal, each declared with its fields in cpmlab.core.vocabulary.
+SESSION_START = voc.SESSION_START.name
+SESSION_END = voc.SESSION_END.name
+STEP_START = voc.STEP_START.name
+STEP_END = voc.STEP_END.name
+COMMAND = voc.COMMAND.name
+REPLY = voc.REPLY.name
+READING = voc.READING.name
+RATING_ONSET = voc.RATING_ONSET.name
+RATING = voc.RATING.name
+CONTINUOUS_SAMPLE = voc.CONTINUOUS_SAMPLE.name
+STIMULUS = voc.STIMULUS.name
+IMMERSION = voc.IMMERSION.name
+VARIABLE = voc.VARIABLE.name
+MARKER = voc.MARKER.name
+NOTE = voc.NOTE.name
+FAULT = voc.FAULT.name
+CONTROL = voc.CONTROL.name
+DISPLAY = voc.DISPLAY.name
+MEASURE = voc.MEASURE.name
 
 SAMPLE_KINDS = frozenset({READING, CONTINUOUS_SAMPLE})
 
@@ -50,12 +51,21 @@ class Event:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Event:
-        """Build an event from a journal line's dict."""
+        """Build an event from a journal line's dict (not checked: older journals stay readable)."""
         body = {k: v for k, v in obj.items() if k not in ("kind", "t", "seq")}
         return cls(kind=obj["kind"], t=float(obj["t"]), data=body)
 
 
 Subscriber = Callable[[Event], None]
+
+
+def _is_numpy(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and hasattr(value, "item")
+
+
+def _plain(value: Any) -> Any:
+    """Return a numpy scalar as the Python value it holds (json would write np.False_ as "False")."""
+    return value.item() if _is_numpy(value) else value
 
 
 class EventBus:
@@ -79,7 +89,13 @@ class EventBus:
                     group.remove(fn)
 
     def publish(self, event: Event) -> Event:
-        """Deliver event to critical subscribers, then to the others (errors logged)."""
+        """Check event against its kind's declaration, then deliver it to critical subscribers and the others.
+
+        Raises EventFieldError (nothing is delivered) for an undeclared kind or field or a mistyped value.
+        """
+        if any(_is_numpy(v) for v in event.data.values()):
+            event = Event(event.kind, event.t, {k: _plain(v) for k, v in event.data.items()})
+        voc.check_event(event.kind, event.data)
         with self._lock:
             critical = list(self._critical)
             others = list(self._subscribers)

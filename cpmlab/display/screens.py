@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from cpmlab.core.scales import SCALES
 from cpmlab.display.inputs import InputEvent
 from cpmlab.display.widgets import (
     ANCHOR_H,
@@ -234,9 +235,9 @@ class RatingScreen(Screen):
         self.categories = [str(c) for c in spec.get("categories") or []]
         self.widget: LineScale | BoxScale
         if self.scale == "vas":
-            self.widget = LineScale(ctx, 100.0, anchors, y=0.02)  # type: ignore[arg-type]
+            self.widget = LineScale(ctx, SCALES["vas"].maximum(), anchors, y=0.02)  # type: ignore[arg-type]
         elif self.scale == "nrs":
-            self.widget = BoxScale(ctx, [str(i) for i in range(11)], anchors, y=0.02)  # type: ignore[arg-type]
+            self.widget = BoxScale(ctx, [f"{i:g}" for i in SCALES["nrs"].values()], anchors, y=0.02)  # type: ignore[arg-type]
         else:
             self.widget = BoxScale(ctx, self.categories, None, y=0.02, tall=True)
         self.button = Button(ctx, str(spec.get("confirm", "OK")), -0.2)
@@ -338,7 +339,7 @@ class ContinuousScreen(Screen):
         self.scale = str(spec.get("scale", "vas"))
         self.duration_s = float(spec.get("duration_s", 0.0))
         self.period_s = 1.0 / max(float(spec.get("rate_hz", 30.0)), 1.0)
-        maximum = 100.0 if self.scale == "vas" else 10.0
+        maximum = SCALES["vas" if self.scale == "vas" else "nrs"].maximum()
         anchors = tuple(spec.get("anchors") or ("", ""))
         self.question = ctx.text(str(spec.get("question", "")), (0.0, 0.24), QUESTION_H)
         self.widget = LineScale(

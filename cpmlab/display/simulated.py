@@ -138,7 +138,7 @@ class SimulatedDisplayParticipant:
     def rate_continuously(self, request: ContinuousRequest, on_sample: SampleCallback) -> ContinuousResult:
         """Show the slider; the participant moves the mouse with what is felt, from 0.5 s on."""
         self._stop.clear()
-        maximum = 100.0 if request.scale == "vas" else 10.0
+        maximum = request.maximum
 
         def follow(onset: dict[str, Any]) -> None:
             t0 = self._onset(onset)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpmlab.core import events as ev
+from cpmlab.core import vocabulary as voc
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -29,35 +30,6 @@ STIMULUS_NAMES = {
 IMMERSION_NAMES = {"immersion_start": "cs_immersion_start", "immersion_end": "cs_immersion_end"}
 CONTROL_NAMES = {"pause": "pause", "resume": "resume", "abort": "abort", "emergency_stop": "emergency_stop"}
 
-# Session_start fields worth carrying on the marker (the rest stays in the journal).
-SESSION_START_FIELDS = (
-    "participant",
-    "session",
-    "run",
-    "protocol",
-    "task",
-    "condition",
-    "speed",
-    "seed",
-    "software_version",
-    "lab",
-    "started",
-    "protocol_sha256",
-)
-_STEP_FIELDS = ("step_id", "step_type", "path", "role", "phase", "rep", "label", "rates")
-_STIM_FIELDS = (
-    "step_id",
-    "role",
-    "phase",
-    "rep",
-    "target_c",
-    "baseline_c",
-    "plateau_s",
-    "ramp_c_per_s",
-    "return_c_per_s",
-    "zones",
-)
-
 
 @dataclass(frozen=True)
 class MarkerName:
@@ -69,80 +41,40 @@ class MarkerName:
     meaning: str
 
 
-VOCABULARY: tuple[MarkerName, ...] = (
-    MarkerName("session_start", "session_start", SESSION_START_FIELDS, "the session begins"),
-    MarkerName(
-        "session_end", "session_end", ("outcome",), "the session ends: completed, aborted, emergency_stopped or failed"
-    ),
-    MarkerName("step_start", "step_start", _STEP_FIELDS, "a protocol step begins"),
-    MarkerName("step_end", "step_end", (*_STEP_FIELDS, "status"), "a protocol step ends"),
-    MarkerName(
-        "ts_ramp_start",
-        "stimulus ramp_start",
-        _STIM_FIELDS,
-        "thermode leaves baseline towards target_c (stimulus onset)",
-    ),
-    MarkerName("ts_plateau_start", "stimulus plateau_start", _STIM_FIELDS, "thermode reaches target_c"),
-    MarkerName("ts_return_start", "stimulus return_start", _STIM_FIELDS, "thermode starts back to baseline_c"),
-    MarkerName("ts_end", "stimulus end", _STIM_FIELDS, "thermode is back at baseline_c"),
-    MarkerName(
-        "cs_immersion_start",
-        "immersion immersion_start",
-        ("step_id", "role", "phase", "rep", "setpoint_c", "limb"),
-        "limb enters the cold-pressor bath (conditioning onset)",
-    ),
-    MarkerName(
-        "cs_immersion_end",
-        "immersion immersion_end",
-        ("step_id", "role", "phase", "rep", "setpoint_c", "limb", "reason", "duration_s", "censored"),
-        "limb leaves the bath; duration_s in protocol seconds",
-    ),
-    MarkerName(
-        "rating_onset",
-        "rating_onset",
-        ("step_id", "rates", "about", "scale", "role", "phase", "rep", "stimulus_c"),
-        "first frame of a rating screen was flipped",
-    ),
-    MarkerName(
-        "rating",
-        "rating",
-        (
-            "step_id",
-            "rates",
-            "about",
-            "scale",
-            "value",
-            "rt_s",
-            "input",
-            "category",
-            "role",
-            "phase",
-            "rep",
-            "stimulus_c",
-        ),
-        "the participant answered (value null: no answer before the timeout)",
-    ),
-    MarkerName(
-        "screen_onset",
-        "display screen_onset",
-        ("step_id", "screen", "ended_by"),
-        "first frame of an instruction, wait or continuous-rating screen",
-    ),
-    MarkerName("pause", "control pause", ("source",), "operator paused the session"),
-    MarkerName("resume", "control resume", ("source",), "operator resumed the session"),
-    MarkerName("abort", "control abort", ("source", "reason"), "session aborted, devices made safe"),
-    MarkerName("emergency_stop", "control emergency_stop", ("source",), "every device aborted at once"),
-    MarkerName("fault", "fault", ("device", "message", "step_id"), "a device or the engine failed"),
-    MarkerName("note", "note", ("text", "source"), "operator note"),
-    MarkerName(
-        "marker",
-        "marker",
-        ("name", "step_id", "..."),
-        "a named marker (protocol marker step, block_repetition, wait, bath_settling, lsl_streams)",
-    ),
-    MarkerName("variable", "variable", ("name", "value", "source", "..."), "a session variable was set"),
-    MarkerName("command", "command", ("device", "..."), "bytes sent to a device (driver traffic)"),
-    MarkerName("reply", "reply", ("device", "..."), "a device's reply (driver traffic)"),
+def marker_field_names(kind: str) -> tuple[str, ...]:
+    """Return the fields an event kind's marker carries, from the kind's declaration."""
+    declared = voc.kind(kind)
+    names = tuple(f.name for f in declared.fields if f.marker)
+    if "fields" in names:  # source-specific fields (protocol marker, driver traffic) are flattened onto it
+        names = (*(n for n in names if n != "fields"), "...")
+    return names
+
+
+_MEANINGS: tuple[tuple[str, str, str], ...] = (
+    ("session_start", "session_start", "the session begins"),
+    ("session_end", "session_end", "the session ends: completed, aborted, emergency_stopped or failed"),
+    ("step_start", "step_start", "a protocol step begins"),
+    ("step_end", "step_end", "a protocol step ends"),
+    ("ts_ramp_start", "stimulus ramp_start", "thermode leaves baseline towards target_c (stimulus onset)"),
+    ("ts_plateau_start", "stimulus plateau_start", "thermode reaches target_c"),
+    ("ts_return_start", "stimulus return_start", "thermode starts back to baseline_c"),
+    ("ts_end", "stimulus end", "thermode is back at baseline_c"),
+    ("cs_immersion_start", "immersion immersion_start", "limb enters the cold-pressor bath (conditioning onset)"),
+    ("cs_immersion_end", "immersion immersion_end", "limb leaves the bath; duration_s in protocol seconds"),
+    ("rating_onset", "rating_onset", "first frame of a rating screen was flipped"),
+    ("rating", "rating", "the participant answered (value null: no answer before the timeout)"),
+    ("screen_onset", "display screen_onset", "first frame of an instruction, wait or continuous-rating screen"),
+    *((action, f"control {action}", meaning) for action, meaning in voc.CONTROL_ACTIONS.items()),
+    ("fault", "fault", "a device or the engine failed"),
+    ("note", "note", "operator note"),
+    ("marker", "marker", voc.MARKER.description),
+    ("variable", "variable", "a session variable was set"),
+    ("measure", "measure", voc.MEASURE.description),
+    ("command", "command", "bytes sent to a device (driver traffic)"),
+    ("reply", "reply", "a device's reply (driver traffic)"),
+)
+VOCABULARY: tuple[MarkerName, ...] = tuple(
+    MarkerName(name, source, marker_field_names(source.split()[0]), meaning) for name, source, meaning in _MEANINGS
 )
 NAMES = frozenset(m.name for m in VOCABULARY)
 
@@ -179,10 +111,6 @@ def parse_marker(text: str) -> tuple[str, dict[str, Any]]:
     return name, fields
 
 
-def _pick(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: data[k] for k in keys if k in data}
-
-
 def marker_name(event: ev.Event) -> str:
     """Return the vocabulary name of an event's marker."""
     stage = event.data.get("stage")
@@ -199,20 +127,15 @@ def marker_name(event: ev.Event) -> str:
 
 
 def marker_fields(event: ev.Event) -> dict[str, Any]:
-    """Return the JSON fields of an event's marker."""
+    """Return the JSON fields of an event's marker: its kind's marker fields, in declaration order."""
     data = event.data
-    if event.kind == ev.SESSION_START:
-        return _pick(data, SESSION_START_FIELDS)
-    if event.kind == ev.SESSION_END:
-        return _pick(data, ("outcome",))
-    if event.kind == ev.STIMULUS:
-        return _pick(data, _STIM_FIELDS)
-    if event.kind in (ev.IMMERSION, ev.CONTROL, ev.DISPLAY):
-        drop = {"stage", "action", "end_t"}
-        return {k: v for k, v in data.items() if k not in drop}
-    if event.kind == ev.RATING:
-        return {k: v for k, v in data.items() if k != "onset_t"}
-    return dict(data)
+    declared = voc.KINDS.get(event.kind)
+    if declared is None:  # a kind the vocabulary does not know yet: send everything
+        return dict(data)
+    out = {f.name: data[f.name] for f in declared.fields if f.marker and f.name in data and f.name != "fields"}
+    if isinstance(data.get("fields"), Mapping):  # source-specific fields travel flattened
+        out.update({k: v for k, v in data["fields"].items() if k not in out})
+    return out
 
 
 def event_marker(event: ev.Event) -> str | None:

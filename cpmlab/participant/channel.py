@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from cpmlab.core.scales import SCALES
+
 
 @dataclass(frozen=True)
 class ScreenResult:
@@ -37,7 +39,7 @@ class RatingRequest:
     @property
     def maximum(self) -> float:
         """Top of the scale."""
-        return {"vas": 100.0, "nrs": 10.0}.get(self.scale, float(max(len(self.categories) - 1, 1)))
+        return SCALES[self.scale].maximum(len(self.categories))
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ class ContinuousRequest:
     rate_hz: float
     step_id: str | None = None
     rates: str | None = None
+
+    @property
+    def maximum(self) -> float:
+        """Top of the scale."""
+        return SCALES[self.scale].maximum()
 
 
 @dataclass

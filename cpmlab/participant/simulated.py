@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
+from cpmlab.core.scales import SCALES
 from cpmlab.participant.channel import (
     ContinuousRequest,
     ContinuousResult,
@@ -24,6 +25,9 @@ from cpmlab.participant.channel import (
     SampleCallback,
     ScreenResult,
 )
+
+VAS_MAX = SCALES["vas"].maximum()  # the model thinks in VAS units
+NRS_MAX = SCALES["nrs"].maximum()  # cold-water pain in NRS units
 
 
 @dataclass(frozen=True)
@@ -149,13 +153,13 @@ class SimulatedParticipant:
             return None, rt_s
         with self._lock:
             if request.about == "cold":
-                raw = self._cold_nrs(onset) * request.maximum / 10.0
+                raw = self._cold_nrs(onset) * request.maximum / NRS_MAX
             else:
                 felt = self._stim_peak_c if self._stim_peak_c is not None else (self._current_c or 32.0)
-                raw = self.perceived_heat_vas(felt, onset) * request.maximum / 100.0
+                raw = self.perceived_heat_vas(felt, onset) * request.maximum / VAS_MAX
         if self.model.fixed_rating is not None:
-            raw = self.model.fixed_rating * request.maximum / 100.0
-        step = 1.0 if request.scale != "vas" else 0.1
+            raw = self.model.fixed_rating * request.maximum / VAS_MAX
+        step = SCALES[request.scale].step
         value = round(min(max(raw, 0.0), request.maximum) / step) * step
         return round(value, 1), rt_s
 
@@ -164,7 +168,7 @@ class SimulatedParticipant:
         t = now() if t is None else t
         with self._lock:
             felt = self._current_c if self._current_c is not None else 32.0
-            target = self.perceived_heat_vas(felt, t) * maximum / 100.0
+            target = self.perceived_heat_vas(felt, t) * maximum / VAS_MAX
         return min(max(target, 0.0), maximum)
 
     def rate(self, request: RatingRequest) -> RatingResult:
@@ -186,7 +190,7 @@ class SimulatedParticipant:
         period_real = 1.0 / request.rate_hz
         end = result.onset_t + request.duration_s
         touched_at = result.onset_t + 0.5 / self.speed
-        maximum = 100.0 if request.scale == "vas" else 10.0
+        maximum = request.maximum
         smoothed: float | None = None
         next_t = result.onset_t
         while True:

@@ -87,7 +87,14 @@ def session_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
                 "variable whose name contains 'calib')",
                 "Units": "degC",
             },
-            "calibration_method": {"Description": "How the temperature was calibrated (event detail text)"},
+            "calibration_method": {
+                "Description": "How the temperature was calibrated (method column of the calibration_result "
+                "event, else its step id; 'variable NAME' when read from a variable)"
+            },
+            "calibration_fallback": {
+                "Description": "True when the calibration found no temperature and used its fallback_c "
+                "(fallback column of the events file)"
+            },
             "hpt_c": {
                 "Description": "Heat pain threshold: mean of the valid threshold_trial values, recomputed from "
                 "the trials",
@@ -95,8 +102,8 @@ def session_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
             },
             "hpt_n_trials": {"Description": "Number of valid threshold trials in hpt_c"},
             "hpt_n_invalid": {
-                "Description": "Number of threshold trials left out (detail says invalid, excluded, "
-                "no response, timeout, censored or practice)"
+                "Description": "Number of threshold trials left out: censored (no response before the "
+                "cut-off) or discarded (the first trial, by design), from those columns of the events file"
             },
             "hpt_result_mismatch": {
                 "Description": "True when the threshold_result written during the session "

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cpmlab.core.errors import CpmlabError
+from cpmlab.storage.bids_meta import EVENTS_COLUMNS
 
 _BEH_NAME = re.compile(
     r"^sub-(?P<sub>[A-Za-z0-9]+)(?:_ses-(?P<ses>[A-Za-z0-9]+))?_task-(?P<task>[A-Za-z0-9]+)"
@@ -19,7 +20,8 @@ _BEH_NAME = re.compile(
 )
 REQUIRED_BEH_COLUMNS = ("about", "role", "phase", "scale", "rating")
 _BEH_TEXT = ("about", "role", "phase", "scale", "step_id", "rates")
-_EVENT_TEXT = ("trial_type", "role", "phase", "detail", "step_id")
+_EVENT_NUMBERS = ("onset", "duration", "value", "stimulus_c", "limit_s", "rating", "rep", "trial")
+_EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in _EVENT_NUMBERS)
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def read_run(beh_path: Path) -> Run:
     meta = read_json(side).get("cpmlab", {}) if side.exists() else {}
     events_path = beh_path.with_name(f"{stem}_events.tsv")
     events = read_tsv(events_path, _EVENT_TEXT) if events_path.exists() else pd.DataFrame()
-    for c in ("onset", "duration", "trial_type", "value", "detail", "role", "phase", "rep", "step_id"):
+    for c in EVENTS_COLUMNS:  # datasets from older versions lack the newer columns: they read as n/a
         if c not in events.columns:
             events[c] = pd.Series(dtype="object")
     events = _as_text(events, _EVENT_TEXT)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cpmlab.core.scales import NUMERIC_SCALES, SCALES
 from cpmlab.scoring.options import ScoringOptions
 
-NUMERIC_SCALES = ("vas", "nrs")
-RANGES = {"vas": "0-100", "nrs": "0-10"}
+RANGES = {name: SCALES[name].range_text for name in NUMERIC_SCALES}
+NRS_TO_VAS = SCALES["vas"].maximum() / SCALES["nrs"].maximum()
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,6 @@ def scaled_ratings(rows: pd.DataFrame, options: ScoringOptions) -> ScaledRatings
     if len(scales) == 1 and not (options.normalise_nrs and scales == ["nrs"]):
         return ScaledRatings(values, scale, RANGES[scales[0]], False)
     if options.normalise_nrs:
-        values = values.where(rows["scale"] != "nrs", values * 10.0)
-        return ScaledRatings(values, scale, "0-100", False)
+        values = values.where(rows["scale"] != "nrs", values * NRS_TO_VAS)
+        return ScaledRatings(values, scale, RANGES["vas"], False)
     return ScaledRatings(values, scale, None, True)

@@ -1,9 +1,13 @@
-"""Synthetic BIDS datasets in cpmlab's format with known CPM effects (for tests and benchmarks)."""
+"""Synthetic CPM sessions with known effects (for tests and benchmarks), written like real ones.
+
+A run is built as the journal events a session would emit (checked against the declared
+event vocabulary by the bus), written as a journal, and turned into BIDS files by the real
+writer (cpmlab.storage.bids.write_bids), so the scoring is always tested on what a real
+session writes.
+"""
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,139 +17,108 @@ import numpy as np
 import pandas as pd
 
 from cpmlab import __version__
-from cpmlab.storage import bids_meta as meta
+from cpmlab.core import events as ev
+from cpmlab.core.errors import CpmlabError
+from cpmlab.storage.bids import ensure_dataset_files, write_bids
+from cpmlab.storage.journal import write_journal
+from cpmlab.storage.paths import SessionPaths
 
-EVENT_FIELDS = list(meta.EVENTS_COLUMNS)
-BEH_FIELDS = list(meta.BEH_COLUMNS)
+LAB = "synthetic"
 PLATEAU_S = 20.0
 RAMP_S = 3.5
+RATING_S = 2.5  # time from rating-screen onset to the answer (or the timeout)
+BASELINE_C = 32.0
 PTT_LIMIT_S = 120.0
-
-
-@dataclass
-class RecordingSpec:
-    """A continuous recording to write: samples at start_s + i / hz."""
-
-    suffix: str  # stim or physio
-    columns: list[str]
-    hz: float
-    start_s: float
-    values: np.ndarray  # samples x columns; NaN -> n/a
+TS_ONSETS = {"before": (100.0, 140.0), "during": (205.0, 245.0), "after": (320.0, 360.0)}
+CS_RATING_ONSETS = (235.0, 280.0)
+IMMERSION_ONSET_S, IMMERSION_S = 200.0, 90.0
+CPT_ONSET_S = 420.0
+RECORDING_END_S = 400.0
 
 
 @dataclass
 class RunSpec:
-    """Everything needed to write one run's BIDS files."""
+    """One run: its labels and the journal events (t in seconds from session start) it is written from."""
 
     participant: str
-    session: str | None
+    session: str
     task: str = "cpm"
     run: int = 1
-    ratings: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-    recordings: dict[str, RecordingSpec] = field(default_factory=dict)
+    events: list[ev.Event] = field(default_factory=list)
+    recovered: bool = False
 
-    @property
-    def stem(self) -> str:
-        """sub-X[_ses-Y]_task-T_run-N."""
-        ses = f"_ses-{self.session}" if self.session else ""
-        return f"sub-{self.participant}{ses}_task-{self.task}_run-{self.run}"
-
-    @property
-    def beh_dir(self) -> Path:
-        """sub-X[/ses-Y]/beh relative to the dataset root."""
-        return Path(f"sub-{self.participant}", *([f"ses-{self.session}"] if self.session else []), "beh")
-
-
-def _cell(v: Any) -> str:
-    if v is None or (isinstance(v, float | np.floating) and np.isnan(v)):
-        return "n/a"
-    if isinstance(v, float | np.floating):
-        return repr(round(float(v), 4))
-    return str(v).replace("\t", " ").replace("\n", " ")
-
-
-def _tsv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    lines = ["\t".join(columns)] + ["\t".join(_cell(r.get(c)) for c in columns) for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _json(obj: Any) -> str:
-    return json.dumps(obj, indent=2) + "\n"
+    def add(self, kind: str, t: float, **data: Any) -> None:
+        """Append one event (checked against its kind's declaration when the run is written)."""
+        self.events.append(ev.Event(kind, float(t), data))
 
 
 def write_dataset_files(root: Path, participants: Sequence[str]) -> None:
     """Write dataset_description.json, README and participants.tsv/json at the dataset root."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "dataset_description.json").write_text(
-        _json(
-            {
-                "Name": "cpmlab synthetic CPM dataset",
-                "Authors": ["cpmlab"],
-                "BIDSVersion": meta.BIDS_VERSION,
-                "DatasetType": "raw",
-                "GeneratedBy": [{"Name": "cpmlab", "Version": __version__, "Description": "cpmlab.scoring.synthetic"}],
-            }
-        )
-    )
-    (root / "README").write_text(meta.README_TEXT)
-    (root / "participants.json").write_text(_json(meta.PARTICIPANTS_JSON))
-    (root / "participants.tsv").write_text(
-        _tsv([{"participant_id": f"sub-{p}"} for p in sorted(set(participants))], ["participant_id"])
-    )
+    ensure_dataset_files(root, None, LAB)
+    for label in sorted(set(participants)):
+        ensure_dataset_files(root, label, LAB)
 
 
 def write_run(root: Path, spec: RunSpec) -> list[Path]:
-    """Write one run's _events, _beh (+ sidecars) and recordings as cpmlab's BIDS writer lays them out."""
-    folder = root / spec.beh_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / spec.stem
-    ratings = [{"trial": i, **r} for i, r in enumerate(spec.ratings, start=1)]
-    for r in ratings:
-        r.setdefault("scale_max", {"vas": 100, "nrs": 10}.get(str(r.get("scale"))))
-    events = sorted(spec.events, key=lambda e: (e["onset"], e["trial_type"]))
-    files = {
-        Path(f"{stem}_events.tsv"): _tsv(events, EVENT_FIELDS),
-        Path(f"{stem}_events.json"): _json(
-            {**meta.EVENTS_COLUMNS, "StimulusPresentation": {"SoftwareName": "cpmlab", "SoftwareVersion": __version__}}
-        ),
-        Path(f"{stem}_beh.tsv"): _tsv(ratings, BEH_FIELDS),
-        Path(f"{stem}_beh.json"): _json(
-            {"TaskName": spec.task, "TaskDescription": "synthetic CPM session", **meta.BEH_COLUMNS, "cpmlab": spec.meta}
-        ),
+    """Journal the run's events through the bus and write its BIDS files with the real writer."""
+    if not spec.session:
+        raise CpmlabError("a synthetic run needs a session label, as every recorded session has one")
+    paths = SessionPaths.create(root, spec.participant, spec.session, spec.task, spec.run)
+    journal: list[ev.Event] = []
+    bus = ev.EventBus()
+    bus.subscribe(journal.append, critical=True)
+    for event in sorted(spec.events, key=lambda e: e.t):  # stable: same-time events keep their order
+        bus.publish(event)
+    write_journal(paths.journal, journal)
+    return write_bids(paths, recovered=spec.recovered).files
+
+
+def _heat(spec: RunSpec, onset: float, target_c: float, phase: str, rep: int) -> None:
+    rate = (target_c - BASELINE_C) / RAMP_S
+    info = {
+        "step_id": f"ts_{phase}",
+        "step_type": "thermal",
+        "role": "test_stimulus",
+        "phase": phase,
+        "rep": rep,
+        "target_c": target_c,
+        "baseline_c": BASELINE_C,
+        "plateau_s": PLATEAU_S,
+        "ramp_c_per_s": rate,
+        "return_c_per_s": rate,
+        "zones": [1, 2, 3, 4, 5],
     }
-    for path, text in files.items():
-        path.write_text(text)
-    written = list(files)
-    for label, rec in spec.recordings.items():
-        body = "\n".join("\t".join("n/a" if np.isnan(x) else f"{x:.3f}" for x in row) for row in rec.values) + "\n"
-        data_path = Path(f"{stem}_recording-{label}_{rec.suffix}.tsv.gz")
-        data_path.write_bytes(gzip.compress(body.encode(), compresslevel=1, mtime=0))
-        side = meta.recording_sidecar(rec.columns, rec.hz, rec.start_s, f"synthetic {label}", "rating units")
-        data_path.with_name(data_path.name.replace(".tsv.gz", ".json")).write_text(_json(side))
-        written += [data_path, data_path.with_name(data_path.name.replace(".tsv.gz", ".json"))]
-    return written
+    for stage, at in (("ramp_start", 0.0), ("plateau_start", RAMP_S), ("return_start", RAMP_S + PLATEAU_S)):
+        spec.add(ev.STIMULUS, onset + at, stage=stage, **info)
+    spec.add(ev.STIMULUS, onset + 2 * RAMP_S + PLATEAU_S, stage="end", **info)
 
 
-def _heat(onset: float, target_c: float, step: str, role: str, phase: str, rep: int) -> list[dict[str, Any]]:
-    common = {"step_id": step, "role": role, "phase": phase, "rep": rep, "stimulus_c": target_c}
-    return [
-        {"onset": onset, "duration": 2 * RAMP_S + PLATEAU_S, "trial_type": "heat_stimulus", **common},
-        {"onset": onset, "duration": RAMP_S, "trial_type": "heat_ramp", **common},
-        {"onset": onset + RAMP_S, "duration": PLATEAU_S, "trial_type": "heat_plateau", **common},
-        {"onset": onset + RAMP_S + PLATEAU_S, "duration": RAMP_S, "trial_type": "heat_return", **common},
-    ]
+def _rating(spec: RunSpec, onset: float, value: float | None, **fields: Any) -> None:
+    spec.add(ev.RATING_ONSET, onset, **fields)
+    answered = value is not None
+    spec.add(
+        ev.RATING,
+        onset + RATING_S,
+        value=value,
+        onset_t=onset,
+        rt_s=RATING_S if answered else None,
+        input="simulated" if answered else "none",
+        **fields,
+    )
 
 
-TS_ONSETS = {"before": (100.0, 140.0), "during": (205.0, 245.0), "after": (320.0, 360.0)}
-CS_RATING_ONSETS = (235.0, 280.0)
-IMMERSION_ONSET_S, IMMERSION_S = 200.0, 90.0
+def _immersion(
+    spec: RunSpec, step_id: str, role: str, onset: float, spent_s: float, setpoint_c: float, **end: Any
+) -> None:
+    info = {"step_id": step_id, "step_type": "immersion", "role": role, "phase": "none", "setpoint_c": setpoint_c}
+    spec.add(ev.IMMERSION, onset, stage="immersion_start", limb="hand", **info)
+    spec.add(ev.IMMERSION, onset + spent_s, stage="immersion_end", duration_s=spent_s, **info, **end)
 
 
 def session_spec(
     participant: str,
-    session: str | None,
+    session: str,
     condition: str,
     ts: dict[str, list[float | None]],
     cs: list[float | None],
@@ -162,201 +135,130 @@ def session_spec(
     run: int = 1,
     recovered: bool = False,
 ) -> RunSpec:
-    """Build a run: TS ratings per phase (None = no answer), CS ratings, thresholds and recordings."""
-    spec = RunSpec(
-        participant,
-        session,
-        task,
-        run,
-        meta={
-            "protocol": f"synthetic_{condition}",
-            "task": task,
-            "speed": 1.0,
-            "condition": condition,
-            "outcome": outcome,
-            "recovered_from_journal": recovered,
-        },
+    """Build a run: TS ratings per phase (None = no answer), CS ratings, thresholds and recordings.
+
+    outcome 'incomplete' leaves the session without an end (as a crash would).
+    """
+    spec = RunSpec(participant, session, task, run, recovered=recovered)
+    spec.add(
+        ev.SESSION_START,
+        0.0,
+        protocol=f"synthetic_{condition}",
+        protocol_title="synthetic CPM session",
+        task=task,
+        speed=1.0,
+        condition=condition,
+        seed=0,
+        participant=participant,
+        session=session,
+        run=run,
+        software_version=__version__,
+        lab=LAB,
     )
     setpoint = 10.0 if condition == "active" else 33.0
-    rows: list[tuple[float, dict[str, Any]]] = []
     for phase, values in ts.items():
         for rep, value in enumerate(values, start=1):
             onset = TS_ONSETS[phase][(rep - 1) % 2] + 80.0 * ((rep - 1) // 2)
-            spec.events += _heat(onset, target_c, f"ts_{phase}", "test_stimulus", phase, rep)
-            rows.append(
-                (
-                    onset + 2 * RAMP_S + PLATEAU_S + 1.0,
-                    {
-                        "step_id": f"ts_{phase}_rating",
-                        "rates": f"ts_{phase}",
-                        "about": "heat",
-                        "role": "test_stimulus",
-                        "phase": phase,
-                        "rep": rep,
-                        "scale": ts_scale,
-                        "rating": value,
-                        "stimulus_c": target_c,
-                        "response_time": None if value is None else 2.5,
-                        "input": "simulated" if value is not None else "none",
-                    },
-                )
+            _heat(spec, onset, target_c, phase, rep)
+            rating = {"step_id": f"ts_{phase}_rating", "rates": f"ts_{phase}", "about": "heat"}
+            _rating(
+                spec,
+                onset + 2 * RAMP_S + PLATEAU_S + 1.0,
+                value,
+                **rating,
+                role="test_stimulus",
+                phase=phase,
+                rep=rep,
+                scale=ts_scale,
+                stimulus_c=target_c,
             )
     if cs:
-        spec.events.append(
-            {
-                "onset": IMMERSION_ONSET_S,
-                "duration": IMMERSION_S,
-                "trial_type": "cold_immersion",
-                "step_id": "cs",
-                "role": "conditioning",
-                "phase": "none",
-                "stimulus_c": setpoint,
-                "detail": "ended by time",
-            }
-        )
+        _immersion(spec, "cs", "conditioning", IMMERSION_ONSET_S, IMMERSION_S, setpoint, reason="time", censored=False)
     for i, value in enumerate(cs):
-        rows.append(
-            (
-                CS_RATING_ONSETS[i % 2] + i // 2,
-                {
-                    "step_id": "cs",
-                    "rates": "cs",
-                    "about": "cold",
-                    "role": "conditioning",
-                    "phase": "during",
-                    "scale": cs_scale,
-                    "rating": value,
-                    "input": "simulated" if value is not None else "none",
-                },
-            )
-        )
-    rows.sort(key=lambda r: r[0])
-    for onset, r in rows:
-        spec.ratings.append({"onset": onset, **r})
-        spec.events.append(
-            {
-                "onset": onset,
-                "duration": 2.5,
-                "trial_type": "rating",
-                "step_id": r["step_id"],
-                "role": r["role"],
-                "phase": r["phase"],
-                "rep": r.get("rep"),
-                "value": r["rating"],
-                "stimulus_c": r.get("stimulus_c"),
-                "detail": f"{r['scale']} rating of {r['rates']}",
-            }
-        )
-    spec.events.append(
-        {
-            "onset": 70.0,
-            "duration": 0.0,
-            "trial_type": "calibration_result",
-            "step_id": "calib",
-            "role": "calibration",
-            "value": target_c,
-            "stimulus_c": target_c,
-            "detail": "staircase to Pain-60",
-        }
+        fields = {"step_id": "cs", "rates": "cs", "about": "cold", "role": "conditioning", "phase": "during"}
+        _rating(spec, CS_RATING_ONSETS[i % 2] + i // 2, value, **fields, scale=cs_scale)
+    spec.add(
+        ev.MEASURE,
+        70.0,
+        measure="calibration_result",
+        value=target_c,
+        unit="degC",
+        step_id="calib",
+        method="staircase",
+        stopped_by="reversals",
+        variable="ts_target_c",
+        fallback=False,
+        censored=False,
     )
-    for i, value in enumerate(hpt_trials_c):
-        spec.events.append(
-            {
-                "onset": 10.0 + 15 * i,
-                "duration": 5.0,
-                "trial_type": "threshold_trial",
-                "step_id": "hpt",
-                "role": "threshold",
-                "rep": i + 1,
-                "value": value,
-            }
-        )
-    if hpt_trials_c:
-        spec.events.append(
-            {
-                "onset": 60.0,
-                "duration": 0.0,
-                "trial_type": "threshold_result",
-                "step_id": "hpt",
-                "role": "threshold",
-                "value": float(np.mean(hpt_trials_c)),
-            }
-        )
-    if ptt_s is not None:
-        censored = ptt_s >= PTT_LIMIT_S
-        spent = min(ptt_s, PTT_LIMIT_S)
-        spec.events.append(
-            {
-                "onset": 420.0,
-                "duration": spent,
-                "trial_type": "cold_immersion",
-                "step_id": "cpt",
-                "role": "threshold",
-                "stimulus_c": 4.0,
-                "detail": "ended by time; censored at the limit" if censored else "ended by withdrawal",
-            }
-        )
-        spec.events.append(
-            {
-                "onset": 420.0 + spent,
-                "duration": 0.0,
-                "trial_type": "cold_pain_tolerance",
-                "step_id": "cpt",
-                "role": "threshold",
-                "value": spent,
-                "detail": "censored at the limit" if censored else None,
-            }
-        )
-        if pdt_s is not None:
-            spec.events.append(
-                {
-                    "onset": 420.0 + min(pdt_s, spent),
-                    "duration": 0.0,
-                    "trial_type": "cold_pain_detection",
-                    "step_id": "cpt",
-                    "role": "threshold",
-                    "value": min(pdt_s, spent),
-                    "detail": "censored at the limit" if pdt_s >= spent and censored else None,
-                }
-            )
+    spec.add(ev.VARIABLE, 70.0, name="ts_target_c", value=target_c, source="calib", method="staircase", fallback=False)
+    _thresholds(spec, hpt_trials_c, pdt_s, ptt_s)
     _add_recordings(spec, ts, target_c, setpoint, recordings)
+    if outcome != "incomplete":
+        end_t = max(e.t for e in spec.events) + 1.0
+        spec.add(ev.SESSION_END, end_t, outcome=outcome, variables={"ts_target_c": target_c})
     return spec
+
+
+def _thresholds(spec: RunSpec, hpt_trials_c: Sequence[float], pdt_s: float | None, ptt_s: float | None) -> None:
+    for i, value in enumerate(hpt_trials_c):
+        trial = {"step_id": "hpt", "trial": i + 1, "unit": "degC"}
+        spec.add(ev.MEASURE, 10.0 + 15 * i, measure="threshold_trial", value=value, censored=False, **trial)
+    if hpt_trials_c:
+        n = len(hpt_trials_c)
+        mean_c = float(np.mean(hpt_trials_c))
+        result = {"step_id": "hpt", "unit": "degC", "n_valid": n, "n_trials": n, "censored": False}
+        spec.add(ev.MEASURE, 60.0, measure="threshold_result", value=mean_c, **result)
+    if ptt_s is None:
+        return
+    censored = ptt_s >= PTT_LIMIT_S
+    spent = min(ptt_s, PTT_LIMIT_S)
+    reason = "time" if censored else "withdrawal"
+    _immersion(spec, "cpt", "threshold", CPT_ONSET_S, spent, 4.0, reason=reason, censored=censored)
+    limit = {"step_id": "cpt", "unit": "s", "limit_s": PTT_LIMIT_S}
+    if pdt_s is not None:
+        detected = pdt_s < spent
+        at = CPT_ONSET_S + min(pdt_s, spent)
+        value = min(pdt_s, spent) if detected else None
+        spec.add(ev.MEASURE, at, measure="cold_pain_detection", value=value, censored=not detected, **limit)
+    tolerance = {"measure": "cold_pain_tolerance", "value": spent, "censored": censored}
+    spec.add(ev.MEASURE, CPT_ONSET_S + spent, **tolerance, **limit)
 
 
 def _add_recordings(
     spec: RunSpec, ts: dict[str, list[float | None]], target_c: float, setpoint_c: float, which: Sequence[str]
 ) -> None:
-    hz = 10.0
-    times = np.arange(0.0, 400.0, 1.0 / hz)
+    """Add device readings and continuous-rating samples as the engine journals them."""
+    times = np.round(np.arange(0.0, RECORDING_END_S, 0.1), 4)
     plateaus = [
-        (e["onset"], e["onset"] + e["duration"], e["phase"], e["rep"])
+        (e.t, e.t + PLATEAU_S, e.data["phase"], e.data["rep"])
         for e in spec.events
-        if e["trial_type"] == "heat_plateau"
+        if e.kind == ev.STIMULUS and e.data["stage"] == "plateau_start"
     ]
     if "covas" in which:
-        start = 90.0
-        t = times[times >= start]
+        t = times[times >= 90.0]
         covas = np.zeros_like(t)
         for a, b, phase, rep in plateaus:
             level = ts[phase][rep - 1]
             covas[(t >= a) & (t <= b)] = 0.0 if level is None else float(level)
-        spec.recordings["covas"] = RecordingSpec("physio", list(meta.CONTINUOUS_COLUMNS), hz, start, covas[:, None])
+        for at, value in zip(t.tolist(), covas.tolist(), strict=True):
+            spec.add(ev.CONTINUOUS_SAMPLE, at, step_id="covas", scale="vas", value=value)
     if "thermode" in which:
-        temp = np.full_like(times, 32.0)
+        temp = np.full_like(times, BASELINE_C)
         for a, b, _, _ in plateaus:
             up = (times >= a - RAMP_S) & (times < a)
-            temp[up] = 32.0 + (target_c - 32.0) * (times[up] - (a - RAMP_S)) / RAMP_S
+            temp[up] = BASELINE_C + (target_c - BASELINE_C) * (times[up] - (a - RAMP_S)) / RAMP_S
             temp[(times >= a) & (times <= b)] = target_c
             down = (times > b) & (times <= b + RAMP_S)
-            temp[down] = target_c - (target_c - 32.0) * (times[down] - b) / RAMP_S
-        values = np.column_stack([np.full_like(times, 32.0)] + [temp] * 5)
-        spec.recordings["thermode"] = RecordingSpec("stim", list(meta.THERMODE_COLUMNS), hz, 0.0, values)
+            temp[down] = target_c - (target_c - BASELINE_C) * (times[down] - b) / RAMP_S
+        for at, zone_c in zip(times.tolist(), np.round(temp, 2).tolist(), strict=True):
+            spec.add(ev.READING, at, device="thermode", neutral_c=BASELINE_C, zones_c=[zone_c] * 5)
     if "bath" in which:
-        t = np.arange(0.0, 400.0, 1.0)
+        t = np.arange(0.0, RECORDING_END_S, 1.0)
         bath = setpoint_c + 0.1 * np.sin(t / 7.0)
         inside = (t >= IMMERSION_ONSET_S) & (t <= IMMERSION_ONSET_S + IMMERSION_S)
         bath[inside] += 0.6 * np.exp(-(t[inside] - IMMERSION_ONSET_S) / 20.0)
-        spec.recordings["bath"] = RecordingSpec("stim", list(meta.BATH_COLUMNS), 1.0, 0.0, bath[:, None])
+        for at, bath_c in zip(t.tolist(), np.round(bath, 3).tolist(), strict=True):
+            spec.add(ev.READING, at, device="cold_pressor", bath_c=bath_c)
 
 
 def generate_dataset(
@@ -390,11 +292,13 @@ def generate_dataset(
         for s in range(n_sessions):
             condition = conditions[s % len(conditions)]
             mean_effect = (effect_active if condition == "active" else effect_sham) + trait
-            before = list(np.clip(np.round(base + rng.normal(0, noise_sd, 2), 1), 0, 100))
-            during = list(np.clip(np.round(base + mean_effect + rng.normal(0, noise_sd, 2), 1), 0, 100))
-            after = list(np.clip(np.round(base + 0.7 * mean_effect + rng.normal(0, noise_sd, 2), 1), 0, 100))
-            cs = list(np.clip(np.round(rng.normal(6.0 if condition == "active" else 1.0, 1.0, 2)), 0, 10))
-            trials = list(np.round(hpt + rng.normal(0, 0.5, 3), 2))
+            before = [float(v) for v in np.clip(np.round(base + rng.normal(0, noise_sd, 2), 1), 0, 100)]
+            during = [float(v) for v in np.clip(np.round(base + mean_effect + rng.normal(0, noise_sd, 2), 1), 0, 100)]
+            after = [
+                float(v) for v in np.clip(np.round(base + 0.7 * mean_effect + rng.normal(0, noise_sd, 2), 1), 0, 100)
+            ]
+            cs = [float(v) for v in np.clip(np.round(rng.normal(6.0 if condition == "active" else 1.0, 1.0, 2)), 0, 10)]
+            trials = [float(v) for v in np.round(hpt + rng.normal(0, 0.5, 3), 2)]
             ptt = float(np.round(rng.uniform(20.0, 160.0), 1))
             pdt = float(np.round(rng.uniform(3.0, 15.0), 1))
             spec = session_spec(
@@ -402,7 +306,7 @@ def generate_dataset(
                 str(s + 1),
                 condition,
                 {"before": before, "during": during, "after": after},
-                cs,
+                list(cs),
                 target_c=float(np.round(hpt + 2.5, 1)),
                 hpt_trials_c=trials,
                 pdt_s=pdt,

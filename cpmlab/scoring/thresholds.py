@@ -1,15 +1,16 @@
-"""Calibration, heat pain threshold and cold-pressor PDT/PTT from the events table."""
+"""Calibration, heat pain threshold and cold-pressor PDT/PTT from the events table.
+
+Every fact comes from its own column (censored, discarded, method, variable, limit_s); the
+free-text detail column is never read.
+"""
 
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import pandas as pd
 
-_INVALID = re.compile(r"invalid|exclud|discard|no response|timeout|timed out|censor|practice", re.IGNORECASE)
-_CENSORED = re.compile(r"censor", re.IGNORECASE)
 MISMATCH_TOLERANCE_C = 0.05
 
 
@@ -30,28 +31,41 @@ def _text(v: Any) -> str:
     return "" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
+def _flag(v: Any) -> bool:
+    """Return a boolean column cell as bool (True/False text, or a bool); missing is False."""
+    if isinstance(v, bool):
+        return v
+    return _text(v).strip().lower() == "true"
+
+
 def calibration(events: pd.DataFrame) -> dict[str, Any]:
-    """Return the calibrated test-stimulus temperature (degC) and the method that produced it."""
+    """Return the calibrated test-stimulus temperature (degC), the method and whether it is a fallback."""
     result = _rows(events, "calibration_result")
     for _, row in result.iloc[::-1].iterrows():
         value = _value(row["value"])
         if value is not None:
-            method = _text(row["detail"]) or _text(row.get("step_id")) or "calibration_result"
-            return {"calibrated_c": value, "calibration_method": method}
+            method = _text(row.get("method")) or _text(row.get("step_id")) or "calibration_result"
+            return {"calibrated_c": value, "calibration_method": method, "calibration_fallback": _flag(row["fallback"])}
     variables = _rows(events, "variable")
-    named = variables[variables["detail"].fillna("").str.contains("calib", case=False)]
+    named = variables[variables["variable"].fillna("").str.contains("calib", case=False)]
     for _, row in named.iloc[::-1].iterrows():
         value = _value(row["value"])
         if value is not None:
-            return {"calibrated_c": value, "calibration_method": f"variable {_text(row['detail'])}"}
-    return {"calibrated_c": None, "calibration_method": None}
+            return {
+                "calibrated_c": value,
+                "calibration_method": f"variable {_text(row['variable'])}",
+                "calibration_fallback": _flag(row["fallback"]),
+            }
+    return {"calibrated_c": None, "calibration_method": None, "calibration_fallback": None}
 
 
 def heat_pain_threshold(events: pd.DataFrame) -> dict[str, Any]:
-    """Return the heat pain threshold (degC) recomputed as the mean of the valid threshold trials."""
+    """Return the heat pain threshold (degC): mean of the trials neither censored nor discarded."""
     trials = _rows(events, "threshold_trial")
     values = [
-        _value(v) for v, d in zip(trials["value"], trials["detail"], strict=True) if not _INVALID.search(_text(d))
+        _value(v)
+        for v, censored, discarded in zip(trials["value"], trials["censored"], trials["discarded"], strict=True)
+        if not (_flag(censored) or _flag(discarded))
     ]
     valid = [v for v in values if v is not None]
     hpt = sum(valid) / len(valid) if valid else None
@@ -67,16 +81,19 @@ def heat_pain_threshold(events: pd.DataFrame) -> dict[str, Any]:
 
 
 def cold_pressor_times(events: pd.DataFrame) -> dict[str, Any]:
-    """Return pain detection/tolerance times (s from immersion onset) with censored flags."""
+    """Return pain detection/tolerance times (s from immersion onset) with censored flags.
+
+    A censored time with no value (nobody reported detection) is the time limit (limit_s).
+    """
     out: dict[str, Any] = {}
     for name, trial_type in (("pdt", "cold_pain_detection"), ("ptt", "cold_pain_tolerance")):
         rows = _rows(events, trial_type)
         value, censored = None, None
         for _, row in rows.iterrows():  # the first recorded time of the run
+            censored = _flag(row["censored"])
             value = _value(row["value"])
-            if value is None and _CENSORED.search(_text(row["detail"])):
-                value = _value(row.get("duration"))
-            censored = bool(_CENSORED.search(_text(row["detail"])))
+            if value is None and censored:
+                value = _value(row["limit_s"])
             break
         out[f"{name}_s"] = value
         out[f"{name}_censored"] = censored

@@ -1,4 +1,7 @@
-"""Write a session's journal out as BIDS files (also used by ``cpmlab recover``)."""
+"""Write a session's journal out as BIDS files (also used by ``cpmlab recover``).
+
+The tables come from cpmlab.storage.bids_tables; this module writes files and recordings.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,9 @@ import pandas as pd
 
 from cpmlab import __version__
 from cpmlab.core import events as ev
-from cpmlab.core.errors import CpmlabError, SessionExistsError
+from cpmlab.core.errors import SessionExistsError
 from cpmlab.storage import bids_meta as meta
+from cpmlab.storage.bids_tables import JournalSession, events_table, ratings_table
 from cpmlab.storage.journal import read_journal
 from cpmlab.storage.paths import SessionPaths
 
@@ -69,179 +72,6 @@ def _tsv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _clean_text(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\t", " ").replace("\n", " ").replace("\r", " ")
-    return value
-
-
-class _Session:
-    """The journal's records, split by kind, with times relative to session start."""
-
-    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
-        self.records = list(records)
-        starts = [r for r in self.records if r["kind"] == ev.SESSION_START]
-        if not starts:
-            raise CpmlabError("the journal has no session_start record; nothing can be rebuilt from it")
-        self.info = starts[0]
-        self.t0 = float(self.info["t"])
-        self.speed = float(self.info.get("speed", 1.0))
-        ends = [r for r in self.records if r["kind"] == ev.SESSION_END]
-        self.outcome = ends[-1]["outcome"] if ends else "incomplete"
-
-    def onset(self, t: float) -> float:
-        """Protocol seconds since session start."""
-        return round((float(t) - self.t0) * self.speed, 4)
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [r for r in self.records if r["kind"] == kind]
-
-
-def _events_table(s: _Session) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
-
-    def add(onset_t: float, duration_s: float | None, trial_type: str, rec: dict[str, Any], **extra: Any) -> None:
-        rows.append(
-            {
-                "onset": s.onset(onset_t),
-                "duration": None if duration_s is None else round(max(duration_s, 0.0), 4),
-                "trial_type": trial_type,
-                "step_id": rec.get("step_id"),
-                "role": rec.get("role"),
-                "phase": rec.get("phase"),
-                "rep": rec.get("rep"),
-                "value": extra.get("value"),
-                "stimulus_c": extra.get("stimulus_c"),
-                "detail": _clean_text(extra.get("detail")),
-            }
-        )
-
-    # Group stimulus stages: each ramp_start opens a stimulus (parallel stimuli carry step ids).
-    stimuli: list[tuple[dict[str, Any], dict[str, float]]] = []
-    for r in s.of(ev.STIMULUS):
-        if r["stage"] == "ramp_start":
-            stimuli.append((r, {"ramp_start": float(r["t"])}))
-            continue
-        for rec, stages in reversed(stimuli):
-            if rec.get("step_id") == r.get("step_id") and r["stage"] not in stages:
-                stages[r["stage"]] = float(r["t"])
-                break
-    for rec, stages in stimuli:
-        start = stages["ramp_start"]
-        end = stages.get("end")
-        tc = rec.get("target_c")
-        add(start, None if end is None else (end - start) * s.speed, "heat_stimulus", rec, stimulus_c=tc)
-        seq = [
-            ("ramp_start", "plateau_start", "heat_ramp"),
-            ("plateau_start", "return_start", "heat_plateau"),
-            ("return_start", "end", "heat_return"),
-        ]
-        for a, b, name in seq:
-            if a in stages:
-                if b == "plateau_start" and b not in stages:
-                    b = "return_start"  # a ramp stopped by the participant (threshold) has no plateau
-                dur = (stages[b] - stages[a]) * s.speed if b in stages else None
-                add(stages[a], dur, name, rec, stimulus_c=tc)
-
-    open_immersion: dict[str, Any] | None = None
-    for r in s.of(ev.IMMERSION):
-        if r["stage"] == "immersion_start":
-            open_immersion = r
-        elif r["stage"] == "immersion_end" and open_immersion is not None:
-            detail = f"ended by {r.get('reason', 'time')}" + ("; censored at the limit" if r.get("censored") else "")
-            add(
-                open_immersion["t"],
-                (float(r["t"]) - float(open_immersion["t"])) * s.speed,
-                "cold_immersion",
-                open_immersion,
-                stimulus_c=open_immersion.get("setpoint_c"),
-                detail=detail,
-            )
-            open_immersion = None
-    if open_immersion is not None:
-        add(
-            open_immersion["t"],
-            None,
-            "cold_immersion",
-            open_immersion,
-            stimulus_c=open_immersion.get("setpoint_c"),
-            detail="no end recorded",
-        )
-
-    for r in s.of(ev.RATING):
-        onset_t = float(r.get("onset_t", r["t"]))
-        add(
-            onset_t,
-            (float(r["t"]) - onset_t) * s.speed,
-            "rating",
-            r,
-            value=r.get("value"),
-            stimulus_c=r.get("stimulus_c"),
-            detail=f"{r.get('scale')} rating of {r.get('rates') or r.get('about')}",
-        )
-    for r in s.of(ev.DISPLAY):
-        kind = {"instruction": "instruction", "wait": "instruction", "continuous": "continuous_rating"}.get(
-            r.get("screen", "")
-        )
-        if kind:
-            end_t = r.get("end_t")
-            duration = None if end_t is None else (float(end_t) - float(r["t"])) * s.speed
-            add(r["t"], duration, kind, r, detail=r.get("ended_by"))
-    for r in s.of(ev.MEASURE):
-        flags = [k for k in ("censored", "discarded", "fallback") if r.get(k)]
-        parts = [f"{k}={r[k]}" for k in ("method", "stopped_by", "variable", "rating") if r.get(k) is not None]
-        add(r["t"], 0.0, r["measure"], r, value=r.get("value"), detail=" ".join(parts + flags) or None)
-    for r in s.of(ev.VARIABLE):
-        add(r["t"], 0.0, "variable", r, value=r.get("value"), detail=r.get("name"))
-    for r in s.of(ev.MARKER):
-        add(r["t"], 0.0, "marker", r, detail=r.get("name"))
-    for r in s.of(ev.NOTE):
-        add(r["t"], 0.0, "note", r, detail=r.get("text"))
-    for r in s.of(ev.FAULT):
-        add(r["t"], 0.0, "fault", r, detail=f"{r.get('device')}: {r.get('message')}")
-    for r in s.of(ev.CONTROL):
-        add(r["t"], 0.0, r["action"], r, detail=r.get("reason") or r.get("source"))
-
-    cols = list(meta.EVENTS_COLUMNS)
-    df = pd.DataFrame(rows, columns=cols)
-    if df.empty:
-        return df
-    df = df.sort_values(["onset", "trial_type"], kind="stable").reset_index(drop=True)
-    df["rep"] = df["rep"].astype("Int64")
-    return df
-
-
-def ratings_table(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Return one row per rating from journal records (used by the BIDS writer and summaries)."""
-    s = _Session(records)
-    rows = []
-    for i, r in enumerate(s.of(ev.RATING), start=1):
-        scale = r.get("scale")
-        rows.append(
-            {
-                "trial": i,
-                "onset": s.onset(float(r.get("onset_t", r["t"]))),
-                "step_id": r.get("step_id"),
-                "rates": r.get("rates"),
-                "about": r.get("about"),
-                "role": r.get("role"),
-                "phase": r.get("phase"),
-                "rep": r.get("rep"),
-                "scale": scale,
-                "scale_max": {"vas": 100, "nrs": 10}.get(scale),
-                "rating": r.get("value"),
-                "category": _clean_text(r.get("category")),
-                "response_time": None if r.get("rt_s") is None else round(float(r["rt_s"]) * s.speed, 4),
-                "stimulus_c": r.get("stimulus_c"),
-                "input": r.get("input"),
-            }
-        )
-    df = pd.DataFrame(rows, columns=list(meta.BEH_COLUMNS))
-    df["rep"] = df["rep"].astype("Int64")
-    df["scale_max"] = df["scale_max"].astype("Int64")
-    return df
-
-
 def _resample(times: np.ndarray, values: np.ndarray, hz: float) -> tuple[float, np.ndarray]:
     """Linear interpolation onto a regular grid; gaps longer than MAX_GAP_S become NaN."""
     grid = np.arange(times[0], times[-1] + 1e-9, 1.0 / hz)
@@ -256,7 +86,7 @@ def _resample(times: np.ndarray, values: np.ndarray, hz: float) -> tuple[float, 
 
 
 def _recording(
-    s: _Session, records: list[dict[str, Any]], columns: list[str], getter: Any, hz: float
+    s: JournalSession, records: list[dict[str, Any]], columns: list[str], getter: Any, hz: float
 ) -> tuple[bytes, float] | None:
     pairs = [(s.onset(r["t"]), getter(r)) for r in records]
     pairs = [(t, v) for t, v in pairs if v is not None]
@@ -274,7 +104,8 @@ def _recording(
     return gzip.compress(buf.getvalue().encode("utf-8"), mtime=0), start
 
 
-def _ensure_dataset_files(root: Path, participant: str, lab: str) -> list[Path]:
+def ensure_dataset_files(root: Path, participant: str | None, lab: str) -> list[Path]:
+    """Write the dataset-level files that are missing and add participant (if any) to participants.tsv."""
     written = []
     desc = root / "dataset_description.json"
     if not desc.exists():
@@ -289,6 +120,11 @@ def _ensure_dataset_files(root: Path, participant: str, lab: str) -> list[Path]:
         atomic_write(pjson, _json_bytes(meta.PARTICIPANTS_JSON))
         written.append(pjson)
     ptsv = root / "participants.tsv"
+    if participant is None:
+        if not ptsv.exists():
+            atomic_write(ptsv, b"participant_id\n")
+            written.append(ptsv)
+        return written
     pid = f"sub-{participant}"
     if ptsv.exists():
         existing = pd.read_csv(ptsv, sep="\t", dtype=str, keep_default_na=False)
@@ -308,7 +144,7 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
     """Write events, ratings, recordings and sidecars for one run from its journal."""
     journal_path = journal_path or paths.journal
     records = list(read_journal(journal_path))
-    s = _Session(records)
+    s = JournalSession(records)
     targets = {
         "events": paths.bids_file("events", ".tsv"),
         "events_json": paths.bids_file("events", ".json"),
@@ -318,9 +154,9 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
     clash = [p for p in targets.values() if p.exists()]
     if clash:
         raise SessionExistsError(f"{clash[0]} already exists; cpmlab never overwrites session data")
-    written = _ensure_dataset_files(paths.root, paths.participant, str(s.info.get("lab") or "cpmlab"))
+    written = ensure_dataset_files(paths.root, paths.participant, str(s.info.get("lab") or "cpmlab"))
 
-    events = _events_table(s)
+    events = events_table(s)
     ratings = ratings_table(records)
     info = {k: v for k, v in s.info.items() if k not in ("kind", "seq")}
     session_meta = {

@@ -4,63 +4,71 @@ from __future__ import annotations
 
 from typing import Any
 
+from cpmlab.core import scales
+from cpmlab.core import vocabulary as voc
+
 BIDS_VERSION = "1.10.0"
 
-EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
-    "onset": {"Description": "Onset from session start (first journal event), in protocol seconds", "Units": "s"},
-    "duration": {"Description": "Duration of the event", "Units": "s"},
-    "trial_type": {
-        "Description": "What happened",
-        "Levels": {
-            "heat_stimulus": "a whole thermal stimulus, ramp start to return end",
-            "heat_ramp": "thermode ramping from baseline to target",
-            "heat_plateau": "thermode holding the target temperature",
-            "heat_return": "thermode returning to baseline",
-            "cold_immersion": "hand in the cold-pressor bath",
-            "rating": "a rating screen, from onset to answer (or timeout)",
-            "instruction": "an instruction screen",
-            "continuous_rating": "a continuous rating window",
-            "variable": "a session variable was set (e.g. a calibrated temperature)",
-            "marker": "a protocol marker",
-            "note": "an operator note",
-            "fault": "a device or engine fault",
-            "pause": "operator paused the session",
-            "resume": "operator resumed the session",
-            "abort": "the session was aborted",
-            "emergency_stop": "emergency stop: every device aborted",
-            "calibration_trial": "one calibration stimulus (value: its temperature in degC; detail: the rating)",
-            "calibration_result": "result of a test-stimulus calibration (value: temperature in degC)",
-            "threshold_trial": "one heat-pain-threshold ramp (value: temperature at the response, degC)",
-            "threshold_result": "mean heat pain threshold over the valid trials (degC)",
-            "cold_pain_detection": "cold-pressor pain detection time from immersion onset (value, s)",
-            "cold_pain_tolerance": "cold-pressor pain tolerance time from immersion onset (value, s)",
-        },
-    },
-    "step_id": {"Description": "Id of the protocol step"},
-    "role": {"Description": "Role of the stimulus (test_stimulus, conditioning, calibration, threshold, practice)"},
-    "phase": {"Description": "Position relative to the conditioning stimulus: before, during, after or none"},
-    "rep": {"Description": "Repetition of the enclosing block (1-based)"},
-    "value": {"Description": "Rating given, or the value of a variable; n/a when the participant did not answer"},
-    "stimulus_c": {"Description": "Target temperature of the thermal stimulus, or bath setpoint", "Units": "degC"},
-    "detail": {"Description": "Free text: marker name, note text, fault message, variable name"},
+# Rows of _events.tsv the writer builds from the stages of stimuli, immersions and screens.
+TRIAL_TYPES: dict[str, str] = {
+    "heat_stimulus": "a whole thermal stimulus, ramp start to return end",
+    "heat_ramp": "thermode ramping from baseline to target",
+    "heat_plateau": "thermode holding the target temperature",
+    "heat_return": "thermode returning to baseline",
+    "cold_immersion": "hand in the cold-pressor bath",
+    "rating": "a rating screen, from onset to answer (or timeout)",
+    "instruction": "an instruction screen",
+    "continuous_rating": "a continuous rating window",
+    "variable": "a session variable was set (e.g. a calibrated temperature)",
+    "marker": "a protocol marker",
+    "note": "an operator note",
+    "fault": "a device or engine fault",
+    **voc.CONTROL_ACTIONS,
+    **{name: f"{meaning} (value in {unit})" for name, (unit, meaning) in voc.MEASURES.items()},
 }
+
+
+def _column(description: str, unit: str | None) -> dict[str, Any]:
+    return {"Description": description, **({"Units": unit} if unit else {})}
+
+
+EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
+    "onset": _column("Onset from session start (first journal event), in protocol seconds", "s"),
+    "duration": _column("Duration of the event", "s"),
+    "trial_type": {"Description": "What happened", "Levels": TRIAL_TYPES},
+    **{name: _column(description, unit) for name, (description, unit) in voc.EVENT_COLUMNS.items()},
+}
+BOOLEAN_EVENT_COLUMNS = tuple(
+    sorted({f.column for k in voc.KINDS.values() for f in k.fields if f.column and f.types == voc.BOOL})
+)
+for _name in BOOLEAN_EVENT_COLUMNS:
+    EVENTS_COLUMNS[_name]["Levels"] = {"True": "yes", "False": "no"}
+
+
+def _rating_field(name: str, description: str | None = None) -> dict[str, Any]:
+    """Describe a _beh.tsv column that is a field of the rating event, from its declaration."""
+    f = voc.RATING.field(name)
+    return _column(description or f.description, f.unit if f.unit != "scale units" else None)
+
 
 BEH_COLUMNS: dict[str, dict[str, Any]] = {
     "trial": {"Description": "Rating number within the run, 1-based"},
     "onset": {"Description": "Onset of the rating screen (flip) from session start", "Units": "s"},
-    "step_id": {"Description": "Id of the rating step (or the immersion step for ratings of the water)"},
-    "rates": {"Description": "Id of the stimulus step this rating is about"},
-    "about": {"Description": "heat (test stimulus), cold (conditioning water) or other"},
-    "role": {"Description": "Role of the rated stimulus"},
-    "phase": {"Description": "before, during or after the conditioning stimulus, or none"},
-    "rep": {"Description": "Repetition of the enclosing block (1-based)"},
-    "scale": {"Description": "vas (0-100), nrs (0-10) or categorical"},
+    "step_id": _rating_field("step_id", "Id of the rating step (or the immersion step for ratings of the water)"),
+    "rates": _rating_field("rates"),
+    "about": _rating_field("about"),
+    "role": _rating_field("role", "Role of the rated stimulus"),
+    "phase": _rating_field("phase"),
+    "rep": _rating_field("rep"),
+    "scale": {"Description": "Rating scale", "Levels": {n: d.description for n, d in scales.SCALES.items()}},
     "scale_max": {"Description": "Top of the scale"},
-    "rating": {"Description": "The rating; n/a when the participant did not answer in time (never 0)"},
-    "category": {"Description": "Chosen category text for categorical scales"},
-    "response_time": {"Description": "Time from screen onset to answer", "Units": "s"},
-    "stimulus_c": {"Description": "Target temperature of the rated heat stimulus", "Units": "degC"},
-    "input": {"Description": "How the answer was given: keyboard, mouse, simulated or none"},
+    "rating": {
+        "Description": f"The rating; {scales.MISSING_TEXT} when the participant did not answer in time (never 0)"
+    },
+    "category": _rating_field("category"),
+    "response_time": {"Description": "Time from screen onset to answer, protocol seconds", "Units": "s"},
+    "stimulus_c": _rating_field("stimulus_c"),
+    "input": _rating_field("input", "How the answer was given: keyboard, mouse, simulated or none"),
 }
 
 THERMODE_COLUMNS = ["neutral_c", "zone1_c", "zone2_c", "zone3_c", "zone4_c", "zone5_c"]

@@ -15,7 +15,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,14 @@ def _finite(obj: Any) -> Any:
 
 def _default(obj: Any) -> Any:
     return str(obj)
+
+
+def _line(record: dict[str, Any]) -> str:
+    """Return one journal line's JSON (non-finite numbers as null)."""
+    try:
+        return json.dumps(record, default=_default, allow_nan=False, separators=(",", ":"))
+    except ValueError:  # a NaN or infinity somewhere: clean the record (rare, so not done up front)
+        return json.dumps(_finite(record), default=_default, allow_nan=False, separators=(",", ":"))
 
 
 class Journal:
@@ -108,6 +116,24 @@ class Journal:
             self._closed = True
             os.fsync(self._fd)
             os.close(self._fd)
+
+
+def write_journal(path: str | Path, events: Iterable[Event]) -> Path:
+    """Write a whole journal at once (one fsync), refusing an existing file; return its path.
+
+    For journals built outside a live session (synthetic data); a session uses Journal.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [_line({"seq": i, **e.to_json()}) for i, e in enumerate(events, start=1)]
+    try:
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + ("\n" if lines else ""))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except FileExistsError:
+        raise SessionExistsError(f"journal {path} already exists; it is never overwritten") from None
+    return path
 
 
 def read_journal(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -7,6 +7,7 @@ import signal
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sessions import display_session
 
@@ -89,8 +90,10 @@ def test_display_crash_mid_session_fault_restart_and_complete(tmp_path: Path) ->
     records = session.records()
     assert [r["kind"] for r in records].count(ev.SESSION_END) == 1
     assert any(r["kind"] == ev.NOTE and "restarted" in r.get("text", "") for r in records)
-    events_tsv = next(session.paths.beh_dir.glob("*_events.tsv")).read_text()
-    assert "display: participant display lost" in events_tsv
+    events_tsv = pd.read_csv(next(session.paths.beh_dir.glob("*_events.tsv")), sep="\t", na_values="n/a")
+    faults_tsv = events_tsv[events_tsv["trial_type"] == "fault"]
+    assert (faults_tsv["device"] == "display").all()
+    assert faults_tsv["detail"].str.startswith("participant display lost").any()
 
 
 def test_session_spec_display_wiring(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from cpmlab.scoring.synthetic import RunSpec, session_spec, write_dataset_files, write_run
+from cpmlab.storage.bids_meta import EVENTS_COLUMNS
 
 
 def ts_rows(phases: dict[str, list[float | None]], scale: str = "vas") -> list[dict[str, Any]]:
@@ -27,9 +28,8 @@ def ratings(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def events(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Return an events DataFrame with the columns the scoring reads."""
-    cols = ["onset", "duration", "trial_type", "step_id", "role", "phase", "rep", "value", "stimulus_c", "detail"]
-    return pd.DataFrame(rows, columns=cols)
+    """Return an events DataFrame with the columns of _events.tsv."""
+    return pd.DataFrame(rows, columns=list(EVENTS_COLUMNS))
 
 
 def write_specs(root: Path, specs: list[RunSpec]) -> Path:

@@ -155,6 +155,13 @@ def force_withdrawal(ctx: SessionContext, reason: str) -> None:
     """End a running immersion now (hard maximum, abort, emergency stop)."""
     step_id = ctx.immersion.running
     if step_id is not None:
-        end_immersion(ctx, "Take your hand out of the water now.", now(), {"step_id": step_id}, reason=reason)
+        end_immersion(
+            ctx,
+            "Take your hand out of the water now.",
+            now(),
+            {"step_id": step_id},
+            reason=reason,
+            censored=True if reason == "hard maximum" else None,
+        )
         if reason != "hard maximum":
             ctx.participant.cancel()

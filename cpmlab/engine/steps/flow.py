@@ -14,7 +14,7 @@ from cpmlab.protocol.walk import StepPath, child_path, fmt_path
 
 def run_marker(ctx: SessionContext, step: Marker, path: StepPath, rep: int | None) -> None:
     """Emit the step's named marker."""
-    ctx.bus.emit(ev.MARKER, name=step.name, step_id=step.id, **step.fields)
+    ctx.bus.emit(ev.MARKER, name=step.name, step_id=step.id, fields=dict(step.fields))
 
 
 def run_set(ctx: SessionContext, step: SetVariable, path: StepPath, rep: int | None) -> None:

@@ -16,11 +16,12 @@ from cpmlab.core.limits import (
     ABSOLUTE_MIN_BATH_C,
     SafetyLimits,
 )
+from cpmlab.core.scales import DEFAULT_ANCHORS, SCALES, ScaleName
 from cpmlab.protocol.values import Expr, ExpressionError, resolve
 
 Role = Literal["test_stimulus", "conditioning", "calibration", "threshold", "practice", "other"]
 Phase = Literal["before", "during", "after", "none"]
-Scale = Literal["vas", "nrs", "categorical"]
+Scale = ScaleName
 Stimulus = Literal["heat", "cold"]
 
 STEP_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
@@ -60,7 +61,7 @@ class RatingScale(_Strict):
 
     scale: Scale = "vas"
     question: str = "How painful was it?"
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
     categories: tuple[str, ...] = ()  # for scale: categorical
     timeout_s: float = Field(20.0, gt=0, le=600)
 
@@ -75,11 +76,7 @@ class RatingScale(_Strict):
     @property
     def range(self) -> tuple[float, float]:
         """Lowest and highest value of the scale."""
-        if self.scale == "vas":
-            return 0.0, 100.0
-        if self.scale == "nrs":
-            return 0.0, 10.0
-        return 0.0, float(len(self.categories) - 1)
+        return SCALES[self.scale].range(len(self.categories))
 
 
 def value_or_none(value: float | Expr | None, variables: dict[str, Any]) -> float | None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from cpmlab.core.limits import SafetyLimits
+from cpmlab.core.scales import DEFAULT_ANCHORS, NumericScaleName
 from cpmlab.protocol.model.base import FieldProblem, StepBase, StepDuration, check_each
 
 
@@ -26,9 +27,9 @@ class Calibration(StepBase):
     variable: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     target_rating: float = Field(ge=0, le=100)
     stop_rating: float = Field(90.0, ge=0, le=100)  # any rating at or above ends the series
-    scale: Literal["vas", "nrs"] = "vas"
+    scale: NumericScaleName = "vas"
     question: str = "How painful was the heat at its strongest?"
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
     rating_timeout_s: float = Field(15.0, gt=0, le=600)
     baseline_c: float = Field(32.0, ge=20, le=40)
     ramp_c_per_s: float = Field(4.0, gt=0, le=300)

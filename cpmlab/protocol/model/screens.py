@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from cpmlab.core.scales import DEFAULT_ANCHORS, NumericScaleName
 from cpmlab.protocol.model.base import RatingScale, Scale, StepBase, StepDuration, value_or_none
 from cpmlab.protocol.values import Number
 
@@ -86,7 +87,7 @@ class Rating(StepBase):
     rates: str | None = None  # id of the stimulus step this rating is about
     scale: Scale = "vas"
     question: str = "How painful was the heat?"
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
     categories: tuple[str, ...] = ()
     timeout_s: float = Field(20.0, gt=0, le=600)
 
@@ -131,9 +132,9 @@ class ContinuousRating(StepBase):
     rates: str | None = None
     duration_s: Number
     rate_hz: float = Field(30.0, ge=1, le=250)
-    scale: Literal["vas", "nrs"] = "vas"
+    scale: NumericScaleName = "vas"
     question: str = "Rate your pain continuously."
-    anchors: tuple[str, str] = ("no pain", "worst pain imaginable")
+    anchors: tuple[str, str] = DEFAULT_ANCHORS
 
     notable = True
 
