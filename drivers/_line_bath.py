@@ -16,12 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-import serial
-
 from cpmlab.core import clock
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathListener, BathReading, BathStatus, FaultListener
+from cpmlab.devices.transport import PortVanishedError, WriteTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +33,6 @@ MAX_REPLY_BYTES = 128
 BELOW_MIN_TOLERANCE_C = 0.5
 #: Between polls the port is checked this often, so a vanished port is reported within 1 s.
 LIVENESS_CHECK_S = 0.25
-
-
-class PortVanishedError(DeviceError):
-    """The serial port went away (cable pulled, adapter unplugged)."""
 
 
 class ReplyTimeoutError(DeviceError):
@@ -143,9 +138,9 @@ class LineBathDriver:
     def _io(self, func: Callable[..., T], *args: Any) -> T:
         try:
             return func(*args)
-        except serial.SerialTimeoutException as exc:
+        except WriteTimeoutError as exc:
             raise DeviceError(f"{self.name}: write timed out: {exc}") from exc
-        except (serial.SerialException, OSError) as exc:
+        except (PortVanishedError, OSError) as exc:
             self._vanished = True
             raise PortVanishedError(f"{self.name}: serial port vanished: {exc}") from exc
 

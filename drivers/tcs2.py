@@ -32,6 +32,7 @@ from cpmlab.devices.interfaces import (
     ThermodeReading,
 )
 from cpmlab.devices.plugins import DriverSpec
+from cpmlab.devices.transport import PortVanishedError, WriteTimeoutError
 from cpmlab.drivers._tcs2_protocol import (
     BATTERY,
     BUTTONS,
@@ -71,15 +72,8 @@ class Tcs2ErrorState:
         return self.neutral == 0 and not any(self.zones)
 
 
-def _port_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from serial import SerialException
-    except ImportError:  # pragma: no cover - pyserial is a dependency
-        return (OSError,)
-    return (SerialException, OSError)
-
-
-PORT_ERRORS = _port_errors()
+#: What a failing transport raises (cpmlab.app.transport maps pyserial's errors to these).
+PORT_ERRORS: tuple[type[BaseException], ...] = (PortVanishedError, WriteTimeoutError, OSError)
 
 
 class Tcs2Thermode:

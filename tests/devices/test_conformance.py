@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fakes import FakeBath, FakeThermode
 
+from cpmlab.app.transport import open_transport
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
 from cpmlab.core.errors import LimitError
@@ -25,7 +26,6 @@ from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ColdPressor, ThermalStimulus, Thermode
 from cpmlab.devices.plugins import load_drivers, load_emulators
-from cpmlab.devices.transport import open_transport
 from cpmlab.engine import EngineDevices, SessionEngine, SessionOutcome
 from cpmlab.participant.simulated import SimulatedParticipant
 from cpmlab.protocol.loader import effective_limits, parse_protocol
