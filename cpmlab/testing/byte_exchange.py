@@ -1,8 +1,10 @@
 """Fake transports scripted with the exact byte exchanges a device manual prescribes.
 
-``FakeSerial`` is pyserial-like (write/read/read_until/in_waiting/reset_input_buffer/close
-and a ``timeout`` attribute). It is given ``(request bytes, reply bytes)`` pairs in order:
-when the written bytes complete the next expected request, its reply becomes readable.
+For driver byte-exchange tests (see docs/drivers.md). ``FakeSerial`` behaves like the serial
+transport cpmlab hands a driver (write/read/read_until/in_waiting/reset_input_buffer/flush/
+close and a ``timeout`` attribute; a vanished port raises PortVanishedError). It is given
+``(request bytes, reply bytes)`` pairs in order: when the written bytes complete the next
+expected request, its reply becomes readable.
 Requests may arrive split over several writes or several back to back in one write. An
 unexpected byte fails the write (AssertionError) and is remembered; ``check()`` reports
 that and every expected exchange left unused (PyMeasure's ``expected_protocol`` idea).
@@ -18,9 +20,8 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 
-import serial
-
 from cpmlab.core.errors import DeviceError
+from cpmlab.devices.transport import PortVanishedError
 
 Exchange = tuple[bytes, bytes]
 
@@ -47,7 +48,7 @@ class FakeSerial:
             self._cond.notify_all()
 
     def vanish(self) -> None:
-        """Make the port disappear: reads and writes raise SerialException from now on."""
+        """Make the port disappear: reads, writes and in_waiting raise PortVanishedError from now on."""
         with self._cond:
             self._vanished = True
             self._cond.notify_all()
@@ -73,9 +74,9 @@ class FakeSerial:
         """Match data against the expected requests and queue their replies."""
         with self._cond:
             if self._vanished:
-                raise serial.SerialException("write failed: [Errno 5] Input/output error")
+                raise PortVanishedError("write failed: [Errno 5] Input/output error")
             if not self.is_open:
-                raise serial.PortNotOpenError()
+                raise PortVanishedError("Attempting to use a port that is not open")
             self.written.extend(data)
             self._pending.extend(data)
             while self._pending:
@@ -104,7 +105,7 @@ class FakeSerial:
             if not self._rx and not self._vanished:
                 self._cond.wait(self.timeout)
             if self._vanished:
-                raise serial.SerialException("device reports readiness to read but returned no data")
+                raise PortVanishedError("device reports readiness to read but returned no data")
             out = bytes(self._rx[:size])
             del self._rx[:size]
             return out
@@ -125,13 +126,16 @@ class FakeSerial:
         """Number of bytes readable without waiting."""
         with self._cond:
             if self._vanished:
-                raise OSError(5, "Input/output error")
+                raise PortVanishedError("[Errno 5] Input/output error")
             return len(self._rx)
 
     def reset_input_buffer(self) -> None:
         """Discard unread bytes."""
         with self._cond:
             self._rx.clear()
+
+    def flush(self) -> None:
+        """Nothing to flush: written bytes are matched at once."""
 
     def cancel_read(self) -> None:
         """Wake a blocked read."""
