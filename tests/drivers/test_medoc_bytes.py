@@ -326,7 +326,7 @@ def test_unreachable_medoc_raises_and_faults_once() -> None:
 
 def test_unanswered_request_raises_device_error() -> None:
     """A connection that never answers raises DeviceError (no complete response)."""
-    connector = FakeConnector([*CONNECT, (req(6) + b"x", b"")])  # request never completes
+    connector = FakeConnector([*CONNECT, (req(6), None)])  # the software takes the request, never answers
     driver = make(connector)
     driver.connect(LIMITS)
     with pytest.raises(DeviceError, match="no complete Medoc response"):
