@@ -24,29 +24,30 @@ def _mapped(exc: BaseException) -> DeviceError:
 class SerialTransport:
     """A pyserial port whose failures surface as cpmlab's own device errors.
 
-    Settings (timeout, baudrate, bytesize, parity, ...) read and write through to the port.
+    ``serial`` is the pyserial object; its settings (port, timeout, baudrate, bytesize,
+    parity, ...) read and write through.
     """
 
     def __init__(self, port: serial.SerialBase) -> None:
-        object.__setattr__(self, "port", port)
+        object.__setattr__(self, "serial", port)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.port, name)
+        return getattr(self.serial, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self.port, name, value)
+        setattr(self.serial, name, value)
 
     def write(self, data: bytes) -> int | None:
         """Write data to the port."""
         try:
-            return self.port.write(data)
+            return self.serial.write(data)
         except (serial.SerialException, OSError) as exc:
             raise _mapped(exc) from exc
 
     def read(self, size: int = 1) -> bytes:
         """Return up to size bytes, waiting at most the port's timeout for the first one."""
         try:
-            return self.port.read(size)
+            return self.serial.read(size)
         except (serial.SerialException, OSError) as exc:
             raise _mapped(exc) from exc
 
@@ -54,31 +55,31 @@ class SerialTransport:
     def in_waiting(self) -> int:
         """Number of bytes readable without waiting."""
         try:
-            return self.port.in_waiting
+            return self.serial.in_waiting
         except (serial.SerialException, OSError) as exc:
             raise _mapped(exc) from exc
 
     def reset_input_buffer(self) -> None:
         """Discard unread bytes."""
         try:
-            self.port.reset_input_buffer()
+            self.serial.reset_input_buffer()
         except (serial.SerialException, OSError) as exc:
             raise _mapped(exc) from exc
 
     def flush(self) -> None:
         """Wait until everything written has been sent."""
         try:
-            self.port.flush()
+            self.serial.flush()
         except (serial.SerialException, OSError) as exc:
             raise _mapped(exc) from exc
 
     def cancel_read(self) -> None:
         """Wake a blocked read."""
-        self.port.cancel_read()
+        self.serial.cancel_read()
 
     def close(self) -> None:
         """Close the port."""
-        self.port.close()
+        self.serial.close()
 
 
 def open_serial(port: str, settings: dict[str, Any], timeout_s: float = 0.05) -> SerialTransport:
