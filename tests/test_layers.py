@@ -85,9 +85,9 @@ def test_runtime_code_never_imports_test_modules(staged: Path) -> None:
     """No runtime module imports tests/ (or a helper module the tests put on sys.path)."""
     result = _run("test-imports", staged, staged=True)
     assert result.returncode == 0, result.stdout
-    (staged / "cpmlab" / "core" / "planted.py").write_text("import fakes\n")
+    (staged / "cpmlab" / "core" / "planted.py").write_text("import conftest\n")
     result = _run("test-imports", staged, staged=True)
-    assert "cpmlab.core.planted -> fakes" in result.stdout
+    assert "cpmlab.core.planted -> conftest" in result.stdout
 
 
 def test_every_package_directory_is_installed() -> None:
