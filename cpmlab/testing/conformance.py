@@ -127,11 +127,10 @@ def plugin_rig(name: str, **options: Any) -> Iterator[Rig]:
 
 def fake_rig(device: FakeThermode | FakeBath) -> Iterator[Rig]:
     """Yield a Rig of an in-process fake device; its recorded commands count as sent."""
-    is_bath = isinstance(device, FakeBath)
-    # A bath's abort is recorded but, as on a real bath, puts nothing on the wire.
-    commands = COMMAND_CALLS - {"abort"} if is_bath else COMMAND_CALLS
+    commands = COMMAND_CALLS
     rig = Rig(device.model, device, lambda: sum(1 for c in device.calls if c[0] in commands), device.vanish)
-    if isinstance(device, FakeBath):  # narrows the type for the lambda
+    if isinstance(device, FakeBath):
+        commands = COMMAND_CALLS - {"abort"}  # a bath's abort is recorded but, as on a real bath, sends nothing
         rig.setpoint_c = lambda: device.physics.setpoint_c
     device.add_fault_listener(lambda message: rig.faults.append((time.monotonic(), message)))
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -70,9 +70,9 @@ class Link:
     """A running emulator, a client transport to it and the driver whose probe asks it."""
 
     driver: DriverSpec
+    spec: EmulatorSpec
     emulator: Any
     transport: RecordingTransport
-    opened: list[Any] = field(default_factory=list)
 
     def ask(self, attempts: int = 1) -> str | None:
         """Return what the driver's probe identifies on the link (None: nothing recognisable).
@@ -109,7 +109,7 @@ def open_link(driver: DriverSpec, emulator: EmulatorSpec, **emulator_options: An
     running = emulator.start(**{**driver.emulator_options, **emulator_options})
     transport = RecordingTransport(open_transport(driver, running.port))
     try:
-        yield Link(driver, running, transport)
+        yield Link(driver, emulator, running, transport)
     finally:
         try:
             transport.close()
@@ -120,9 +120,9 @@ def open_link(driver: DriverSpec, emulator: EmulatorSpec, **emulator_options: An
 class EmulatorFaults:
     """What every emulator's fault injection must do; subclass with a ``link`` fixture."""
 
-    def test_declares_the_common_faults(self, link: Link, emulator_spec: EmulatorSpec) -> None:
-        """The plugin offers unplug, silence, garbage, slow, split and alarm."""
-        assert set(COMMON_FAULTS) <= set(emulator_spec.faults)
+    def test_declares_the_common_faults(self, link: Link) -> None:
+        """The plugin offers unplug, silence, garbage, slow, split and alarm, and refuses others."""
+        assert set(COMMON_FAULTS) <= set(link.spec.faults)
         with pytest.raises(ValueError):
             link.emulator.set_fault("no such fault")
 

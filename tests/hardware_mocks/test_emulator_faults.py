@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cpmlab.devices.plugins import DriverSpec, EmulatorSpec, load_drivers, load_emulators
+from cpmlab.devices.plugins import DriverSpec, load_drivers, load_emulators
 from cpmlab.testing.emulator_faults import EmulatorFaults, Link, open_link
 
 EMULATORS = sorted(load_emulators().specs)
@@ -30,9 +30,5 @@ class TestEmulatorFaults(EmulatorFaults):
     """The shared fault suite over every installed emulator plugin."""
 
     @pytest.fixture(params=EMULATORS)
-    def emulator_spec(self, request: pytest.FixtureRequest) -> EmulatorSpec:
-        return load_emulators().get(request.param)
-
-    @pytest.fixture
-    def link(self, emulator_spec: EmulatorSpec) -> Iterator[Link]:
-        yield from open_link(_driver_for(emulator_spec.name), emulator_spec)
+    def link(self, request: pytest.FixtureRequest) -> Iterator[Link]:
+        yield from open_link(_driver_for(request.param), load_emulators().get(request.param))
