@@ -28,9 +28,11 @@ demo: install
 test: install system-deps
 	@bash scripts/run-tests.sh $(PYTEST_ARGS)
 
+# ruff, then the import contracts in pyproject.toml (lint-imports, on the installed layout).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/import_graph.py lint
 
 format: install
 	$(BIN)/ruff format .

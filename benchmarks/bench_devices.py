@@ -15,12 +15,12 @@ from collections.abc import Callable
 
 import serial
 
+from cpmlab.app.transport import open_transport
 from cpmlab.core.clock import now
 from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus
 from cpmlab.devices.plugins import load_drivers, load_emulators
-from cpmlab.devices.transport import open_transport
 from cpmlab.engine import EngineDevices, SessionEngine
 from cpmlab.participant.simulated import SimulatedParticipant
 from cpmlab.protocol.loader import effective_limits, parse_protocol

@@ -5,6 +5,7 @@ One TCP connection per request. All integers are little-endian. Request:
 where length counts the bytes after the length field. Response: length u32, timestamp u32,
 command echo u8, system state u8, test state u8, result u16, test time ms u32, temperature
 1/100 C u16, CoVAS u8, yes u8, no u8, TTL u8, then an optional error text.
+The facts and the public sources they were checked against: docs/hardware.md.
 """
 
 from __future__ import annotations

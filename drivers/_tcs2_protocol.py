@@ -2,7 +2,7 @@
 
 Commands are fixed-length ASCII with no terminator (the device splits the byte stream by
 each command's length). Temperatures are in 1/10 C with a fixed number of digits; ``s`` is a
-zone selector (0 = all zones, 1-5 one zone). See docs/hardware-protocols.md.
+zone selector (0 = all zones, 1-5 one zone). The facts and their sources: docs/hardware.md.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ with ``\\r``, replies with ``\\r\\n``. ``OUT_`` commands get no reply, so every 
 driver sets is read back and compared. The manual asks for more than 250 ms between
 ``OUT_`` commands and more than 10 ms between ``IN_`` queries: this driver waits 260 ms
 after an ``OUT_`` command before the next command of any kind (so a readback sees the new
-value) and 12 ms after any other command.
+value) and 12 ms after any other command. Facts and sources: docs/hardware.md.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ is answered: ``OK`` for commands, the value for queries, or ``ERR_n`` (table bel
 setpoint is read back after setting, and ``START`` is refused (LimitError, nothing sent)
 while the device's setpoint is below the session minimum. The family has no running-state
 query, so ``BathStatus.running`` reflects the last START/STOP this driver sent.
+Facts and sources: docs/hardware.md.
 """
 
 from __future__ import annotations

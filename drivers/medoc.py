@@ -11,6 +11,7 @@ session limits and the probe's limits before any frame is sent.
 over (test state RUNNING) and only then TRIGGER: a TRIGGER sent during the pre-test phase is
 silently lost. Readings come from GET_STATUS polled on a background thread (~10 Hz);
 ``neutral_c`` of a reading is the configured baseline (Medoc reports one probe temperature).
+The wire protocol and its sources: docs/hardware.md.
 """
 
 from __future__ import annotations

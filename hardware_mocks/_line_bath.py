@@ -3,7 +3,7 @@
 Assembles ``\\r``-terminated command lines, answers with ``\\r\\n``-terminated lines,
 drives a :class:`BathModel` on a :class:`DeviceClock`, records every command with its
 arrival time, counts commands that arrive faster than the manual's spacing, and can
-ignore the very first query (as some units do after connect).
+ignore the very first query (as some units do after connect). Facts and sources: docs/hardware.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Written from the manual independently of the driver's table, so the emulator checks the
 driver rather than sharing its mistakes. Parameter templates: ``d`` a digit, ``z`` a zone
-selector (``0`` = all, ``1``-``5``), ``b`` a ``0``/``1`` flag.
+selector (``0`` = all, ``1``-``5``), ``b`` a ``0``/``1`` flag. The command set: docs/hardware.md.
 """
 
 from __future__ import annotations

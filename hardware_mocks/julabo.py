@@ -11,7 +11,7 @@ are still handled but counted in ``spacing_violations``.
 
 The ``alarm`` fault makes STATUS answer ``-01 LOW LIQUID LEVEL ALARM`` and stops the
 circulator, as the real unit does; ``first_query_timeout=True`` ignores the very first
-query, as some units do after connect.
+query, as some units do after connect. Facts and sources: docs/hardware.md.
 """
 
 from __future__ import annotations

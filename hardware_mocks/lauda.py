@@ -10,6 +10,7 @@ as a buffer overflow and which this emulator sends for an over-long line), malfo
 
 The ``alarm`` fault sets the low-level flag (``STAT`` = ``01000``), drops the level and
 stops the thermostat; ``first_query_timeout=True`` ignores the very first query.
+Facts and sources: docs/hardware.md.
 """
 
 from __future__ import annotations

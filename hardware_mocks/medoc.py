@@ -1,6 +1,6 @@
 """Medoc Pathway / TSA-2 external-control emulator on a loopback TCP port.
 
-One request per connection, little-endian frames (see docs/hardware-protocols.md). Test
+One request per connection, little-endian frames (see docs/hardware.md). Test
 programs are a dict ``program code -> (target_c, ramp_c_per_s, plateau_s, return_c_per_s)``
 driving a one-zone ThermodeModel. After START the software runs a pre-test phase of
 variable length (test state READY) during which a TRIGGER is answered OK but silently lost;

@@ -10,6 +10,8 @@ wire for both 8N1 and 7E1), and faults can be switched on while running:
 - ``slow``: every reply is delayed by ``latency_s`` (default 0.3 s).
 - ``split``: replies are written in small chunks with pauses, across several reads.
 - ``alarm``: device specific (the emulator's ``on_alarm`` decides what it means).
+
+The serial behaviour these reproduce is described in docs/hardware.md.
 """
 
 from __future__ import annotations

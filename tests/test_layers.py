@@ -1,82 +1,93 @@
-"""Architecture rules: lower layers never import higher ones; runtime code never imports tests or mocks."""
+"""Architecture rules: the import contracts in pyproject.toml hold, and no modules import each other.
+
+The contracts (layers; no Qt, PsychoPy, ZeroMQ or pyserial at or below the engine; runtime code
+never imports cpmlab.testing; drivers and emulators only through entry points) are checked by
+import-linter through scripts/import_graph.py, on a copy of the source in the installed layout.
+"""
 
 from __future__ import annotations
 
-import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-
-# What the application layer may build on: everything below it.
-APP_DEPS = {"core", "protocol", "devices", "participant", "engine", "storage", "lsl", "display", "labconfig"}
-
-# package -> cpmlab packages it may import (besides itself)
-ALLOWED: dict[str, set[str]] = {
-    "core": set(),
-    "protocol": {"core"},
-    "devices": {"core"},
-    "participant": {"core"},
-    "drivers": {"core", "devices"},
-    "hardware_mocks": {"core", "devices"},
-    "engine": {"core", "protocol", "devices", "participant"},
-    "storage": {"core"},
-    "lsl": {"core"},
-    "scoring": {"core", "storage"},
-    "display": {"core", "participant", "protocol"},
-    "app": APP_DEPS,
-    "console": APP_DEPS | {"app", "scoring", "protocols"},
-    "cli": APP_DEPS | {"app", "scoring", "protocols", "console"},
-}
-SOURCE_DIRS = {"drivers": ROOT / "drivers", "hardware_mocks": ROOT / "hardware_mocks"}
+SCRIPT = ROOT / "scripts" / "import_graph.py"
 
 
-def _package_dir(name: str) -> Path:
-    return SOURCE_DIRS.get(name, ROOT / "cpmlab" / name)
+def _run(check: str, tree: Path, *, staged: bool = False) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(SCRIPT), check, "--tree", str(tree)] + (["--staged"] if staged else [])
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
-def _cpmlab_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        names = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "cpmlab" and len(parts) > 1:
-                out.add(parts[1])
-            elif parts[0] in ("tests", "fakes", "conftest"):
-                out.add("tests")
-    return out
+@pytest.fixture
+def staged(tmp_path: Path) -> Path:
+    """A fresh copy of the source in the installed layout (cpmlab/drivers, cpmlab/hardware_mocks)."""
+    tree = tmp_path / "tree"
+    result = _run("cycles", tree)  # stages the tree; the cycle result is checked in its own test
+    assert (tree / "cpmlab" / "drivers" / "__init__.py").is_file(), result.stderr
+    return tree
 
 
-def test_each_layer_imports_only_the_layers_below_it() -> None:
-    """No module imports a higher layer (e.g. engine never imports console, display or drivers)."""
-    bad = []
-    for package, allowed in ALLOWED.items():
-        folder = _package_dir(package)
-        if not folder.is_dir():
-            continue
-        for path in folder.rglob("*.py"):
-            for imported in _cpmlab_imports(path) - allowed - {package, "__init__"}:
-                if imported in ("__version__",):
-                    continue
-                bad.append(f"{path.relative_to(ROOT)} imports cpmlab.{imported}")
-    assert bad == []
+def test_import_contracts_hold(tmp_path: Path) -> None:
+    """lint-imports keeps every contract in pyproject.toml on the current source."""
+    result = _run("lint", tmp_path / "tree")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
 
 
-def test_runtime_code_never_imports_tests_or_mocks() -> None:
-    """Nothing under cpmlab/ or drivers/ imports tests, and only plugins load hardware_mocks."""
-    bad = []
-    for folder in (ROOT / "cpmlab", ROOT / "drivers"):
-        for path in folder.rglob("*.py"):
-            imports = _cpmlab_imports(path)
-            if "tests" in imports or "hardware_mocks" in imports:
-                bad.append(str(path.relative_to(ROOT)))
-    assert bad == []
+def test_contracts_see_drivers_and_emulators(staged: Path) -> None:
+    """A layer violation planted in drivers/ (installed as cpmlab.drivers) breaks the layers contract."""
+    (staged / "cpmlab" / "drivers" / "planted.py").write_text("from cpmlab.engine import engine\n")
+    result = _run("lint", staged, staged=True)
+    assert result.returncode != 0
+    assert "cpmlab.drivers.planted -> cpmlab.engine.engine" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "shown"),
+    [
+        ("engine/planted.py", "from ..console import main_window\n", "cpmlab.engine.planted -> cpmlab.console"),
+        ("hardware_mocks/planted.py", "import serial\n", "cpmlab.hardware_mocks.planted -> serial"),
+        ("devices/planted.py", "from PyQt6 import QtCore\n", "cpmlab.devices.planted -> PyQt6"),
+        ("app/planted.py", "from cpmlab.testing import byte_exchange\n", "cpmlab.app.planted -> cpmlab.testing"),
+        ("console/planted.py", "from cpmlab.drivers import tcs2\n", "cpmlab.console.planted -> cpmlab.drivers"),
+        ("storage/planted.py", "from cpmlab.protocol import model\n", "cpmlab.storage.planted -> cpmlab.protocol"),
+    ],
+)
+def test_planted_violations_break_a_contract(staged: Path, path: str, source: str, shown: str) -> None:
+    """Each kind of forbidden import, planted in the copy, makes lint-imports fail and name it."""
+    (staged / "cpmlab" / path).write_text(source)
+    result = _run("lint", staged, staged=True)
+    assert result.returncode != 0
+    assert shown in result.stdout
+
+
+def test_no_two_modules_import_each_other(tmp_path: Path) -> None:
+    """No module imports another that (directly or through others) imports it back."""
+    result = _run("cycles", tmp_path / "tree")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cycle_check_finds_a_planted_ring(staged: Path) -> None:
+    """The cycle check reports two modules that import each other."""
+    (staged / "cpmlab" / "core" / "ring_a.py").write_text("from cpmlab.core import ring_b\n")
+    (staged / "cpmlab" / "core" / "ring_b.py").write_text("from cpmlab.core import ring_a\n")
+    result = _run("cycles", staged, staged=True)
+    assert result.returncode != 0
+    assert "cpmlab.core.ring_a, cpmlab.core.ring_b" in result.stdout
+
+
+def test_runtime_code_never_imports_test_modules(staged: Path) -> None:
+    """No runtime module imports tests/ (or a helper module the tests put on sys.path)."""
+    result = _run("test-imports", staged, staged=True)
+    assert result.returncode == 0, result.stdout
+    (staged / "cpmlab" / "core" / "planted.py").write_text("import conftest\n")
+    result = _run("test-imports", staged, staged=True)
+    assert "cpmlab.core.planted -> conftest" in result.stdout
 
 
 def test_every_package_directory_is_installed() -> None:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cpmlab.app.transport import open_transport
 from cpmlab.core.errors import CpmlabError
 from cpmlab.core.vocabulary import nest_undeclared
 from cpmlab.devices.plugins import DriverSpec, PluginRegistry, load_drivers, load_emulators
-from cpmlab.devices.transport import open_transport
 
 log = logging.getLogger(__name__)
 

@@ -255,8 +255,8 @@ def cmd_devices(args: argparse.Namespace) -> int:
     """List driver plugins and serial ports, or probe one port."""
     from serial.tools import list_ports
 
+    from cpmlab.app.transport import open_serial
     from cpmlab.devices.plugins import load_drivers, load_emulators
-    from cpmlab.devices.transport import open_serial
 
     drivers = load_drivers()
     if args.probe:

@@ -8,24 +8,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import Qt, QTimer, QUrl
-from PyQt6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from cpmlab.app.devices import DeviceAssignment
 from cpmlab.app.session import SessionSpec
 from cpmlab.console import style
 from cpmlab.console.bridge import EventBridge
 from cpmlab.console.controls import ControlBar
 from cpmlab.console.devices_panel import DevicesPanel
 from cpmlab.console.environment import ALL_ROLES, Environment, describe_assignment, scan_environment, test_device
+from cpmlab.console.results import ResultActions
 from cpmlab.console.run_view import RunView
 from cpmlab.console.settings import ConsoleSettings, load_settings, save_settings
+from cpmlab.console.setup_spec import remember, session_spec
 from cpmlab.console.setup_view import DryRunOptions, SetupView
 from cpmlab.console.stall import StallMonitor
 from cpmlab.console.summary_view import SummaryView
 from cpmlab.console.tasks import BackgroundTasks
-from cpmlab.console.worker import Prepared, SessionReport, SessionWorker, find_reports
+from cpmlab.console.worker import Prepared, SessionReport, SessionWorker
 from cpmlab.core import events as ev
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,7 @@ class MainWindow(QMainWindow):
         self.setup_view.changed.connect(self._update_start)
         self.devices_panel.test_requested.connect(self.test_device)
         self.run_view.log.note_submitted.connect(self.add_note)
-        self.summary_view.open_folder_clicked.connect(self.open_data_folder)
-        self.summary_view.open_report_clicked.connect(self.open_report)
-        self.summary_view.score_clicked.connect(self.score_and_report)
+        self.results = ResultActions(self.summary_view, self.tasks, lambda: self.last_report)
 
         self.plot_timer = QTimer(self)
         self.plot_timer.setInterval(PLOT_REFRESH_MS)
@@ -170,48 +169,10 @@ class MainWindow(QMainWindow):
     def build_spec(self) -> SessionSpec:
         """Return the SessionSpec for the current setup."""
         assert self.env is not None
-        v = self.setup_view.values()
-        assert v.protocol_path is not None and v.data_folder is not None
-        emulated = [role for role, (_, port) in v.devices.items() if port is None]
-        emulator_options: dict[str, dict[str, Any]] = {}
-        if "cold_pressor" in emulated and v.first_setpoint_c is not None:
-            emulator_options["cold_pressor"] = {"start_c": v.first_setpoint_c}  # a demo bath is ready at once
-        spec = SessionSpec(
-            protocol_path=v.protocol_path,
-            participant=v.participant,
-            session=v.session,
-            data_root=v.data_folder,
-            run=v.run,
-            speed=v.speed,
-            simulate=v.simulate,
-            emulate=bool(emulated),
-            devices=[DeviceAssignment(role, driver, port) for role, (driver, port) in v.devices.items() if driver],
-            operator=v.operator or None,
-            lab=self.env.lab,
-            emulator_options=emulator_options,
-        )
-        optional = {
-            "lsl": v.lsl,
-            "record": v.record,
-            "display": not v.simulate,
-            "display_screen": v.display_screen,
-            "fullscreen": v.fullscreen,
-        }
-        names = {f.name for f in dataclasses.fields(SessionSpec)}
-        for name, value in optional.items():
-            if name in names:  # other engineers add these fields; set only what exists
-                setattr(spec, name, value)
-        return spec
+        return session_spec(self.setup_view.values(), self.env.lab)
 
     def _remember(self) -> ConsoleSettings:
-        v = self.setup_view.values()
-        s = self.settings
-        s.protocol = str(v.protocol_path) if v.protocol_path else s.protocol
-        s.devices = {role: {"driver": d or "", "port": p or ""} for role, (d, p) in v.devices.items()}
-        s.data_folder = str(v.data_folder) if v.data_folder else s.data_folder
-        s.display_screen, s.fullscreen, s.simulate = v.display_screen, v.fullscreen, v.simulate
-        s.lsl, s.record, s.operator = v.lsl, v.record, v.operator
-        return s
+        return remember(self.setup_view.values(), self.settings)
 
     def save_settings_in_background(self) -> None:
         """Write the settings file off the GUI thread."""
@@ -385,48 +346,6 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.run_view.tick(paused=self.state == "paused")
-
-    # -- after the session ------------------------------------------------------------------------
-    def open_data_folder(self) -> None:
-        """Open the dataset folder in the file manager."""
-        if self.last_report and self.last_report.data_root:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_report.data_root)))
-
-    def open_report(self) -> None:
-        """Open the newest HTML report in the browser."""
-        if self.last_report and self.last_report.report_html:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_report.report_html[0])))
-
-    def score_and_report(self) -> None:
-        """Run 'cpmlab score' and 'cpmlab report' on the dataset in the background."""
-        report = self.last_report
-        if report is None or report.data_root is None:
-            return
-        root = str(report.data_root)
-        self.summary_view.set_scoring(True, "Scoring and writing the report…")
-
-        def work() -> tuple[list[int], list[Path]]:
-            from cpmlab.scoring.derivatives import REPORT_FILE, write_derivatives
-            from cpmlab.scoring.options import ScoringOptions
-            from cpmlab.scoring.pipeline import score_dataset
-            from cpmlab.scoring.report import render_html
-
-            scored = score_dataset(Path(root), ScoringOptions())
-            write_derivatives(scored, {REPORT_FILE: render_html(scored).encode("utf-8")})
-            return [0], find_reports(Path(root))
-
-        def done(result: tuple[list[int], list[Path]]) -> None:
-            codes, reports = result
-            self.summary_view.set_reports(reports)
-            if any(codes):
-                self.summary_view.set_scoring(False, f"Scoring ended with exit codes {codes}", style.RED)
-            else:
-                self.summary_view.set_scoring(False, f"Report written: {reports[0] if reports else '?'}", style.GREEN)
-
-        def failed(exc: BaseException) -> None:
-            self.summary_view.set_scoring(False, f"Scoring failed: {exc}", style.RED)
-
-        self.tasks.run(work, done, failed, name="score")
 
     # -- closing ----------------------------------------------------------------------------------
     def shutdown(self, source: str) -> None:

@@ -1,4 +1,7 @@
-"""Session setup: labels (validated as typed), protocol and its timeline, limits, devices, display, data."""
+"""Session setup: labels (validated as typed), protocol and its timeline, limits, devices, display, data.
+
+The widgets are built by SetupForm (setup_form.py); this module reacts to them and reads them out.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QFont, QGuiApplication
 from PyQt6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QPushButton,
-    QRadioButton,
-    QScrollArea,
-    QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -37,12 +22,11 @@ from cpmlab.console.environment import (
     Environment,
     ProtocolPreview,
     existing_session_files,
-    label_problem,
     preview_protocol,
     role_title,
-    run_problem,
 )
 from cpmlab.console.settings import ConsoleSettings
+from cpmlab.console.setup_form import SetupForm
 from cpmlab.console.tasks import BackgroundTasks
 
 EMULATED = "emulated"
@@ -78,30 +62,7 @@ class DryRunOptions:
     speed: float = 1.0
 
 
-class _LabelField:
-    """A line edit with an inline error under it."""
-
-    def __init__(self, placeholder: str, check) -> None:  # type: ignore[no-untyped-def]
-        self.edit = QLineEdit()
-        self.edit.setPlaceholderText(placeholder)
-        self.error = QLabel("")
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.check = check
-        self.problem: str | None = None
-
-    def validate(self) -> str | None:
-        self.problem = self.check(self.edit.text())
-        self.edit.setProperty("invalid", "true" if self.problem else "false")
-        self.edit.style().unpolish(self.edit)
-        self.edit.style().polish(self.edit)
-        self.error.setText(self.problem or "")
-        self.error.setVisible(bool(self.problem))
-        return self.problem
-
-
-class SetupView(QWidget):
+class SetupView(SetupForm):
     """The form filled in before a session; emits changed whenever validity may have changed."""
 
     changed = pyqtSignal()
@@ -116,176 +77,21 @@ class SetupView(QWidget):
         self._existing_generation = 0
         self.existing: list[Path] = []
         self.ready = False  # environment scanned
-
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        grid = QGridLayout(body)
-        grid.addWidget(self._labels_box(), 0, 0, 2, 1)
-        grid.addWidget(self._devices_box(), 0, 1)
-        grid.addWidget(self._participant_box(), 1, 1)
-        grid.addWidget(self._data_box(), 2, 0, 1, 2)
-        grid.addWidget(self._protocol_box(), 3, 0, 1, 2)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
-        grid.setRowStretch(3, 1)
+        for f in (self.participant, self.session, self.run):
+            f.edit.textChanged.connect(self._labels_changed)
+        self.protocol_combo.currentIndexChanged.connect(self._protocol_changed)
+        self.browse_protocol.clicked.connect(self._browse_protocol)
+        for role in ALL_ROLES:
+            self.driver_combos[role].currentIndexChanged.connect(self.changed)
+            self.port_combos[role].currentTextChanged.connect(self._devices_changed)
+        self.simulate_radio.toggled.connect(self._devices_changed)
+        self.data_edit.textChanged.connect(self._labels_changed)
+        self.browse_data.clicked.connect(self._browse_data)
 
         self._existing_timer = QTimer(self)
         self._existing_timer.setSingleShot(True)
         self._existing_timer.setInterval(300)
         self._existing_timer.timeout.connect(self._check_existing)
-
-    # -- boxes ---------------------------------------------------------------------------------
-    def _labels_box(self) -> QGroupBox:
-        box = QGroupBox("Participant and session")
-        form = QFormLayout(box)
-        self.participant = _LabelField("e.g. 01", lambda t: label_problem("participant", t))
-        self.session = _LabelField("e.g. 1", lambda t: label_problem("session", t))
-        self.run = _LabelField("1", run_problem)
-        self.run.edit.setText("1")
-        for name, f in (("Participant", self.participant), ("Session", self.session), ("Run", self.run)):
-            cell = QWidget()
-            column = QVBoxLayout(cell)
-            column.setContentsMargins(0, 0, 0, 0)
-            column.setSpacing(1)
-            column.addWidget(f.edit)
-            column.addWidget(f.error)
-            form.addRow(name, cell)
-            f.edit.textChanged.connect(self._labels_changed)
-        self.operator = QLineEdit()
-        self.operator.setPlaceholderText("optional: your name or initials")
-        form.addRow("Operator", self.operator)
-        self.stem = QLabel("")
-        self.stem.setObjectName("stemLabel")
-        self.stem.setWordWrap(True)
-        form.addRow("Files", self.stem)
-        self.existing_label = QLabel("")
-        self.existing_label.setObjectName("fieldError")
-        self.existing_label.setWordWrap(True)
-        self.existing_label.hide()
-        form.addRow("", self.existing_label)
-        return box
-
-    def _protocol_box(self) -> QGroupBox:
-        box = QGroupBox("Protocol")
-        v = QVBoxLayout(box)
-        row = QHBoxLayout()
-        self.protocol_combo = QComboBox()
-        self.protocol_combo.setMinimumContentsLength(30)
-        self.protocol_combo.currentIndexChanged.connect(self._protocol_changed)
-        self.browse_protocol = QPushButton("Browse…")
-        self.browse_protocol.clicked.connect(self._browse_protocol)
-        row.addWidget(self.protocol_combo, 1)
-        row.addWidget(self.browse_protocol)
-        v.addLayout(row)
-        self.protocol_status = QLabel("Loading protocols…")
-        self.protocol_status.setWordWrap(True)
-        v.addWidget(self.protocol_status)
-        self.timeline = QPlainTextEdit()
-        self.timeline.setReadOnly(True)
-        self.timeline.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        mono.setPointSize(9)
-        self.timeline.setFont(mono)
-        self.timeline.setMinimumHeight(260)
-        row = QHBoxLayout()
-        row.addWidget(self.timeline, 2)
-        row.addWidget(self._limits_box(), 1)
-        v.addLayout(row, 1)
-        return box
-
-    def _devices_box(self) -> QGroupBox:
-        box = QGroupBox("Devices")
-        form = QFormLayout(box)
-        self.driver_combos: dict[str, QComboBox] = {}
-        self.port_combos: dict[str, QComboBox] = {}
-        for role in ALL_ROLES:
-            driver = QComboBox()
-            driver.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-            port = QComboBox()
-            port.setEditable(True)
-            port.setMinimumContentsLength(16)
-            port.setToolTip("a serial port (/dev/ttyUSB0, COM3), a pyserial URL, host:port for TCP, or 'emulated'")
-            driver.currentIndexChanged.connect(self.changed)
-            port.currentTextChanged.connect(self._devices_changed)
-            row = QHBoxLayout()
-            row.addWidget(driver)
-            row.addWidget(port, 1)
-            form.addRow(role_title(role), row)
-            self.driver_combos[role] = driver
-            self.port_combos[role] = port
-        self.devices_note = QLabel("")
-        self.devices_note.setWordWrap(True)
-        self.devices_note.setStyleSheet("color: #455a64;")
-        form.addRow(self.devices_note)
-        return box
-
-    def _participant_box(self) -> QGroupBox:
-        box = QGroupBox("Participant")
-        v = QVBoxLayout(box)
-        self.display_radio = QRadioButton("Participant display (PsychoPy) on screen:")
-        self.simulate_radio = QRadioButton("Simulated participant (dry run, no one is stimulated)")
-        self.display_radio.setChecked(True)
-        row = QHBoxLayout()
-        self.screen_combo = QComboBox()
-        for i, screen in enumerate(QGuiApplication.screens()):
-            size = screen.geometry()
-            self.screen_combo.addItem(f"{i + 1}: {screen.name()} ({size.width()}×{size.height()})", i)
-        self.fullscreen = QCheckBox("full screen")
-        self.fullscreen.setChecked(True)
-        row.addWidget(self.display_radio)
-        row.addWidget(self.screen_combo, 1)
-        row.addWidget(self.fullscreen)
-        v.addLayout(row)
-        v.addWidget(self.simulate_radio)
-        self.simulate_radio.toggled.connect(self._devices_changed)
-        return box
-
-    def _data_box(self) -> QGroupBox:
-        box = QGroupBox("Data and recording")
-        form = QFormLayout(box)
-        row = QHBoxLayout()
-        self.data_edit = QLineEdit()
-        self.data_edit.textChanged.connect(self._labels_changed)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse_data)
-        row.addWidget(self.data_edit, 1)
-        row.addWidget(browse)
-        form.addRow("Data folder", row)
-        self.lsl_check = QCheckBox("Publish markers and signals on Lab Streaming Layer")
-        self.record_check = QCheckBox("Record the LSL streams to XDF (sourcedata)")
-        self.lsl_check.toggled.connect(lambda on: self.record_check.setEnabled(on))
-        form.addRow(self.lsl_check)
-        form.addRow(self.record_check)
-        self.speed_spin = QDoubleSpinBox()
-        self.speed_spin.setRange(1.0, 200.0)
-        self.speed_spin.setDecimals(0)
-        self.speed_spin.setSuffix("×")
-        self.speed_spin.setMaximumWidth(120)
-        self.speed_label = QLabel("Speed (dry runs only)")
-        form.addRow(self.speed_label, self.speed_spin)
-        return box
-
-    def _limits_box(self) -> QGroupBox:
-        self.limits_box = QGroupBox("Safety limits (the stricter of protocol and lab config is in force)")
-        v = QVBoxLayout(self.limits_box)
-        self.lab_label = QLabel("")
-        self.lab_label.setWordWrap(True)
-        v.addWidget(self.lab_label)
-        self.limits_table = QTableWidget(0, 5)
-        self.limits_table.setHorizontalHeaderLabels(["limit", "protocol", "lab", "in force", "stricter"])
-        self.limits_table.verticalHeader().hide()
-        self.limits_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.limits_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.limits_table.horizontalHeader().setStretchLastSection(True)
-        self.limits_table.setMinimumHeight(200)
-        v.addWidget(self.limits_table)
-        return self.limits_box
 
     # -- environment and settings ----------------------------------------------------------
     def set_environment(self, env: Environment, settings: ConsoleSettings) -> None:

@@ -159,8 +159,11 @@ SESSION_END = Kind(
     "session_end",
     "the session ends",
     (
-        Field("outcome", STR, None, "completed, aborted, emergency_stopped or failed"),
+        Field(
+            "outcome", STR, None, "completed, aborted, emergency_stopped, failed, or not_started (a start that failed)"
+        ),
         Field("variables", DICT, None, "Session variables at the end", marker=False),
+        Field("reason", STR, None, "Why a start failed before the session began (outcome not_started)"),
     ),
 )
 STEP_START = Kind("step_start", "a protocol step begins", (PATH, *STEP))

@@ -1,15 +1,55 @@
-"""Open the transport a driver is handed: a pyserial port/URL or a TCP connector."""
+"""What a driver is handed: the byte-stream contract, its errors, and the TCP connector.
+
+Opening a serial port needs pyserial, which lives above the engine (``cpmlab.app.transport``);
+a driver only sees an object with this interface, whose failures arrive as the errors below.
+"""
 
 from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from typing import Any
-
-import serial
+from typing import Protocol
 
 from cpmlab.core.errors import DeviceError
-from cpmlab.devices.plugins import DriverSpec
+
+
+class PortVanishedError(DeviceError):
+    """The port went away (cable pulled, adapter unplugged, port closed)."""
+
+
+class WriteTimeoutError(DeviceError):
+    """A write did not finish in time; the port itself is still there."""
+
+
+class ByteTransport(Protocol):
+    """The serial-like byte stream a serial driver is handed (a subset of pyserial's API).
+
+    ``read``, ``write``, ``in_waiting`` and the buffer calls raise PortVanishedError or
+    WriteTimeoutError (or OSError) when the link fails. ``timeout`` is the read timeout in s.
+    """
+
+    timeout: float | None
+
+    def write(self, data: bytes) -> int | None:
+        """Write data."""
+        ...
+
+    def read(self, size: int = 1) -> bytes:
+        """Return up to size bytes, waiting at most timeout for the first one."""
+        ...
+
+    @property
+    def in_waiting(self) -> int:
+        """Number of bytes readable without waiting."""
+        ...
+
+    def reset_input_buffer(self) -> None:
+        """Discard unread bytes."""
+        ...
+
+    def close(self) -> None:
+        """Release the port."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -38,18 +78,3 @@ class TcpConnector:
         if not host:
             host, port = address, ""
         return cls(host, int(port) if port else default_port)
-
-
-def open_serial(port: str, settings: dict[str, Any], timeout_s: float = 0.05) -> serial.SerialBase:
-    """Open a serial port or pyserial URL (socket://, loop://) with the driver's settings."""
-    try:
-        return serial.serial_for_url(port, timeout=timeout_s, **settings)
-    except (serial.SerialException, OSError, ValueError) as exc:
-        raise DeviceError(f"cannot open serial port {port}: {exc}") from exc
-
-
-def open_transport(spec: DriverSpec, port: str) -> Any:
-    """Open what spec's driver expects for port: a serial object or a TcpConnector."""
-    if spec.transport == "tcp":
-        return TcpConnector.parse(port, int(spec.default_port.rsplit(":", 1)[-1]) if spec.default_port else 0)
-    return open_serial(port, spec.serial_settings)

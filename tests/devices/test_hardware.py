@@ -10,10 +10,10 @@ import time
 
 import pytest
 
+from cpmlab.app.transport import open_transport
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus
 from cpmlab.devices.plugins import load_drivers
-from cpmlab.devices.transport import open_transport
 
 pytestmark = pytest.mark.hardware
 LIMITS = SafetyLimits(max_thermode_c=40.0, min_bath_c=8.0)

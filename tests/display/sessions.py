@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fakes import FakeBath, FakeThermode
-
 from cpmlab.core import events as ev
 from cpmlab.display import DisplayChannel, SimulatedDisplayParticipant
 from cpmlab.engine import EngineDevices, SessionEngine, SessionOutcome
@@ -17,6 +15,7 @@ from cpmlab.protocol.loader import effective_limits, load_protocol
 from cpmlab.storage.bids import write_bids
 from cpmlab.storage.journal import Journal, read_journal
 from cpmlab.storage.paths import SessionPaths
+from cpmlab.testing.fake_devices import FakeBath, FakeThermode
 
 PROTOCOL = Path(__file__).resolve().parent / "display_protocol.yaml"
 

@@ -12,11 +12,18 @@ from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ColdPressor
 from cpmlab.drivers import julabo
 from cpmlab.drivers.julabo import JulaboBath
+from cpmlab.testing.byte_exchange import FakeSerial
 
-try:
-    from ._bath_exchange import ScriptedSerial, cmd, line
-except ImportError:
-    from _bath_exchange import ScriptedSerial, cmd, line
+
+def line(text: str) -> bytes:
+    """Return a device reply line (text + CR LF)."""
+    return text.encode("ascii") + b"\r\n"
+
+
+def cmd(text: str) -> bytes:
+    """Return a driver command (text + CR)."""
+    return text.encode("ascii") + b"\r"
+
 
 VERSION = "JULABO HIGHTECH FL HL/SL VERSION 4.0"
 LIMITS = SafetyLimits(min_bath_c=4.0)
@@ -29,9 +36,9 @@ CONNECT = [
 ]
 
 
-def connected(*more: tuple[bytes, bytes | None], **options: object) -> tuple[JulaboBath, ScriptedSerial]:
+def connected(*more: tuple[bytes, bytes | None], **options: object) -> tuple[JulaboBath, FakeSerial]:
     """Return a driver connected over a fake port that then expects more exchanges."""
-    fake = ScriptedSerial([*CONNECT, *more])
+    fake = FakeSerial([*CONNECT, *more])
     bath = JulaboBath(fake, reply_timeout_s=0.2, **options)
     bath.connect(LIMITS)
     return bath, fake
@@ -39,10 +46,10 @@ def connected(*more: tuple[bytes, bytes | None], **options: object) -> tuple[Jul
 
 def test_connect_identifies_checks_unit_and_sets_sub_temperature_limit() -> None:
     """connect sends VERSION, STATUS, IN_SP_06, then OUT_SP_04 <min_bath_c> read back."""
-    fake = ScriptedSerial(list(CONNECT))
+    fake = FakeSerial(list(CONNECT))
     bath = JulaboBath(fake, reply_timeout_s=0.2)
     info = bath.connect(LIMITS)
-    fake.assert_all_used()
+    fake.check()
     assert isinstance(bath, ColdPressor)
     assert info.kind == "cold_pressor"
     assert info.identity == VERSION
@@ -52,35 +59,35 @@ def test_connect_identifies_checks_unit_and_sets_sub_temperature_limit() -> None
 def test_connect_rounds_sub_limit_up_never_down() -> None:
     """A minimum of 4.001 C sets the sub-temperature limit to 4.01 C, not 4.00 C."""
     script = [*CONNECT[:3], (cmd("OUT_SP_04 4.01"), None), (cmd("IN_SP_04"), line("4.01"))]
-    fake = ScriptedSerial(script)
+    fake = FakeSerial(script)
     JulaboBath(fake, reply_timeout_s=0.2).connect(SafetyLimits(min_bath_c=4.001))
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_connect_refuses_a_device_that_is_not_a_julabo() -> None:
     """A VERSION reply not starting with JULABO raises DeviceError; nothing else is sent."""
-    fake = ScriptedSerial([(cmd("VERSION"), line("LAUDA RE206"))])
+    fake = FakeSerial([(cmd("VERSION"), line("LAUDA RE206"))])
     bath = JulaboBath(fake, reply_timeout_s=0.2)
     with pytest.raises(DeviceError, match="not a Julabo"):
         bath.connect(LIMITS)
-    fake.assert_all_used()
+    fake.check()
     with pytest.raises(DeviceError, match="not connected"):
         bath.set_setpoint(12.0)
 
 
 def test_connect_refuses_fahrenheit() -> None:
     """IN_SP_06 = 1 (F) raises DeviceError before any OUT_ command."""
-    fake = ScriptedSerial([*CONNECT[:2], (cmd("IN_SP_06"), line("1"))])
+    fake = FakeSerial([*CONNECT[:2], (cmd("IN_SP_06"), line("1"))])
     with pytest.raises(DeviceError, match="not 0 \\(C\\)"):
         JulaboBath(fake, reply_timeout_s=0.2).connect(LIMITS)
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_first_query_timeout_is_retried_once() -> None:
     """The first query after connect may go unanswered: VERSION is sent a second time."""
-    fake = ScriptedSerial([(cmd("VERSION"), None), *CONNECT])
+    fake = FakeSerial([(cmd("VERSION"), None), *CONNECT])
     JulaboBath(fake, reply_timeout_s=0.2).connect(LIMITS)
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_later_timeouts_are_not_retried() -> None:
@@ -90,7 +97,7 @@ def test_later_timeouts_are_not_retried() -> None:
     bath.add_fault_listener(faults.append)
     with pytest.raises(DeviceError, match="no reply to 'IN_PV_00'"):
         bath.read_temperature()
-    fake.assert_all_used()
+    fake.check()
     assert len(faults) == 1
 
 
@@ -102,7 +109,7 @@ def test_set_setpoint_sends_two_decimals_and_reads_back() -> None:
         (cmd("IN_MODE_01"), line("0")),
     )
     bath.set_setpoint(12)
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_set_setpoint_selects_setpoint_1_when_another_is_active() -> None:
@@ -115,7 +122,7 @@ def test_set_setpoint_selects_setpoint_1_when_another_is_active() -> None:
         (cmd("IN_MODE_01"), line("0")),
     )
     bath.set_setpoint(10.5)
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_setpoint_readback_mismatch_raises() -> None:
@@ -123,7 +130,7 @@ def test_setpoint_readback_mismatch_raises() -> None:
     bath, fake = connected((cmd("OUT_SP_00 12.00"), None), (cmd("IN_SP_00"), line("20.00")))
     with pytest.raises(DeviceError, match="reads back"):
         bath.set_setpoint(12.0)
-    fake.assert_all_used()
+    fake.check()
 
 
 @pytest.mark.parametrize("setpoint_c", [3.99, 3.996, -5.0, 40.5, math.nan, math.inf])
@@ -138,7 +145,7 @@ def test_setpoints_outside_limits_are_refused_before_any_byte(setpoint_c: float)
 
 def test_set_setpoint_before_connect_sends_nothing() -> None:
     """Without connect(limits) no limits are known: DeviceError, no byte."""
-    fake = ScriptedSerial([])
+    fake = FakeSerial([])
     with pytest.raises(DeviceError):
         JulaboBath(fake).set_setpoint(12.0)
     assert fake.writes == []
@@ -157,7 +164,7 @@ def test_over_temperature_limit() -> None:
     """set_over_temperature_limit sends OUT_SP_03 and reads IN_SP_03 back."""
     bath, fake = connected((cmd("OUT_SP_03 30.00"), None), (cmd("IN_SP_03"), line("30.00")))
     bath.set_over_temperature_limit(30.0)
-    fake.assert_all_used()
+    fake.check()
     with pytest.raises(LimitError):
         bath.set_over_temperature_limit(3.0)
 
@@ -174,7 +181,7 @@ def test_start_and_stop_circulation() -> None:
     )
     bath.start_circulation()
     bath.stop_circulation()
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_start_refused_while_active_setpoint_is_too_cold() -> None:
@@ -182,14 +189,14 @@ def test_start_refused_while_active_setpoint_is_too_cold() -> None:
     bath, fake = connected((cmd("IN_MODE_01"), line("2")), (cmd("IN_SP_02"), line("1.00")))
     with pytest.raises(LimitError):
         bath.start_circulation()
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_read_temperature() -> None:
     """IN_PV_00 answered 12.34 gives a BathReading of 12.34 C."""
     bath, fake = connected((cmd("IN_PV_00"), line("12.34")))
     assert bath.read_temperature().bath_c == pytest.approx(12.34)
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_status_parsing_and_alarm_reported_once() -> None:
@@ -210,7 +217,7 @@ def test_status_parsing_and_alarm_reported_once() -> None:
     bath.status()
     assert faults == ["julabo alarm: -01 LOW LIQUID LEVEL ALARM"]
     assert bath.status().running
-    fake.assert_all_used()
+    fake.check()
 
 
 @pytest.mark.parametrize(
@@ -227,7 +234,7 @@ def test_garbage_raises_device_error_and_changes_nothing(command: str, call: str
     with pytest.raises(DeviceError, match="garbled"):
         getattr(bath, call)()
     assert bath.read_temperature().bath_c == 12.0
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_reply_without_line_end_is_garbage() -> None:
@@ -256,7 +263,7 @@ def test_spacing_between_commands_is_respected() -> None:
 
 def test_command_event_is_emitted_before_the_bytes_leave() -> None:
     """event_sink sees kind='command' (text and hex) before the write, then kind='reply'."""
-    fake = ScriptedSerial(list(CONNECT))
+    fake = FakeSerial(list(CONNECT))
     events: list[tuple[str, dict[str, object], int]] = []
     bath = JulaboBath(
         fake,
@@ -276,7 +283,7 @@ def test_command_event_is_emitted_before_the_bytes_leave() -> None:
 
 
 def test_vanished_port_raises_and_is_reported_once() -> None:
-    """A SerialException from the port becomes DeviceError, told once to fault listeners."""
+    """A vanished port becomes DeviceError, told once to fault listeners."""
     bath, fake = connected()
     faults: list[str] = []
     bath.add_fault_listener(faults.append)
@@ -304,7 +311,7 @@ def test_abort_sends_nothing_and_close_is_safe_twice() -> None:
 def test_framing_option_configures_the_open_port() -> None:
     """model='julabo-fp' sets 4800 7E1 on the port; conflicting options are refused."""
 
-    class PortWithSettings(ScriptedSerial):
+    class PortWithSettings(FakeSerial):
         baudrate, bytesize, parity, stopbits = 9600, 8, "N", 1
 
     port = PortWithSettings([])
@@ -333,5 +340,5 @@ def test_driver_spec_and_probe() -> None:
     )
     assert spec.serial_settings == {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1}
     assert spec.probe is not None
-    assert spec.probe(ScriptedSerial([(cmd("VERSION"), line(VERSION))])) == VERSION
-    assert spec.probe(ScriptedSerial([(cmd("VERSION"), line("?"))])) is None
+    assert spec.probe(FakeSerial([(cmd("VERSION"), line(VERSION))])) == VERSION
+    assert spec.probe(FakeSerial([(cmd("VERSION"), line("?"))])) is None

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from cpmlab.app.transport import open_serial
 from cpmlab.core.errors import DeviceError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading
-from cpmlab.devices.transport import open_serial
 from cpmlab.drivers.julabo import JulaboBath, serial_settings_for
 from cpmlab.hardware_mocks import julabo as julabo_emulator
 

@@ -11,19 +11,26 @@ from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ColdPressor
 from cpmlab.drivers import lauda
 from cpmlab.drivers.lauda import LaudaBath
+from cpmlab.testing.byte_exchange import FakeSerial
 
-try:
-    from ._bath_exchange import ScriptedSerial, cmd, line
-except ImportError:
-    from _bath_exchange import ScriptedSerial, cmd, line
+
+def line(text: str) -> bytes:
+    """Return a device reply line (text + CR LF)."""
+    return text.encode("ascii") + b"\r\n"
+
+
+def cmd(text: str) -> bytes:
+    """Return a driver command (text + CR)."""
+    return text.encode("ascii") + b"\r"
+
 
 LIMITS = SafetyLimits(min_bath_c=4.0)
 CONNECT = [(cmd("TYPE"), line("RE206")), (cmd("STAT"), line("00000"))]
 
 
-def connected(*more: tuple[bytes, bytes | None]) -> tuple[LaudaBath, ScriptedSerial]:
+def connected(*more: tuple[bytes, bytes | None]) -> tuple[LaudaBath, FakeSerial]:
     """Return a driver connected over a fake port that then expects more exchanges."""
-    fake = ScriptedSerial([*CONNECT, *more])
+    fake = FakeSerial([*CONNECT, *more])
     bath = LaudaBath(fake, reply_timeout_s=0.2)
     bath.connect(LIMITS)
     return bath, fake
@@ -31,10 +38,10 @@ def connected(*more: tuple[bytes, bytes | None]) -> tuple[LaudaBath, ScriptedSer
 
 def test_connect_sends_type_then_stat() -> None:
     """connect asks TYPE (identity) and STAT; the model names the command family."""
-    fake = ScriptedSerial(list(CONNECT))
+    fake = FakeSerial(list(CONNECT))
     bath = LaudaBath(fake, reply_timeout_s=0.2)
     info = bath.connect(LIMITS)
-    fake.assert_all_used()
+    fake.check()
     assert isinstance(bath, ColdPressor)
     assert info.identity == "RE206"
     assert "TYPE/STAT" in info.model and "TYPE/STAT" in lauda.DRIVER.model
@@ -42,14 +49,14 @@ def test_connect_sends_type_then_stat() -> None:
 
 def test_first_query_timeout_is_retried_once() -> None:
     """An unanswered first TYPE is sent once more."""
-    fake = ScriptedSerial([(cmd("TYPE"), None), *CONNECT])
+    fake = FakeSerial([(cmd("TYPE"), None), *CONNECT])
     LaudaBath(fake, reply_timeout_s=0.2).connect(LIMITS)
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_connect_refuses_an_error_reply_to_type() -> None:
     """A device answering TYPE with ERR_3 (another family) is refused."""
-    fake = ScriptedSerial([(cmd("TYPE"), line("ERR_3"))])
+    fake = FakeSerial([(cmd("TYPE"), line("ERR_3"))])
     with pytest.raises(DeviceError, match="wrong command"):
         LaudaBath(fake, reply_timeout_s=0.2).connect(LIMITS)
 
@@ -58,7 +65,7 @@ def test_set_setpoint_expects_ok_and_reads_back() -> None:
     """set_setpoint(12) sends 'OUT_SP_00 12.00', expects OK, reads IN_SP_00 back."""
     bath, fake = connected((cmd("OUT_SP_00 12.00"), line("OK")), (cmd("IN_SP_00"), line("12.00")))
     bath.set_setpoint(12)
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_setpoint_error_reply_raises() -> None:
@@ -66,7 +73,7 @@ def test_setpoint_error_reply_raises() -> None:
     bath, fake = connected((cmd("OUT_SP_00 12.00"), line("ERR_6")))
     with pytest.raises(DeviceError, match="ERR_6 \\(illegal value\\)"):
         bath.set_setpoint(12.0)
-    fake.assert_all_used()
+    fake.check()
 
 
 @pytest.mark.parametrize("setpoint_c", [3.99, 0.0, -30.0, 41.0, math.nan])
@@ -92,7 +99,7 @@ def test_start_and_stop() -> None:
     assert bath.status().running
     bath.stop_circulation()
     assert not bath.status().running
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_start_refused_while_device_setpoint_is_too_cold() -> None:
@@ -100,7 +107,7 @@ def test_start_refused_while_device_setpoint_is_too_cold() -> None:
     bath, fake = connected((cmd("IN_SP_00"), line("2.00")))
     with pytest.raises(LimitError):
         bath.start_circulation()
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_read_temperature_and_level() -> None:
@@ -108,7 +115,7 @@ def test_read_temperature_and_level() -> None:
     bath, fake = connected((cmd("IN_PV_00"), line("12.34")), (cmd("IN_PV_05"), line("5")))
     assert bath.read_temperature().bath_c == pytest.approx(12.34)
     assert bath.read_level() == 5
-    fake.assert_all_used()
+    fake.check()
 
 
 @pytest.mark.parametrize(
@@ -147,7 +154,7 @@ def test_garbage_raises_device_error_and_changes_nothing(command: str, call: str
     with pytest.raises(DeviceError, match="garbled"):
         getattr(bath, call)()
     assert bath.read_temperature().bath_c == 11.0
-    fake.assert_all_used()
+    fake.check()
 
 
 def test_command_not_answered_ok_is_garbage() -> None:
@@ -179,5 +186,5 @@ def test_driver_spec_and_probe() -> None:
     assert (spec.name, spec.kind, spec.emulator) == ("lauda", "cold_pressor", "lauda")
     assert spec.serial_settings == {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1}
     assert spec.probe is not None
-    assert spec.probe(ScriptedSerial([(cmd("TYPE"), line("RE206"))])) == "RE206"
-    assert spec.probe(ScriptedSerial([(cmd("TYPE"), line("ERR_3"))])) is None
+    assert spec.probe(FakeSerial([(cmd("TYPE"), line("RE206"))])) == "RE206"
+    assert spec.probe(FakeSerial([(cmd("TYPE"), line("ERR_3"))])) is None

@@ -6,9 +6,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from cpmlab.app.transport import open_serial
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading
-from cpmlab.devices.transport import open_serial
 from cpmlab.drivers.lauda import SERIAL_SETTINGS as LAUDA_SETTINGS
 from cpmlab.drivers.lauda import LaudaBath
 from cpmlab.hardware_mocks import lauda as lauda_emulator

@@ -6,21 +6,16 @@ import struct
 
 import pytest
 
+from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.limits import SafetyLimits
+from cpmlab.devices.interfaces import ThermalStimulus, Thermode
 from cpmlab.drivers._medoc_protocol import (
     COMMANDS,
     decode_response,
     encode_request,
 )
 from cpmlab.drivers.medoc import DRIVER, MedocThermode
-
-try:
-    from .byte_exchange import FakeConnector
-except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
-    from byte_exchange import FakeConnector
-
-from cpmlab.core.errors import DeviceError, LimitError
-from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import ThermalStimulus, Thermode
+from cpmlab.testing.byte_exchange import FakeConnector
 
 TS = 0x01020304  # fixed unix time so frames are byte exact
 TS_LE = "04030201"
@@ -331,7 +326,7 @@ def test_unreachable_medoc_raises_and_faults_once() -> None:
 
 def test_unanswered_request_raises_device_error() -> None:
     """A connection that never answers raises DeviceError (no complete response)."""
-    connector = FakeConnector([*CONNECT, (req(6) + b"x", b"")])  # request never completes
+    connector = FakeConnector([*CONNECT, (req(6), None)])  # the software takes the request, never answers
     driver = make(connector)
     driver.connect(LIMITS)
     with pytest.raises(DeviceError, match="no complete Medoc response"):

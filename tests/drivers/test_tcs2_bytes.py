@@ -7,17 +7,12 @@ import time
 
 import pytest
 
-from cpmlab.drivers._tcs2_protocol import COMMANDS, StreamParser
-from cpmlab.drivers.tcs2 import DRIVER, Tcs2Thermode, probe
-
-try:
-    from .byte_exchange import FakeSerial, expected_protocol
-except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
-    from byte_exchange import FakeSerial, expected_protocol
-
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus, Thermode, ThermodeReading
+from cpmlab.drivers._tcs2_protocol import COMMANDS, StreamParser
+from cpmlab.drivers.tcs2 import DRIVER, Tcs2Thermode, probe
+from cpmlab.testing.byte_exchange import FakeSerial, expected_protocol
 
 HELP = (
     b"Firmware: 012 Jun 20 2022 11:07:51\r\n"

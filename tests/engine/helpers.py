@@ -7,13 +7,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakes import FakeBath, FakeThermode
-
 from cpmlab.core import events as ev
 from cpmlab.core.events import EventBus
 from cpmlab.engine import EngineDevices, SessionEngine
 from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
 from cpmlab.protocol.loader import effective_limits, parse_protocol
+from cpmlab.testing.fake_devices import FakeBath, FakeThermode
 
 HEADER = """\
 name: t

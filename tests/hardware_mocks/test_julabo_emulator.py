@@ -151,51 +151,6 @@ def test_hand_warms_the_bath(emulator: JulaboEmulator, client: serial.Serial) ->
     assert float(ask(client, "IN_PV_00")) < warmed
 
 
-def test_unplug_makes_client_io_fail(emulator: JulaboEmulator, client: serial.Serial) -> None:
-    """After unplug the client's reads or writes raise, as with a pulled USB cable."""
-    emulator.set_fault("unplug")
-    with pytest.raises(serial.SerialException):
-        client.write(b"IN_PV_00\r")
-        client.read(10)
-
-
-def test_silence(emulator: JulaboEmulator, client: serial.Serial) -> None:
-    """Silence: queries get no reply until the fault is cleared."""
-    emulator.set_fault("silence")
-    assert ask(client, "IN_PV_00", wait_s=0.4) == b""
-    emulator.set_fault(None)
-    assert NUMBER.match(ask(client, "IN_PV_00"))
-
-
-def test_garbage(emulator: JulaboEmulator, client: serial.Serial) -> None:
-    """Garbage: a reply arrives but is not the version line."""
-    emulator.set_fault("garbage")
-    reply = ask(client, "VERSION", wait_s=0.5)
-    assert reply and b"JULABO" not in reply
-
-
-def test_slow(emulator: JulaboEmulator, client: serial.Serial) -> None:
-    """Slow: the reply still comes, after the configured latency."""
-    emulator.set_fault("slow", latency_s=0.4)
-    start = time.monotonic()
-    assert NUMBER.match(ask(client, "IN_PV_00", wait_s=2.0))
-    assert time.monotonic() - start >= 0.35
-
-
-def test_split_reply_arrives_across_several_reads(emulator: JulaboEmulator, client: serial.Serial) -> None:
-    """Split: the version line arrives in chunks over several reads, intact once joined."""
-    emulator.set_fault("split", chunk=4, gap_s=0.03)
-    client.write(b"VERSION\r")
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 3
-    while not b"".join(chunks).endswith(b"\n") and time.monotonic() < deadline:
-        data = client.read(client.in_waiting or 1)
-        if data:
-            chunks.append(data)
-    assert len(chunks) > 2
-    assert b"".join(chunks) == b"JULABO HIGHTECH FL HL/SL VERSION 4.0\r\n"
-
-
 def test_alarm_gives_negative_status_and_stops(emulator: JulaboEmulator, client: serial.Serial) -> None:
     """Alarm: STATUS starts with a negative number and the circulator stops."""
     emulator.bath.set_running(True)

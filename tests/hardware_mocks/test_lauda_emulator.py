@@ -105,50 +105,6 @@ def test_hand_warms_the_bath(emulator: LaudaEmulator, client: serial.Serial) -> 
     assert float(ask(client, "IN_PV_00")) > settled + 0.3
 
 
-def test_unplug_makes_client_io_fail(emulator: LaudaEmulator, client: serial.Serial) -> None:
-    """After unplug the client's reads or writes raise."""
-    emulator.set_fault("unplug")
-    with pytest.raises(serial.SerialException):
-        client.write(b"STAT\r")
-        client.read(10)
-
-
-def drain_until_quiet(client: serial.Serial, quiet_s: float = 0.15) -> None:
-    """Read and drop bytes until the line has been quiet for quiet_s."""
-    last = time.monotonic()
-    while time.monotonic() - last < quiet_s:
-        if client.read(client.in_waiting or 1):
-            last = time.monotonic()
-
-
-def test_silence_garbage_slow(emulator: LaudaEmulator, client: serial.Serial) -> None:
-    """Silence: no reply; garbage: noise instead of TYPE; slow: reply after the latency."""
-    emulator.set_fault("silence")
-    assert ask(client, "TYPE", wait_s=0.4) == b""
-    emulator.set_fault("garbage")
-    reply = ask(client, "TYPE", wait_s=0.5)
-    assert reply and b"RE206" not in reply
-    emulator.set_fault("slow", latency_s=0.4)
-    drain_until_quiet(client)  # the rest of the noise may still be on the line
-    start = time.monotonic()
-    assert ask(client, "TYPE", wait_s=2.0) == b"RE206\r\n"
-    assert time.monotonic() - start >= 0.35
-
-
-def test_split_reply_arrives_across_several_reads(emulator: LaudaEmulator, client: serial.Serial) -> None:
-    """Split: a reply arrives over several reads, intact once joined."""
-    emulator.set_fault("split", chunk=2, gap_s=0.03)
-    client.write(b"IN_SP_00\r")
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 3
-    while not b"".join(chunks).endswith(b"\n") and time.monotonic() < deadline:
-        data = client.read(client.in_waiting or 1)
-        if data:
-            chunks.append(data)
-    assert len(chunks) > 2
-    assert b"".join(chunks) == b"10.00\r\n"
-
-
 def test_alarm_sets_low_level_flag(emulator: LaudaEmulator, client: serial.Serial) -> None:
     """Alarm: STAT shows the low-level flag, the level drops, START does not restart."""
     emulator.set_fault("alarm")

@@ -158,43 +158,6 @@ def test_unplug_refuses_connections_until_cleared(emu: MedocEmulator) -> None:
     assert medoc(emu.port, GET_STATUS)["result"] == 0
 
 
-def test_silence_accepts_but_never_answers(emu: MedocEmulator) -> None:
-    """Silence: the connection opens, the request is taken, no byte comes back."""
-    emu.set_fault("silence")
-    with pytest.raises(TimeoutError):
-        medoc(emu.port, GET_STATUS, timeout=0.3)
-
-
-def test_garbage_replaces_the_response(emu: MedocEmulator) -> None:
-    """Garbage: the response is random bytes whose length field is not 19."""
-    emu.set_fault("garbage")
-    host, port = emu.port.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=1.0) as sock:
-        sock.sendall(struct.pack("<IIB", 5, 0, GET_STATUS))
-        data = sock.recv(64)
-    assert len(data) == 23 and struct.unpack_from("<I", data)[0] != 19
-
-
-def test_slow_delays_the_response(emu: MedocEmulator) -> None:
-    """Slow: the response arrives after the configured latency."""
-    emu.set_fault("slow", latency_s=0.3)
-    start_s = time.monotonic()
-    assert medoc(emu.port, GET_STATUS)["result"] == 0
-    assert time.monotonic() - start_s >= 0.25
-
-
-def test_split_response_arrives_across_several_reads(emu: MedocEmulator) -> None:
-    """Split: the 23-byte response comes in several recv() pieces."""
-    emu.set_fault("split", chunk=5, gap_s=0.02)
-    host, port = emu.port.rsplit(":", 1)
-    pieces = []
-    with socket.create_connection((host, int(port)), timeout=1.0) as sock:
-        sock.sendall(struct.pack("<IIB", 5, 0, GET_STATUS))
-        while chunk := sock.recv(64):
-            pieces.append(chunk)
-    assert len(pieces) > 1 and len(b"".join(pieces)) == 23
-
-
 def test_alarm_is_a_safety_error_that_stops_the_test(emu: MedocEmulator) -> None:
     """Alarm: result 16384 with a text, the stimulus returns and the system goes IDLE."""
     medoc(emu.port, SELECT_TP, PROGRAM)

@@ -213,66 +213,6 @@ def test_profiles_are_stored_and_listed(client: serial.Serial) -> None:
 
 
 # -- faults ---------------------------------------------------------------------------------
-def test_unplug_makes_client_io_fail(emu: Tcs2Emulator, client: serial.Serial) -> None:
-    """After unplug the client's reads or writes raise, as with a pulled USB cable."""
-    emu.set_fault("unplug")
-    with pytest.raises(serial.SerialException):
-        client.write(b"E")
-        client.read(24)
-
-
-def test_silence_means_no_reply_until_cleared(emu: Tcs2Emulator, client: serial.Serial) -> None:
-    """Silence: ? gets nothing; once cleared the device answers again."""
-    client.write(b"F")
-    time.sleep(0.05)
-    emu.set_fault("silence")
-    client.reset_input_buffer()
-    client.write(b"?")
-    assert client.read(5) == b""
-    emu.set_fault(None)
-    client.write(b"?")
-    assert client.readline() == b"TCS\r\n"
-
-
-def test_garbage_replaces_replies(emu: Tcs2Emulator, client: serial.Serial) -> None:
-    """Garbage: the E reply is random bytes of the same length, not a record."""
-    client.write(b"F")
-    time.sleep(0.05)
-    emu.set_fault("garbage")
-    client.reset_input_buffer()
-    client.write(b"E")
-    data = client.read(26)
-    assert len(data) == 26 and not RECORD.match(data[:24])
-
-
-def test_slow_delays_every_reply(emu: Tcs2Emulator, client: serial.Serial) -> None:
-    """Slow: the ? reply arrives only after the configured latency."""
-    client.write(b"F")
-    time.sleep(0.05)
-    emu.set_fault("slow", latency_s=0.3)
-    client.reset_input_buffer()
-    start_s = time.monotonic()
-    client.write(b"?")
-    assert client.readline() == b"TCS\r\n"
-    assert time.monotonic() - start_s >= 0.25
-
-
-def test_split_reply_arrives_across_several_reads(emu: Tcs2Emulator, client: serial.Serial) -> None:
-    """Split: an E record comes in several pieces, yet reassembles into one record."""
-    client.write(b"F")
-    time.sleep(0.05)
-    emu.set_fault("split", chunk=4, gap_s=0.02)
-    client.reset_input_buffer()
-    client.write(b"E")
-    pieces = []
-    data = b""
-    while len(data) < 26:
-        chunk = client.read(client.in_waiting or 1)
-        assert chunk, "reply stopped early"
-        pieces.append(chunk)
-        data += chunk
-    assert len(pieces) > 1
-    assert RECORD.match(data[:24])
 
 
 def test_alarm_reports_a_zone_error_and_aborts(emu: Tcs2Emulator, client: serial.Serial) -> None:

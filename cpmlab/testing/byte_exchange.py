@@ -1,8 +1,10 @@
 """Fake transports scripted with the exact byte exchanges a device manual prescribes.
 
-``FakeSerial`` is pyserial-like (write/read/read_until/in_waiting/reset_input_buffer/close
-and a ``timeout`` attribute). It is given ``(request bytes, reply bytes)`` pairs in order:
-when the written bytes complete the next expected request, its reply becomes readable.
+For driver byte-exchange tests (see docs/drivers.md). ``FakeSerial`` behaves like the serial
+transport cpmlab hands a driver (write/read/read_until/in_waiting/reset_input_buffer/flush/
+close and a ``timeout`` attribute; a vanished port raises PortVanishedError). It is given
+``(request bytes, reply bytes)`` pairs in order: when the written bytes complete the next
+expected request, its reply becomes readable.
 Requests may arrive split over several writes or several back to back in one write. An
 unexpected byte fails the write (AssertionError) and is remembered; ``check()`` reports
 that and every expected exchange left unused (PyMeasure's ``expected_protocol`` idea).
@@ -15,29 +17,37 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 
-import serial
-
 from cpmlab.core.errors import DeviceError
+from cpmlab.devices.transport import PortVanishedError
 
-Exchange = tuple[bytes, bytes]
+#: Lists that all_exchanges_used() is filling with every fake made meanwhile.
+_TRACKERS: list[list[FakeSerial | FakeConnector]] = []
+
+#: (request bytes, reply bytes); a reply of None or b"" means the device does not answer.
+Exchange = tuple[bytes, bytes | None]
 
 
 class FakeSerial:
-    """A scripted pyserial stand-in."""
+    """A scripted serial transport: expected requests in order, each with the reply it gets."""
 
     def __init__(self, exchanges: list[Exchange], *, timeout: float = 0.02, unsolicited: bytes = b"") -> None:
         self.timeout = timeout
         self.is_open = True
+        self.closed = 0  # how many times close() was called
         self.written = bytearray()  # everything ever written
+        self.writes: list[tuple[float, bytes]] = []  # (time.monotonic(), bytes) of every write call
         self.errors: list[str] = []
-        self._expected: deque[Exchange] = deque(exchanges)
+        self._expected: deque[tuple[bytes, bytes]] = deque((request, reply or b"") for request, reply in exchanges)
         self._pending = bytearray()  # written bytes not yet matched to a request
         self._rx = bytearray(unsolicited)
         self._cond = threading.Condition()
         self._vanished = False
+        for tracker in _TRACKERS:
+            tracker.append(self)
 
     # -- script control -------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -47,12 +57,17 @@ class FakeSerial:
             self._cond.notify_all()
 
     def vanish(self) -> None:
-        """Make the port disappear: reads and writes raise SerialException from now on."""
+        """Make the port disappear: reads, writes and in_waiting raise PortVanishedError from now on."""
         with self._cond:
             self._vanished = True
             self._cond.notify_all()
 
-    def unused(self) -> list[Exchange]:
+    def expect(self, *exchanges: Exchange) -> None:
+        """Append more expected exchanges to the script."""
+        with self._cond:
+            self._expected.extend((request, reply or b"") for request, reply in exchanges)
+
+    def unused(self) -> list[tuple[bytes, bytes]]:
         """Return the expected exchanges that never happened."""
         with self._cond:
             return list(self._expected)
@@ -73,10 +88,11 @@ class FakeSerial:
         """Match data against the expected requests and queue their replies."""
         with self._cond:
             if self._vanished:
-                raise serial.SerialException("write failed: [Errno 5] Input/output error")
+                raise PortVanishedError("write failed: [Errno 5] Input/output error")
             if not self.is_open:
-                raise serial.PortNotOpenError()
+                raise PortVanishedError("Attempting to use a port that is not open")
             self.written.extend(data)
+            self.writes.append((time.monotonic(), bytes(data)))
             self._pending.extend(data)
             while self._pending:
                 if not self._expected:
@@ -104,7 +120,7 @@ class FakeSerial:
             if not self._rx and not self._vanished:
                 self._cond.wait(self.timeout)
             if self._vanished:
-                raise serial.SerialException("device reports readiness to read but returned no data")
+                raise PortVanishedError("device reports readiness to read but returned no data")
             out = bytes(self._rx[:size])
             del self._rx[:size]
             return out
@@ -125,13 +141,18 @@ class FakeSerial:
         """Number of bytes readable without waiting."""
         with self._cond:
             if self._vanished:
-                raise OSError(5, "Input/output error")
+                raise PortVanishedError("[Errno 5] Input/output error")
             return len(self._rx)
 
     def reset_input_buffer(self) -> None:
         """Discard unread bytes."""
         with self._cond:
+            if self._vanished:
+                raise PortVanishedError("[Errno 5] Input/output error")
             self._rx.clear()
+
+    def flush(self) -> None:
+        """Nothing to flush: written bytes are matched at once."""
 
     def cancel_read(self) -> None:
         """Wake a blocked read."""
@@ -139,8 +160,26 @@ class FakeSerial:
             self._cond.notify_all()
 
     def close(self) -> None:
-        """Close the port (idempotent)."""
+        """Close the port (idempotent) and count the call."""
         self.is_open = False
+        self.closed += 1
+
+
+@contextlib.contextmanager
+def all_exchanges_used() -> Iterator[list[FakeSerial | FakeConnector]]:
+    """Yield the list of every fake made in the block; on a clean exit, check() each of them.
+
+    Used as an autouse fixture, it makes "every expected exchange happened, and nothing
+    else was written" hold for every byte-exchange test without each test saying so.
+    """
+    made: list[FakeSerial | FakeConnector] = []
+    _TRACKERS.append(made)
+    try:
+        yield made
+    finally:
+        _TRACKERS.remove(made)
+    for fake in made:
+        fake.check()
 
 
 @contextlib.contextmanager
@@ -168,7 +207,7 @@ class FakeSocket:
     def recv(self, size: int) -> bytes:
         """Return up to size reply bytes; b'' once the reply is used up (server closed)."""
         if self._reply is None:
-            raise TimeoutError("timed out")  # the request never completed: no answer
+            raise TimeoutError("timed out")  # incomplete, or a request the script never answers
         out = bytes(self._reply[:size])
         del self._reply[:size]
         return out
@@ -182,7 +221,10 @@ class FakeSocket:
 
 
 class FakeConnector:
-    """A TcpConnector stand-in whose connections follow a script of (request, reply) pairs."""
+    """A TcpConnector stand-in whose connections follow a script of (request, reply) pairs.
+
+    A reply of b"" closes the connection without a byte; None never answers (recv times out).
+    """
 
     host = "fake"
     port = 20121
@@ -193,6 +235,8 @@ class FakeConnector:
         self.requests: list[bytes] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
+        for tracker in _TRACKERS:
+            tracker.append(self)
 
     def open(self) -> FakeSocket:
         """Open a scripted connection (or raise DeviceError when refusing)."""
@@ -210,7 +254,7 @@ class FakeConnector:
             if request == expected:
                 self._expected.popleft()
                 self.requests.append(request)
-                return bytearray(reply)
+                return None if reply is None else bytearray(reply)  # None: taken, never answered
             if expected.startswith(request):
                 return None
             message = f"unexpected request {request.hex()}, expected {expected.hex()}"

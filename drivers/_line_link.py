@@ -1,0 +1,231 @@
+"""The wire of the line-based ASCII bath drivers (Julabo, Lauda): one exchange at a time.
+
+Under a lock: command spacing, a single retry of the very first query, reading one reply
+line within a timeout, clear DeviceErrors for garbage, timeouts and a vanished port, and
+fault reporting (once per episode). The command sets are described in docs/hardware.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from cpmlab.core.errors import DeviceError
+from cpmlab.devices.interfaces import FaultListener
+from cpmlab.devices.transport import PortVanishedError, WriteTimeoutError
+
+log = logging.getLogger("cpmlab.drivers._line_bath")
+
+T = TypeVar("T")
+EventSink = Callable[..., None]
+
+NUMBER_RE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*$")
+MAX_REPLY_BYTES = 128
+
+
+class ReplyTimeoutError(DeviceError):
+    """No complete reply line arrived in time."""
+
+
+def parse_number(text: str, what: str) -> float:
+    """Return the plain decimal in text, or raise DeviceError naming what was expected."""
+    match = NUMBER_RE.match(text)
+    if not match:
+        raise DeviceError(f"garbled reply to {what}: expected a number, got {text!r}")
+    return float(match.group(1))
+
+
+def format_c(value_c: float) -> str:
+    """Format a temperature with two decimals, as the baths expect (12.00)."""
+    return f"{value_c:.2f}"
+
+
+def ceil_2dp(value: float) -> float:
+    """Round value up to two decimals (a lower bound must never be rounded down)."""
+    return math.ceil(round(value * 100, 6)) / 100
+
+
+class LineLink:
+    """One ASCII command line out, at most one reply line back, over a serial transport."""
+
+    #: Plugin name, used as ``device`` in events.
+    name: ClassVar[str] = ""
+    write_terminator: ClassVar[bytes] = b"\r"
+    #: Minimum pause after a command whose text starts with the key (longest key wins), in s.
+    spacing_s: ClassVar[Mapping[str, float]] = {}
+
+    def __init__(
+        self,
+        transport: Any,
+        *,
+        event_sink: EventSink | None = None,
+        reply_timeout_s: float = 1.0,
+    ) -> None:
+        self._transport = transport
+        self._event_sink = event_sink
+        self.reply_timeout_s = reply_timeout_s
+        self._lock = threading.RLock()
+        self._answered_once = False
+        self._last_end = -math.inf
+        self._last_gap_s = 0.0
+        self._vanished = False
+        self._closed = False
+        self._fault_listeners: list[FaultListener] = []
+        self._active_faults: dict[str, str] = {}
+        if getattr(transport, "timeout", 0.05) is None:
+            transport.timeout = 0.05  # a blocking read would hang on a silent device
+
+    def add_fault_listener(self, listener: FaultListener) -> None:
+        """Call listener with a message when the device faults or vanishes."""
+        self._fault_listeners.append(listener)
+
+    # -- events and faults ----------------------------------------------------------------
+    def _emit(self, kind: str, **data: Any) -> None:
+        if self._event_sink is not None:
+            self._event_sink(kind, device=self.name, **data)
+
+    def _report_fault(self, key: str, message: str, *, per_message: bool = False) -> None:
+        """Tell fault listeners once per episode of key (or per new message if per_message)."""
+        active = self._active_faults.get(key)
+        if active is not None and (not per_message or active == message):
+            return
+        self._active_faults[key] = message
+        log.warning("%s", message)
+        try:
+            self._emit("fault", message=message)
+        except Exception:
+            log.exception("%s: event sink failed on a fault", self.name)
+        for listener in list(self._fault_listeners):
+            try:
+                listener(message)
+            except Exception:
+                log.exception("%s: fault listener failed", self.name)
+
+    def _clear_fault(self, key: str) -> None:
+        self._active_faults.pop(key, None)
+
+    # -- wire -----------------------------------------------------------------------------
+    def _io(self, func: Callable[..., T], *args: Any) -> T:
+        try:
+            return func(*args)
+        except WriteTimeoutError as exc:
+            raise DeviceError(f"{self.name}: write timed out: {exc}") from exc
+        except (PortVanishedError, OSError) as exc:
+            self._vanished = True
+            raise PortVanishedError(f"{self.name}: serial port vanished: {exc}") from exc
+
+    def _gap_after(self, command: str) -> float:
+        best, gap = -1, 0.0
+        for prefix, seconds in self.spacing_s.items():
+            if command.startswith(prefix) and len(prefix) > best:
+                best, gap = len(prefix), seconds
+        return gap
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise DeviceError(f"{self.name}: driver is closed")
+        if self._vanished:
+            raise PortVanishedError(f"{self.name}: serial port has vanished; reconnect the device")
+
+    def _write(self, command: str) -> None:
+        wait_s = self._last_end + self._last_gap_s - time.monotonic()
+        if wait_s > 0:
+            time.sleep(wait_s)
+        raw = command.encode("ascii") + self.write_terminator
+        self._emit("command", command=command, raw=raw.hex())
+        reset = getattr(self._transport, "reset_input_buffer", None)
+        if reset is not None:
+            self._io(reset)  # a late reply to an earlier query must not answer this one
+        self._io(self._transport.write, raw)
+        flush = getattr(self._transport, "flush", None)
+        if flush is not None:
+            self._io(flush)
+        self._last_end = time.monotonic()
+        self._last_gap_s = self._gap_after(command)
+
+    def _read_line(self, command: str) -> tuple[bytes, str]:
+        deadline = time.monotonic() + self.reply_timeout_s
+        buf = bytearray()
+        while b"\n" not in buf:
+            if time.monotonic() > deadline:
+                if buf:
+                    raise DeviceError(
+                        f"{self.name}: garbled or incomplete reply to {command!r} within "
+                        f"{self.reply_timeout_s:g} s: {bytes(buf)!r}"
+                    )
+                raise ReplyTimeoutError(f"{self.name}: no reply to {command!r} within {self.reply_timeout_s:g} s")
+            try:
+                waiting = self._io(lambda: self._transport.in_waiting)
+            except AttributeError:
+                waiting = 0
+            buf += self._io(self._transport.read, max(1, waiting))
+            if len(buf) > MAX_REPLY_BYTES:
+                raise DeviceError(f"{self.name}: garbled reply to {command!r}: {len(buf)} bytes without a line end")
+        raw = bytes(buf[: buf.index(b"\n") + 1])
+        self._last_end = time.monotonic()
+        try:
+            text = raw.decode("ascii").strip()
+        except UnicodeDecodeError:
+            text = None
+        if text is None or not text.isprintable():
+            raise DeviceError(f"{self.name}: garbled reply to {command!r}: {raw!r}")
+        return raw, text
+
+    def _guarded(self, action: Callable[[], T]) -> T:
+        """Run one exchange under the lock; report a DeviceError once, then re-raise it."""
+        with self._lock:
+            self._check_usable()
+            try:
+                result = action()
+            except DeviceError as exc:
+                self._report_fault("link", str(exc))
+                raise
+            self._clear_fault("link")
+            return result
+
+    def _send(self, command: str) -> None:
+        """Send a command the device does not answer."""
+        self._guarded(lambda: self._write(command))
+
+    def _exchange(self, command: str, parse: Callable[[str], T]) -> T:
+        """Send command, read and parse its reply line; raise DeviceError on failure."""
+        return self._guarded(lambda: self._transact(command, parse))
+
+    def _transact(self, command: str, parse: Callable[[str], T]) -> T:
+        self._write(command)
+        try:
+            raw, text = self._read_line(command)
+        except ReplyTimeoutError:
+            if self._answered_once:
+                raise
+            # Some units let the very first query after connect time out: ask once more.
+            log.info("%s: first query %r timed out; retrying once", self.name, command)
+            self._answered_once = True
+            self._write(command)
+            raw, text = self._read_line(command)
+        self._answered_once = True
+        try:
+            value = parse(text)
+        except DeviceError as exc:
+            self._emit_garbage(raw, exc)
+            raise
+        try:
+            self._emit("reply", raw=raw.hex(), text=text, value=value)
+        except Exception:
+            log.exception("%s: event sink failed on a reply", self.name)
+        return value
+
+    def _emit_garbage(self, raw: bytes, exc: DeviceError) -> None:
+        try:
+            self._emit("reply", raw=raw.hex(), error=str(exc))
+        except Exception:
+            log.exception("%s: event sink failed on a reply", self.name)
+
+    def query_number(self, command: str) -> float:
+        """Send a query and return its numeric reply."""
+        return self._exchange(command, lambda text: parse_number(text, command))
