@@ -50,8 +50,9 @@ class LineBathDriver(LineLink):
 
     kind = "cold_pressor"
     model: str = ""
-    #: Device range a cold-pressor setpoint must fall in, in C (besides SafetyLimits).
-    setpoint_range_c: ClassVar[tuple[float, float]] = (-20.0, 40.0)
+    #: Device range a conditioning-bath setpoint must fall in, in C (besides SafetyLimits): cold
+    #: pressor down to -20 C, hot-water conditioning up to 50 C (SafetyLimits caps it at 49 C).
+    setpoint_range_c: ClassVar[tuple[float, float]] = (-20.0, 50.0)
 
     def __init__(
         self,
@@ -92,7 +93,7 @@ class LineBathDriver(LineLink):
         for value_c in (setpoint_c, float(text)):
             if not low_c <= value_c <= high_c:
                 raise LimitError(
-                    f"bath setpoint {value_c:g} C is outside the {self.name} cold-pressor range {low_c:g}-{high_c:g} C"
+                    f"bath setpoint {value_c:g} C is outside the {self.name} bath range {low_c:g}-{high_c:g} C"
                 )
             limits.check_bath_c(value_c)
         return text

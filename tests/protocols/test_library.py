@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ from bids_validator import validate
 
 from cpmlab.cli.main import main
 from cpmlab.protocol.loader import load_protocol
+from cpmlab.protocol.timeline import build_timeline, format_clock, total_duration_s
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOLS = sorted((ROOT / "protocols").glob("*.yaml"))
@@ -26,6 +28,7 @@ def test_the_standard_library_is_complete() -> None:
         "heat_pain_threshold",
         "cold_pressor_tolerance",
         "tonic_ts_continuous",
+        "cpm_sequential_hot_water",
     } <= names
 
 
@@ -92,3 +95,39 @@ def test_protocol_runs_end_to_end_and_its_data_is_valid_bids(path: Path, tmp_pat
         assert (beh / f"{stem}_recording-covas_physio.tsv.gz").is_file()
     errors, _ = validate(data)
     assert errors == [], errors
+
+
+def _comparable(value: object) -> object:
+    """A step as data, without the words shown to the participant and the bath temperature."""
+    if isinstance(value, dict):
+        skip = {"text", "question", "anchors", "label", "setpoint_c"}
+        return {k: _comparable(v) for k, v in value.items() if k not in skip}
+    if isinstance(value, list | tuple):
+        return [_comparable(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(("name", "setpoint_c"), [("cpm_sham_control", 32.0), ("cpm_sequential_hot_water", 46.5)])
+def test_variant_has_the_active_timeline_step_for_step(name: str, setpoint_c: float) -> None:
+    """The sham and hot-water protocols equal cpm_sequential step for step except the bath temperature."""
+    active = load_protocol(ROOT / "protocols" / "cpm_sequential.yaml")
+    variant = load_protocol(ROOT / "protocols" / f"{name}.yaml")
+    active_steps = [_comparable(v.step.model_dump()) for v in active.walk()]
+    variant_steps = [_comparable(v.step.model_dump()) for v in variant.walk()]
+    assert variant_steps == active_steps
+    active_timeline = [(e.start_s, e.duration_s) for e in build_timeline(active)]
+    assert [(e.start_s, e.duration_s) for e in build_timeline(variant)] == active_timeline
+    setpoints = [v.step.setpoint_c for v in variant.walk() if v.step.type == "immersion"]
+    assert setpoints == [setpoint_c] and [v.step.setpoint_c for v in active.walk() if v.step.type == "immersion"] == [
+        10.0
+    ]
+
+
+@pytest.mark.parametrize("path", PROTOCOLS, ids=lambda p: p.stem)
+def test_header_duration_is_the_timeline_total(path: Path) -> None:
+    """A protocol header that states a duration states the timeline's own total (never a guess)."""
+    header = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#"))
+    assert not re.search(r"\babout [\d.]+ min", header, re.IGNORECASE), "state 'At most M:SS by the timeline'"
+    stated = re.findall(r"At most (\d+:\d\d) by the timeline", header)
+    total = format_clock(total_duration_s(build_timeline(load_protocol(path))))
+    assert stated in ([], [total]), f"header says {stated}, the timeline totals {total}"
