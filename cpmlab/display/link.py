@@ -13,11 +13,10 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import zmq
 
-from cpmlab.display import messages as m
+import cpmlab.display.messages as m
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ class EngineLink:
     def __init__(
         self,
         address: str,
-        on_message: Callable[[dict[str, Any], bytes], None],
+        on_message: Callable[[m.ToEngine, bytes], None],
         on_tick: Callable[[], None],
         on_disconnect: Callable[[], None] | None = None,
     ) -> None:
@@ -39,12 +38,13 @@ class EngineLink:
         self._sock = self._context.socket(zmq.ROUTER)
         self._sock.linger = 0
         self._sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self._sock.setsockopt(zmq.MAXMSGSIZE, m.MAX_FRAME_BYTES)  # a bigger frame drops that peer
         self._sock.bind(address)
         self.endpoint: str = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
         # A dropped TCP connection (display crashed, possibly on another machine) shows at once here.
         self._monitor = self._sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         self.peer: bytes | None = None
-        self._out: queue.SimpleQueue[tuple[bytes | None, dict[str, Any]]] = queue.SimpleQueue()
+        self._out: queue.SimpleQueue[tuple[bytes | None, m.ToDisplay]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
@@ -56,7 +56,7 @@ class EngineLink:
         """Return the address a display on this machine connects to."""
         return self.endpoint.replace("0.0.0.0", "127.0.0.1").replace("tcp://*", "tcp://127.0.0.1")
 
-    def send(self, msg: dict[str, Any], peer: bytes | None = None) -> None:
+    def send(self, msg: m.ToDisplay, peer: bytes | None = None) -> None:
         """Queue a message for the current display (or a given peer); never blocks."""
         self._out.put((peer, msg))
         with contextlib.suppress(OSError):
@@ -104,7 +104,7 @@ class EngineLink:
             try:
                 self._sock.send_multipart([target, m.encode(msg)], zmq.NOBLOCK)
             except zmq.ZMQError as exc:  # peer gone (EHOSTUNREACH) or queue full
-                log.debug("could not send %s to the display: %s", msg.get("type"), exc)
+                log.debug("could not send %s to the display: %s", msg.TYPE, exc)
 
     def _receive(self) -> None:
         while True:
@@ -115,9 +115,9 @@ class EngineLink:
             except ValueError:
                 continue  # not [identity, frame]
             try:
-                msg = m.decode(frame)
-            except ValueError:
-                log.warning("ignored a malformed display message")
+                msg = m.decode(frame, m.TO_ENGINE)
+            except m.MessageError as exc:
+                log.warning("ignored a malformed display message: %s", exc)
                 continue
             try:
                 self._on_message(msg, identity)

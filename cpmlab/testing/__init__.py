@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks of cpmlab and of the labs' own driver packages."""
