@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             onset_delivery.append(got - onset.t)
     finally:
         channel.close()
-    print("participant display (ZeroMQ DEALER/ROUTER over loopback TCP, JSON messages):")
+    print("participant display (ZeroMQ DEALER/ROUTER over loopback TCP, CURVE-encrypted JSON messages):")
     print(line("ping round trip engine->display->engine", rtts))
     print(line("show message sent -> onset flip", onset_latency))
     print(line("onset stamp - PsychoPy flip time", stamp_vs_flip))

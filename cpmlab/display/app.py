@@ -18,6 +18,7 @@ from typing import Any
 import cpmlab.display.messages as m
 from cpmlab.core.clock import now
 from cpmlab.display.clocksync import clock_id
+from cpmlab.display.session_key import SessionKey
 from cpmlab.display.specs import WindowInfo
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class DisplayOptions:
     """How to open the window and where the engine is."""
 
     connect: str
+    key: SessionKey
     screen: int = 0
     fullscreen: bool = False
     size: tuple[int, int] = (1024, 768)
@@ -81,6 +83,9 @@ class DisplayApp:
         self.zmq_context = zmq.Context()
         self.sock = self.zmq_context.socket(zmq.DEALER)
         self.sock.linger = 0
+        public, secret = zmq.curve_keypair()  # a throwaway client key: the session token proves who we are
+        self.sock.curve_publickey, self.sock.curve_secretkey = public, secret
+        self.sock.curve_serverkey = options.key.server_public
         self.sock.connect(options.connect)
         kwargs: dict[str, Any] = {}
         if options.pos is not None and not options.fullscreen:
@@ -146,7 +151,12 @@ class DisplayApp:
         """Introduce this display to the engine."""
         self.send(
             m.Hello(
-                version=m.PROTOCOL_VERSION, pid=os.getpid(), clock_id=clock_id(), window=self.window_info(), t=now()
+                version=m.PROTOCOL_VERSION,
+                token=self.options.key.token,
+                pid=os.getpid(),
+                clock_id=clock_id(),
+                window=self.window_info(),
+                t=now(),
             )
         )
 

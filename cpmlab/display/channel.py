@@ -21,6 +21,7 @@ from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError
 from cpmlab.display.connection import DisplayConnection, OnsetCallback
 from cpmlab.display.process import DisplayProcess, WindowPlacement
+from cpmlab.display.session_key import ENV_VAR, SessionKey
 from cpmlab.display.specs import WindowInfo
 from cpmlab.participant.channel import (
     ContinuousRequest,
@@ -63,9 +64,11 @@ class DisplayChannel:
         start_timeout_s: float = 30.0,
         feedback_s: float = 0.8,
         response_key: str = "space",
+        key: SessionKey | None = None,
         start: bool = True,
     ) -> None:
         self.language = language
+        self.key = key or SessionKey.new()
         self.address = address or m.DEFAULT_BIND
         self.spawn = _is_loopback(self.address) if spawn is None else spawn
         self.time_scale = time_scale
@@ -89,6 +92,7 @@ class DisplayChannel:
         if self.connection is None:
             self.connection = DisplayConnection(
                 self.address,
+                key=self.key,
                 process=self.process if self.spawn else None,
                 heartbeat_timeout_s=self.heartbeat_timeout_s,
                 on_lost=self._after_fault,
@@ -99,9 +103,14 @@ class DisplayChannel:
         """Bind the link, start the display (unless it runs elsewhere) and wait for its hello."""
         conn = self._conn()
         if self.spawn:
-            self.process.start(conn.connect_address)
+            self.process.start(conn.connect_address, self.key.for_display())
         elif not conn.connected.is_set():
-            log.warning("waiting for a display: run 'cpmlab display --connect %s' on the display PC", conn.endpoint)
+            log.warning(
+                "waiting for a display: on the display PC run %s=%s cpmlab display --connect %s",
+                ENV_VAR,
+                self.key.for_display(),
+                conn.endpoint,
+            )
         if not conn.wait_for_hello(self.start_timeout_s):
             detail = self.process.log_tail()
             code = self.process.exit_code()
@@ -149,7 +158,7 @@ class DisplayChannel:
             if self.spawn:
                 self.process.kill()
                 self.process.stop(0.5)
-                self.process.start(conn.connect_address)
+                self.process.start(conn.connect_address, self.key.for_display())
             if not conn.wait_for_hello(self.start_timeout_s if timeout_s is None else timeout_s):
                 log.error("the display did not come back%s", self.process.log_tail())
                 return False

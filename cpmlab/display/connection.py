@@ -24,6 +24,7 @@ from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError
 from cpmlab.display.clocksync import ClockSync, clock_id
 from cpmlab.display.link import EngineLink
+from cpmlab.display.session_key import SessionKey
 from cpmlab.display.specs import WindowInfo
 from cpmlab.participant.channel import SampleCallback
 
@@ -70,10 +71,13 @@ class DisplayConnection:
         self,
         address: str,
         *,
+        key: SessionKey,
         process: ProcessWatch | None,
         heartbeat_timeout_s: float,
         on_lost: Callable[[str], None],
     ) -> None:
+        self.key = key
+        self.refused_hellos = 0
         self.process = process
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.on_lost = on_lost
@@ -88,7 +92,9 @@ class DisplayConnection:
         self._last_seen = 0.0
         self._last_ping = 0.0
         self._clock = ClockSync(same_clock=True)
-        self.link = EngineLink(address, self._on_message, self._on_tick, self._on_disconnect)
+        self.link = EngineLink(
+            address, self._on_message, self._on_tick, self._on_disconnect, curve_secret_key=key.server_secret
+        )
 
     @property
     def endpoint(self) -> str:
@@ -137,6 +143,11 @@ class DisplayConnection:
                 target.put(self._to_engine_clock(msg))
 
     def _on_hello(self, msg: m.Hello, identity: bytes, t: float) -> None:
+        if not self.key.proves(msg.token):
+            self.refused_hellos += 1
+            if self.refused_hellos in (1, 10, 100, 1000):
+                log.warning("refused %d hello(s) from a display without this session's key", self.refused_hellos)
+            return  # it gets no answer and nothing it sends counts
         if msg.version != m.PROTOCOL_VERSION:
             log.error("display speaks protocol %s, engine %s", msg.version, m.PROTOCOL_VERSION)
             return

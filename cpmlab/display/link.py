@@ -24,7 +24,7 @@ TICK_S = 0.05
 
 
 class EngineLink:
-    """Bind a ROUTER at address; send to the display that said hello last; deliver what it sends."""
+    """Bind a ROUTER at address (CURVE-encrypted if given a secret key); send to the peer; deliver what arrives."""
 
     def __init__(
         self,
@@ -32,11 +32,17 @@ class EngineLink:
         on_message: Callable[[m.ToEngine, bytes], None],
         on_tick: Callable[[], None],
         on_disconnect: Callable[[], None] | None = None,
+        *,
+        curve_secret_key: bytes | None = None,
     ) -> None:
         self._on_message, self._on_tick, self._on_disconnect = on_message, on_tick, on_disconnect
         self._context = zmq.Context()
         self._sock = self._context.socket(zmq.ROUTER)
         self._sock.linger = 0
+        if curve_secret_key is not None:  # only clients that know the engine's public key can connect
+            self._sock.curve_secretkey = curve_secret_key
+            self._sock.curve_publickey = zmq.curve_public(curve_secret_key)
+            self._sock.curve_server = True
         self._sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self._sock.setsockopt(zmq.MAXMSGSIZE, m.MAX_FRAME_BYTES)  # a bigger frame drops that peer
         self._sock.bind(address)

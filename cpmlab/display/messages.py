@@ -90,6 +90,7 @@ class Hello:
 
     TYPE: ClassVar[str] = "hello"
     version: int
+    token: str  # the session's token: proves this display belongs to the session
     pid: int
     clock_id: str
     window: WindowInfo

@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpmlab.display.session_key import ENV_VAR
+
 log = logging.getLogger(__name__)
 
 
@@ -54,13 +56,14 @@ class DisplayProcess:
             cmd += ["--pos", f"{place.position[0]},{place.position[1]}"]
         return cmd
 
-    def start(self, connect_address: str) -> None:
-        """Start a new display process (the caller has stopped any previous one)."""
+    def start(self, connect_address: str, display_key: str) -> None:
+        """Start a new display process with the session's display key (the caller stopped any previous one)."""
         cmd = self.command(connect_address)
         fd, name = tempfile.mkstemp(prefix="cpmlab-display-", suffix=".log")
         self.log_path = Path(name)
+        env = {**os.environ, ENV_VAR: display_key}  # not on the command line: other users can read that
         with os.fdopen(fd, "wb") as log_file:
-            self.popen = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
+            self.popen = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, env=env)
         log.info("display process %d started: %s", self.popen.pid, " ".join(cmd))
 
     @property

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 import zmq
 
 import cpmlab.display.messages as m
+from cpmlab.core.errors import CpmlabError
 from cpmlab.display.clocksync import clock_id
 from cpmlab.display.connection import DisplayConnection
+from cpmlab.display.session_key import ENV_VAR, SessionKey, display_key_from
 from cpmlab.display.specs import (
     BlankSpec,
     ContinuousSpec,
@@ -28,6 +33,8 @@ from cpmlab.display.specs import (
 )
 
 NEEDS_X = False
+KEY = SessionKey.new()
+TOKEN = KEY.token
 WINDOW = WindowInfo(x=10, y=20, width=1024, height=768, fullscreen=False, screen=0, x_window_id=4194311)
 SPECS = [
     TextSpec(text="Schmerz größer", keys=("space",), footer="Press SPACE to continue", overlay=True),
@@ -49,7 +56,7 @@ MESSAGES = [
     m.Screenshot(path="/tmp/x.png", id=3),
     m.Inject(events=(InjectedInput(kind="key", key="return"), InjectedInput(kind="click", x_px=5.5, y_px=7.0))),
     m.Quit(),
-    m.Hello(version=m.PROTOCOL_VERSION, pid=1234, clock_id="host/boot", window=WINDOW, t=1.0),
+    m.Hello(version=m.PROTOCOL_VERSION, token=TOKEN, pid=1234, clock_id="host/boot", window=WINDOW, t=1.0),
     m.Heartbeat(t=2.0, frame=120),
     m.Pong(t=3.0, t_engine=2.9, id=None),
     m.Onset(id=4, t=5.0, kind="rating", flip_t=4.9999, window=WINDOW, geometry={"x0": 1.0, "boxes": [{"x": 1}]}),
@@ -134,35 +141,102 @@ def test_oversized_frames_and_non_finite_numbers_are_refused() -> None:
         m.encode(m.Sample(id=1, t=float("nan"), value=None))
 
 
-def test_malformed_frames_at_the_engine_link_change_nothing() -> None:
-    """Garbage, unknown types and mistyped hellos sent to the engine's link accept no display and answer nothing."""
-    lost: list[str] = []
-    conn = DisplayConnection(m.DEFAULT_BIND, process=None, heartbeat_timeout_s=2.0, on_lost=lost.append)
+def _hello(token: str = TOKEN, **changes: object) -> bytes:
+    body = json.loads(
+        m.encode(m.Hello(version=m.PROTOCOL_VERSION, token=token, pid=1, clock_id=clock_id(), window=WINDOW, t=1))
+    )
+    return json.dumps({**body, **changes}).encode()
+
+
+@contextmanager
+def engine_end() -> Iterator[DisplayConnection]:
+    """A DisplayConnection with a fresh session key and no display process."""
+    conn = DisplayConnection(m.DEFAULT_BIND, key=KEY, process=None, heartbeat_timeout_s=2.0, on_lost=LOST.append)
+    try:
+        yield conn
+    finally:
+        conn.close()
+        conn.shutdown()
+
+
+@contextmanager
+def client(address: str, server_public: bytes | None) -> Iterator[zmq.Socket]:
+    """A DEALER like a display's: CURVE with the engine's public key if given, else plain."""
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.linger = 0
+    if server_public is not None:
+        sock.curve_publickey, sock.curve_secretkey = zmq.curve_keypair()
+        sock.curve_serverkey = server_public
+    sock.connect(address)
     try:
-        sock.connect(conn.connect_address)
-        hello = json.loads(
-            m.encode(m.Hello(version=m.PROTOCOL_VERSION, pid=1, clock_id=clock_id(), window=WINDOW, t=1))
-        )
+        yield sock
+    finally:
+        sock.close(0)
+        ctx.term()
+
+
+LOST: list[str] = []
+
+
+def test_malformed_frames_at_the_engine_link_change_nothing() -> None:
+    """Garbage, unknown types and mistyped hellos sent to the engine's link accept no display and answer nothing."""
+    with engine_end() as conn, client(conn.connect_address, KEY.server_public) as sock:
         for frame in (
             b"\xff",
             b'{"type": "format_disk"}',
-            json.dumps({**hello, "pid": "1"}).encode(),
-            json.dumps({**hello, "window": None}).encode(),
-            json.dumps({**hello, "extra": 1}).encode(),
+            _hello(pid="1"),
+            _hello(window=None),
+            _hello(extra=1),
             m.encode(m.Show(screen=BlankSpec(), id=1)),  # wrong direction
         ):
             sock.send(frame)
         time.sleep(0.3)
         assert not conn.connected.is_set() and conn.link.peer is None and conn.window == WindowInfo()
         assert conn.request(m.Show(screen=BlankSpec()), wait_s=0.2).status == "outage"
-        sock.send(m.encode(m.Hello(version=m.PROTOCOL_VERSION, pid=1, clock_id=clock_id(), window=WINDOW, t=1)))
+        assert sock.poll(100) == 0  # nothing was sent to it
+        sock.send(_hello())
         assert conn.wait_for_hello(2.0) and conn.window == WINDOW  # the same socket, well formed: accepted
-        assert lost == []
-    finally:
-        sock.close(0)
-        ctx.term()
-        conn.close()
-        conn.shutdown()
+        assert isinstance(m.decode(sock.recv(), m.TO_DISPLAY), m.Ping)  # and now it is spoken to
+    assert LOST == []
+
+
+def test_a_client_without_the_session_key_gets_nothing() -> None:
+    """A plain client cannot connect at all; one with the public key but not the token is refused and never answered."""
+    with engine_end() as conn:
+        with client(conn.connect_address, None) as plain:  # no CURVE: the handshake fails
+            plain.send(_hello())
+            assert plain.poll(500) == 0
+        with client(conn.connect_address, SessionKey.new().server_public) as wrong_server:  # another session's key
+            wrong_server.send(_hello())
+            assert wrong_server.poll(500) == 0
+        assert conn.refused_hellos == 0 and not conn.connected.is_set()  # neither reached the engine's code
+        with client(conn.connect_address, KEY.server_public) as guesser:  # the public key leaked, the token did not
+            for token in ("", "0" * 64, TOKEN[:-1], TOKEN.upper() + "0", TOKEN + "0"):
+                guesser.send(_hello(token))
+            deadline = time.monotonic() + 2.0
+            while conn.refused_hellos < 5 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert conn.refused_hellos == 5  # they arrived, and each was refused
+            assert guesser.poll(300) == 0 and not conn.connected.is_set() and conn.link.peer is None
+
+
+def test_session_key_text_round_trip_and_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The display key text parses back to the same public key and token; anything else is refused clearly."""
+    back = SessionKey.parse(KEY.for_display())
+    assert back.server_public == KEY.server_public and back.token == KEY.token and back.server_secret is None
+    assert back.proves(KEY.token) and not back.proves(KEY.token[:-1] + "x") and not back.proves("")
+    assert KEY.token not in repr(KEY) and KEY.for_display() not in repr(KEY)
+    for bad in ("", "zz" * 64, KEY.for_display()[:-1], KEY.for_display() + "0"):
+        with pytest.raises(CpmlabError, match="not a cpmlab display key"):
+            SessionKey.parse(bad)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    with pytest.raises(CpmlabError, match="no display key"):
+        display_key_from(None)
+    monkeypatch.setenv(ENV_VAR, KEY.for_display())
+    assert display_key_from(None).token == KEY.token
+    file = tmp_path / "display.key"
+    file.write_text(KEY.for_display() + "\n")
+    assert display_key_from(str(file)).token == KEY.token
+    with pytest.raises(CpmlabError, match="not a small regular file"):
+        display_key_from(str(tmp_path))
