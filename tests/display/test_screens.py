@@ -14,7 +14,7 @@ from display_helpers import Running, background, ink, inside, load, orange
 
 from cpmlab.core.clock import now
 from cpmlab.display.channel import DisplayChannel
-from cpmlab.display.inject import XTestInjector
+from cpmlab.display.inject import MessageInjector, XTestInjector
 from cpmlab.display.simulated import SimulatedDisplayParticipant
 from cpmlab.display.specs import FixationSpec, TextSpec
 from cpmlab.display.translate import rating_spec
@@ -298,3 +298,20 @@ def test_onset_is_stamped_at_the_flip(channel: DisplayChannel) -> None:
         spreads.append(run.onset.t - run.onset.flip_t)
         run.join()
     assert all(-0.0005 < s < 0.002 for s in spreads), spreads
+
+
+def test_message_injected_input_answers_a_rating(channel: DisplayChannel) -> None:
+    """Input sent as typed inject messages (a display the engine's X cannot reach) is dispatched by the window."""
+    injector = MessageInjector(channel)
+    request = RatingRequest("nrs", "How painful is it?", ANCHORS, timeout_s=10.0)
+    run = Running(channel.rate, request)
+    injector.key("4")
+    injector.key("return")
+    assert run.join().value == 4.0
+    run = Running(channel.rate, request)
+    box, confirm = run.geometry["boxes"][6], run.geometry["confirm"]
+    injector.click(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)
+    time.sleep(0.1)
+    injector.click(confirm["x"] + confirm["w"] / 2, confirm["y"] + confirm["h"] / 2)
+    result = run.join()
+    assert result.value == 6.0 and result.input_device == "mouse"
