@@ -125,6 +125,9 @@ class EngineLink:
             except m.MessageError as exc:
                 log.warning("ignored a malformed display message: %s", exc)
                 continue
+            except Exception:  # the I/O thread must outlive any frame
+                log.exception("ignored a display message that could not be read")
+                continue
             try:
                 self._on_message(msg, identity)
             except Exception:

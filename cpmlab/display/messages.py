@@ -222,8 +222,10 @@ def decode(frame: bytes, accept: dict[str, type[Any]] | None = None) -> Any:
         raise MessageError(f"display message of {len(frame)} bytes is over the {MAX_FRAME_BYTES}-byte limit")
     try:
         body = json.loads(frame.decode("utf-8"), parse_constant=_no_constants)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or a number too long to read
         raise MessageError(f"not a cpmlab display message (not UTF-8 JSON: {exc}): {frame[:80]!r}") from None
+    except RecursionError:
+        raise MessageError("not a cpmlab display message (nested too deeply)") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise MessageError(f"not a cpmlab display message (no type): {frame[:80]!r}")
     kind = body.pop("type")

@@ -1,7 +1,8 @@
-"""The typed engine <-> display messages: every type survives encode/decode; anything malformed is refused.
+"""The typed engine <-> display messages and the session key, without an X display.
 
-No X display needed: these check the codec both processes use, and that a malformed frame
-reaching the engine's link changes nothing (no display accepted, no request answered).
+Every message type survives encode/decode; anything malformed is refused with an error naming
+the problem, and a malformed frame reaching the engine's link changes nothing (no display
+accepted, no request answered). A client without the session's key gets nothing.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ BAD_FRAMES = {
     "wrong type": (b'{"type": "sample", "id": "1", "t": 2.0, "value": 3}', "sample.id must be a whole number"),
     "bool as number": (b'{"type": "heartbeat", "t": true, "frame": 1}', "heartbeat.t must be a finite number"),
     "NaN": (b'{"type": "sample", "id": 1, "t": NaN, "value": 1}', "NaN is not a number"),
+    "huge integer": (b'{"type": "heartbeat", "t": 1, "frame": ' + b"9" * 5000 + b"}", "not UTF-8 JSON"),
     "Infinity": (b'{"type": "sample", "id": 1, "t": 1, "value": Infinity}', "Infinity is not a number"),
     "bad ended_by": (
         b'{"type": "result", "id": 1, "kind": "rating", "onset_t": 1, "end_t": 2, "ended_by": "boom"}',
@@ -137,6 +139,8 @@ def test_oversized_frames_and_non_finite_numbers_are_refused() -> None:
     """A frame over the size limit is refused unread; a message with NaN cannot even be encoded."""
     with pytest.raises(m.MessageError, match="over the"):
         m.decode(b" " * (m.MAX_FRAME_BYTES + 1))
+    with pytest.raises(m.MessageError, match="nested too deeply"):
+        m.decode(b'{"type": "error", "message": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
     with pytest.raises(ValueError):
         m.encode(m.Sample(id=1, t=float("nan"), value=None))
 
@@ -189,6 +193,8 @@ def test_malformed_frames_at_the_engine_link_change_nothing() -> None:
             _hello(window=None),
             _hello(extra=1),
             m.encode(m.Show(screen=BlankSpec(), id=1)),  # wrong direction
+            b"[" * 100_000 + b"]" * 100_000,  # nested too deeply for the parser
+            b'{"type": "heartbeat", "t": 1, "frame": ' + b"9" * 5000 + b"}",  # an integer too long to read
         ):
             sock.send(frame)
         time.sleep(0.3)
