@@ -21,6 +21,7 @@ import cpmlab.display.messages as m
 log = logging.getLogger(__name__)
 
 TICK_S = 0.05
+CLOSE_LINGER_MS = 500  # at close, how long queued messages may take to leave
 
 
 class EngineLink:
@@ -93,9 +94,10 @@ class EngineLink:
                 self._on_tick()
             except Exception:
                 log.exception("display link tick failed")
+        self._flush()  # a last quit sent just before close() still goes out
         self._sock.disable_monitor()
         self._monitor.close(0)
-        self._sock.close(0)
+        self._sock.close(CLOSE_LINGER_MS)
         self._context.term()
 
     def _flush(self) -> None:
