@@ -173,8 +173,10 @@ class DisplayConnection:
         return dataclasses.replace(msg, **changes)
 
     def _on_disconnect(self) -> None:
+        # Some client's connection ended; any client may connect, so ask whether it was the display's.
         if self.process is None:
-            self._fault("the connection to the display dropped")
+            if not self.link.peer_reachable(m.Ping(t=now())):
+                self._fault("the connection to the display dropped")
         elif (code := self.process.exit_code()) is not None:
             self._fault(f"the display process exited (code {code})")
         # a local display still running reconnects by itself (ZeroMQ); the heartbeat judges it

@@ -135,6 +135,16 @@ class EngineLink:
             except Exception:
                 log.exception("handling a display message failed")
 
+    def peer_reachable(self, probe: m.ToDisplay) -> bool:
+        """Send probe to the current peer and say whether it is still connected (I/O thread only)."""
+        if self.peer is None:
+            return False
+        try:
+            self._sock.send_multipart([self.peer, m.encode(probe)], zmq.NOBLOCK)
+        except zmq.ZMQError as exc:
+            return exc.errno != zmq.EHOSTUNREACH  # a full queue is still a connected peer
+        return True
+
     def _disconnects(self) -> None:
         from zmq.utils.monitor import recv_monitor_message
 

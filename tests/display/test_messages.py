@@ -205,7 +205,28 @@ def test_malformed_frames_at_the_engine_link_change_nothing() -> None:
         sock.send(_hello())
         assert conn.wait_for_hello(10.0) and conn.window == WINDOW  # the same socket, well formed: accepted
         assert sock.poll(10_000) and isinstance(m.decode(sock.recv(), m.TO_DISPLAY), m.Ping)  # now it is spoken to
-    assert LOST == []
+        assert LOST == [] and conn.connected.is_set()
+    LOST.clear()
+
+
+def test_other_clients_coming_and_going_do_not_cost_the_display() -> None:
+    """A stranger connecting and leaving (plain or with the public key) leaves the display connected; its own drop is a fault."""
+    LOST.clear()
+    with engine_end() as conn:
+        with client(conn.connect_address, KEY.server_public) as display:
+            display.send(_hello())
+            assert conn.wait_for_hello(10.0)
+            for server_public in (None, KEY.server_public):
+                with client(conn.connect_address, server_public) as stranger:
+                    stranger.send(_hello("0" * 64))
+                    time.sleep(0.2)
+            time.sleep(0.5)
+            assert conn.connected.is_set() and LOST == []
+        deadline = time.monotonic() + 10.0
+        while not LOST and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert LOST and "dropped" in LOST[0] and not conn.connected.is_set()
+    LOST.clear()
 
 
 def test_a_client_without_the_session_key_gets_nothing() -> None:
