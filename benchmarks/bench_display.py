@@ -1,13 +1,15 @@
 """Participant display timing: engine<->display message round trip, and onset stamp vs flip time.
 
 Run: xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python benchmarks/bench_display.py
-(re-runs itself under xvfb-run when there is no DISPLAY). Prints figures; asserts nothing.
+(re-runs itself under xvfb-run when there is no DISPLAY); --pings N --screens N shorten it.
+Prints figures; asserts nothing.
 Under Xvfb there is no vsync: flips return at once, so these are the software floors; on a real
 monitor the show->onset latency adds up to one refresh interval (16.7 ms at 60 Hz).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -31,33 +33,40 @@ def line(name: str, values_s: list[float]) -> str:
     return f"  {name:44} n={len(ms):4}  median {median:7.3f} ms  p99 {p99:7.3f} ms  max {max(ms):7.3f} ms"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Start a display, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pings", type=int, default=N_PINGS, help=f"ping round trips (default {N_PINGS})")
+    parser.add_argument("--screens", type=int, default=N_SCREENS, help=f"screens shown (default {N_SCREENS})")
+    args = parser.parse_args(argv)
+    n_pings, n_screens = args.pings, args.screens
+    import cpmlab.display.messages as m
     from cpmlab.core.clock import now
     from cpmlab.display import DisplayChannel
+    from cpmlab.display.specs import FixationSpec
+    from cpmlab.testing.display import round_trip_s, show_screen
 
     started = time.monotonic()
     channel = DisplayChannel(size=(1024, 768), position=(0, 0))
     print(f"display process up in {time.monotonic() - started:.2f} s (PsychoPy import + window)")
     try:
         for _ in range(50):  # warm-up
-            channel.round_trip_s()
-        rtts = [rt for rt in (channel.round_trip_s() for _ in range(N_PINGS)) if rt is not None]
+            round_trip_s(channel)
+        rtts = [rt for rt in (round_trip_s(channel) for _ in range(n_pings)) if rt is not None]
         onset_latency, stamp_vs_flip, onset_delivery = [], [], []
-        for _ in range(N_SCREENS):
+        for _ in range(n_screens):
             sent = now()
-            box: dict = {}
-
-            def on_onset(msg: dict, box: dict = box) -> None:
-                box.update(msg, got=now())
-
-            channel.show_screen({"kind": "fixation", "timeout_s": 0.001}, on_onset=on_onset)
-            onset_latency.append(box["t"] - sent)
-            stamp_vs_flip.append(box["t"] - box["flip_t"])
-            onset_delivery.append(box["got"] - box["t"])
+            seen: list[tuple[m.Onset, float]] = []
+            show_screen(
+                channel, FixationSpec(timeout_s=0.001), on_onset=lambda msg, seen=seen: seen.append((msg, now()))
+            )
+            onset, got = seen[0]
+            onset_latency.append(onset.t - sent)
+            stamp_vs_flip.append(onset.t - (onset.flip_t if onset.flip_t is not None else onset.t))
+            onset_delivery.append(got - onset.t)
     finally:
         channel.close()
-    print("participant display (ZeroMQ DEALER/ROUTER over loopback TCP, JSON messages):")
+    print("participant display (ZeroMQ DEALER/ROUTER over loopback TCP, CURVE-encrypted JSON messages):")
     print(line("ping round trip engine->display->engine", rtts))
     print(line("show message sent -> onset flip", onset_latency))
     print(line("onset stamp - PsychoPy flip time", stamp_vs_flip))

@@ -234,6 +234,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_display(args: argparse.Namespace) -> int:
     """Run the participant display window until the engine quits or the window is closed."""
     from cpmlab.display.app import DisplayOptions, run_display
+    from cpmlab.display.session_key import display_key_from
 
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
@@ -242,6 +243,7 @@ def cmd_display(args: argparse.Namespace) -> int:
         raise CpmlabError(f"--size WxH and --pos X,Y take integers (got {args.size!r}, {args.pos!r})") from None
     options = DisplayOptions(
         connect=args.connect,
+        key=display_key_from(args.key_file),
         screen=args.screen,
         fullscreen=args.fullscreen,
         size=(width, height),

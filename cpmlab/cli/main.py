@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--windowed", dest="fullscreen", action="store_false", help="a window (default)")
     p.add_argument("--size", default="1024x768", metavar="WxH", help="window size in pixels (default 1024x768)")
     p.add_argument("--pos", metavar="X,Y", help="window position in pixels")
+    p.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help="file holding the session's display key (default: the CPMLAB_DISPLAY_KEY environment variable)",
+    )
     p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd("display"), fullscreen=False)
 

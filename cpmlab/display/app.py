@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cpmlab.display.messages as m
 from cpmlab.core.clock import now
-from cpmlab.display import messages as m
+from cpmlab.display.clocksync import clock_id
+from cpmlab.display.session_key import SessionKey
+from cpmlab.display.specs import WindowInfo
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +28,22 @@ FRAME_PERIOD_S = 1.0 / 60.0  # pacing when flip does not block (no vsync, e.g. X
 EXIT_QUIT, EXIT_CLOSED, EXIT_ORPHANED = 0, 3, 4
 
 
+@dataclass(frozen=True)
+class _Armed:
+    """An await_key listener: which keys answer it, since when, and until when."""
+
+    id: int
+    keys: tuple[str, ...]
+    onset_t: float
+    deadline_t: float
+
+
 @dataclass
 class DisplayOptions:
     """How to open the window and where the engine is."""
 
     connect: str
+    key: SessionKey
     screen: int = 0
     fullscreen: bool = False
     size: tuple[int, int] = (1024, 768)
@@ -69,6 +83,9 @@ class DisplayApp:
         self.zmq_context = zmq.Context()
         self.sock = self.zmq_context.socket(zmq.DEALER)
         self.sock.linger = 0
+        public, secret = zmq.curve_keypair()  # a throwaway client key: the session token proves who we are
+        self.sock.curve_publickey, self.sock.curve_secretkey = public, secret
+        self.sock.curve_serverkey = options.key.server_public
         self.sock.connect(options.connect)
         kwargs: dict[str, Any] = {}
         if options.pos is not None and not options.fullscreen:
@@ -96,8 +113,8 @@ class DisplayApp:
         self.background: Any = None  # held screen (countdown, withdrawal text)
         self.current: Any = None  # screen with a pending result
         self.feedback: Any = None  # brief follow-up (e.g. 'No answer')
-        self.armed: dict[str, Any] | None = None  # await_key listener
-        self.screenshots: list[dict[str, Any]] = []
+        self.armed: _Armed | None = None  # await_key listener
+        self.screenshots: list[m.Screenshot] = []
         self.pending_onsets: list[Any] = []
         self.frame = 0
         self.greeted = False
@@ -105,41 +122,42 @@ class DisplayApp:
         self.last_engine_t = time.monotonic()
 
     # -- link ---------------------------------------------------------------------------------
-    def send(self, msg: dict[str, Any]) -> None:
+    def send(self, msg: m.ToEngine) -> None:
         """Send one message to the engine."""
         import zmq
 
         try:
             self.sock.send(m.encode(msg), zmq.NOBLOCK)
         except zmq.Again:
-            log.warning("engine link full; dropped a %s message", msg.get("type"))
+            log.warning("engine link full; dropped a %s message", msg.TYPE)
 
-    def window_info(self) -> dict[str, Any]:
+    def window_info(self) -> WindowInfo:
         """Return the window's position and size on the screen (pixels)."""
         handle = self.win.winHandle
         x, y = handle.get_location()
         width, height = handle.get_size()
-        return {
-            "x": int(x),
-            "y": int(y),
-            "width": int(width),
-            "height": int(height),
-            "fullscreen": self.options.fullscreen,
-            "screen": self.options.screen,
-            "x_window_id": getattr(handle, "_window", None),
-        }
+        window_id = getattr(handle, "_window", None)
+        return WindowInfo(
+            x=int(x),
+            y=int(y),
+            width=int(width),
+            height=int(height),
+            fullscreen=self.options.fullscreen,
+            screen=self.options.screen,
+            x_window_id=int(window_id) if window_id else None,
+        )
 
     def hello(self) -> None:
         """Introduce this display to the engine."""
         self.send(
-            {
-                "type": m.HELLO,
-                "version": m.PROTOCOL_VERSION,
-                "pid": os.getpid(),
-                "clock_id": m.clock_id(),
-                "window": self.window_info(),
-                "t": now(),
-            }
+            m.Hello(
+                version=m.PROTOCOL_VERSION,
+                token=self.options.key.token,
+                pid=os.getpid(),
+                clock_id=clock_id(),
+                window=self.window_info(),
+                t=now(),
+            )
         )
 
     def poll_engine(self, timeout_s: float) -> None:
@@ -162,10 +180,13 @@ class DisplayApp:
             self.last_engine_t = time.monotonic()
             self.greeted = True
             try:
-                self.on_message(m.decode(frame))
+                self.on_message(m.decode(frame, m.TO_DISPLAY))
+            except m.MessageError as exc:  # refused before anything changed
+                log.error("refused an engine message: %s", exc)
+                self.send(m.Error(message=str(exc)))
             except Exception as exc:  # a bad spec must not kill the participant's screen
                 log.exception("bad engine message")
-                self.send({"type": m.ERROR, "message": f"{type(exc).__name__}: {exc}"})
+                self.send(m.Error(message=f"{type(exc).__name__}: {exc}"))
 
     def _input_pending(self) -> bool:
         if self._x_display is None:
@@ -174,16 +195,15 @@ class DisplayApp:
 
         return bool(xlib.XPending(self._x_display))
 
-    def on_message(self, msg: dict[str, Any]) -> None:
+    def on_message(self, msg: m.ToDisplay) -> None:
         """Act on one engine message."""
         from cpmlab.display.screens import make_screen
 
-        kind = msg["type"]
         t = now()
-        if kind == m.PING:
-            self.send({"type": m.PONG, "id": msg.get("id"), "t_engine": msg.get("t"), "t": t})
-        elif kind == m.SHOW:
-            screen = make_screen(self.ctx, msg["screen"], msg.get("id"))
+        if isinstance(msg, m.Ping):
+            self.send(m.Pong(id=msg.id, t_engine=msg.t, t=t))
+        elif isinstance(msg, m.Show):
+            screen = make_screen(self.ctx, msg.screen, msg.id)
             self.end_current(t, "aborted")
             self.feedback = None
             if screen.hold:
@@ -193,25 +213,21 @@ class DisplayApp:
                     self.background = None
                 self.current = screen
             self.pending_onsets.append(screen)
-        elif kind == m.CANCEL:
+        elif isinstance(msg, m.Cancel):
             self.end_current(t, "aborted")
             self.background = self.feedback = None
             self.disarm(t)
-        elif kind == m.AWAIT_KEY:
+        elif isinstance(msg, m.AwaitKey):
             self.disarm(t)
-            self.armed = {
-                "id": msg["id"],
-                "keys": [str(k).lower() for k in msg.get("keys", ["space"])],
-                "deadline": t + float(msg.get("timeout_s", 0.0)),
-            }
+            self.armed = _Armed(msg.id, tuple(k.lower() for k in msg.keys), t, t + msg.timeout_s)
             if self.background is not None and hasattr(self.background, "set_hint"):
-                self.background.set_hint(msg.get("hint"))
-            self.send({"type": m.ONSET, "id": msg["id"], "t": t, "kind": "await_key"})
-        elif kind == m.SCREENSHOT:
+                self.background.set_hint(msg.hint)
+            self.send(m.Onset(id=msg.id, t=t, kind="await_key"))
+        elif isinstance(msg, m.Screenshot):
             self.screenshots.append(msg)
-        elif kind == m.INJECT:
-            self.inputs.dispatch_injected(list(msg.get("events", [])))
-        elif kind == m.QUIT:
+        elif isinstance(msg, m.Inject):
+            self.inputs.dispatch_injected(msg.events)
+        elif isinstance(msg, m.Quit):
             self.exit_code = EXIT_QUIT
 
     def end_current(self, t: float, ended_by: str) -> None:
@@ -223,17 +239,28 @@ class DisplayApp:
 
     def disarm(self, t: float, key: str | None = None, key_t: float | None = None) -> None:
         """Answer and remove the await_key listener."""
-        if self.armed is None:
+        armed, self.armed = self.armed, None
+        if armed is None:
             return
-        self.send({"type": m.RESULT, "id": self.armed["id"], "t": key_t, "key": key, "end_t": t})
-        self.armed = None
+        ended_by = "key" if key is not None else "timeout"
+        self.send(
+            m.Result(
+                id=armed.id,
+                kind="await_key",
+                onset_t=armed.onset_t,
+                end_t=t,
+                ended_by=ended_by,
+                key=key,
+                response_t=key_t,
+            )
+        )
         if self.background is not None and hasattr(self.background, "set_hint"):
             self.background.set_hint(None)
 
     def report(self, screen: Any) -> None:
         """Send a finished screen's result."""
         if screen.id is not None and screen.result is not None:
-            self.send({"type": m.RESULT, "id": screen.id, "kind": screen.kind, **screen.result})
+            self.send(screen.result)
 
     # -- frame --------------------------------------------------------------------------------
     def visible(self) -> Any:
@@ -247,11 +274,11 @@ class DisplayApp:
         held = self.inputs.held
         if self.armed is not None:
             for event in events:
-                if event.kind == "key" and event.key in self.armed["keys"]:
+                if event.kind == "key" and event.key in self.armed.keys:
                     self.disarm(t, event.key, event.t)
                     break
             else:
-                if t >= self.armed["deadline"]:
+                if t >= self.armed.deadline_t:
                     self.disarm(t)
         screen = self.visible()
         if screen is not None:
@@ -259,7 +286,7 @@ class DisplayApp:
                 screen.handle(event, held)
             screen.update(t, held)
             for st, value in screen.samples_out:
-                self.send({"type": m.SAMPLE, "id": screen.id, "t": st, "value": value})
+                self.send(m.Sample(id=screen.id, t=st, value=value))
             screen.samples_out.clear()
         if self.current is not None and self.current.done:
             self.report(self.current)
@@ -278,17 +305,8 @@ class DisplayApp:
         for screen in screens:
             screen.start(t)
             if screen.id is not None:
-                self.send(
-                    {
-                        "type": m.ONSET,
-                        "id": screen.id,
-                        "t": t,
-                        "flip_t": flip_t,
-                        "kind": screen.kind,
-                        "window": self.window_info(),
-                        "geometry": screen.geometry(),
-                    }
-                )
+                window, geometry = self.window_info(), screen.geometry()
+                self.send(m.Onset(id=screen.id, t=t, flip_t=flip_t, kind=screen.kind, window=window, geometry=geometry))
 
     def draw_frame(self) -> None:
         """Draw the visible screen, save requested screenshots, flip."""
@@ -298,18 +316,13 @@ class DisplayApp:
         if self.screenshots:
             image = self.win._getFrame(buffer="back")  # the front buffer is undefined after a swap
             for request in self.screenshots:
-                Path(request["path"]).parent.mkdir(parents=True, exist_ok=True)
-                image.save(request["path"])
+                Path(request.path).parent.mkdir(parents=True, exist_ok=True)
+                image.save(request.path)
                 geometry = screen.geometry() if screen is not None else {}
+                kind = getattr(screen, "kind", None)
+                window = self.window_info()
                 self.send(
-                    {
-                        "type": m.SCREENSHOT_SAVED,
-                        "id": request.get("id"),
-                        "path": request["path"],
-                        "kind": getattr(screen, "kind", None),
-                        "geometry": geometry,
-                        "window": self.window_info(),
-                    }
+                    m.ScreenshotSaved(id=request.id, path=request.path, kind=kind, geometry=geometry, window=window)
                 )
             self.screenshots.clear()
         if self.pending_onsets:
@@ -329,14 +342,14 @@ class DisplayApp:
                 break
             self.win.winHandle.dispatch_events()
             if self.inputs.closed:
-                self.send({"type": m.CLOSED, "reason": "the display window was closed"})
+                self.send(m.Closed(reason="the display window was closed"))
                 self.exit_code = EXIT_CLOSED
                 break
             self.step_screens()
             self.draw_frame()
             last_flip = time.monotonic()
             if last_flip - last_beat >= HEARTBEAT_INTERVAL_S:
-                self.send({"type": m.HEARTBEAT, "t": now(), "frame": self.frame})
+                self.send(m.Heartbeat(t=now(), frame=self.frame))
                 last_beat = last_flip
             if not self.greeted and last_flip - last_hello > 1.0:
                 self.hello()  # the engine may not have been listening yet

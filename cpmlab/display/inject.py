@@ -14,6 +14,9 @@ import os
 import threading
 from typing import Any, Protocol
 
+import cpmlab.display.messages as m
+from cpmlab.display.specs import InjectedInput, WindowInfo
+
 X_KEYSYMS = {
     "space": "space",
     "return": "Return",
@@ -40,7 +43,7 @@ class Injector(Protocol):
         """Move the pointer there and click the left button."""
         ...
 
-    def set_window(self, window: dict[str, Any]) -> None:
+    def set_window(self, window: WindowInfo) -> None:
         """Tell the injector where the display window is on the screen."""
         ...
 
@@ -58,12 +61,12 @@ class XTestInjector:
         self._origin = (0, 0)
         self._window_id: int | None = None
 
-    def set_window(self, window: dict[str, Any]) -> None:
+    def set_window(self, window: WindowInfo) -> None:
         """Remember the window's screen position and give it the keyboard focus."""
         from Xlib import X
 
-        self._origin = (int(window.get("x", 0)), int(window.get("y", 0)))
-        window_id = window.get("x_window_id")
+        self._origin = (window.x, window.y)
+        window_id = window.x_window_id
         if window_id and window_id != self._window_id:
             with self._lock:
                 self._display.create_resource_object("window", int(window_id)).set_input_focus(
@@ -125,20 +128,20 @@ class MessageInjector:
     def __init__(self, channel: Any) -> None:
         self.channel = channel
 
-    def set_window(self, window: dict[str, Any]) -> None:
+    def set_window(self, window: WindowInfo) -> None:
         """Nothing to do: coordinates are window pixels already."""
 
     def key(self, name: str) -> None:
         """Press and release a key."""
-        self.channel.inject([{"kind": "key", "key": name}])
+        self.channel.send(m.Inject(events=(InjectedInput(kind="key", key=name),)))
 
     def move(self, x_px: float, y_px: float) -> None:
         """Move the pointer to a window point."""
-        self.channel.inject([{"kind": "move", "x_px": x_px, "y_px": y_px}])
+        self.channel.send(m.Inject(events=(InjectedInput(kind="move", x_px=x_px, y_px=y_px),)))
 
     def click(self, x_px: float, y_px: float) -> None:
         """Click at a window point."""
-        self.channel.inject([{"kind": "click", "x_px": x_px, "y_px": y_px}])
+        self.channel.send(m.Inject(events=(InjectedInput(kind="click", x_px=x_px, y_px=y_px),)))
 
     def close(self) -> None:
         """Nothing to release."""

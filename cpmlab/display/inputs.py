@@ -7,10 +7,12 @@ dispatches it (resolution: one pass of the display loop, at most one frame).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from cpmlab.core.clock import now
+from cpmlab.display.specs import InjectedInput
 
 KEY_ALIASES = {"enter": "return", "num_enter": "return", "escape": "escape"}
 
@@ -113,21 +115,23 @@ class InputCollector:
         events, self.events = self.events, []
         return events
 
-    def dispatch_injected(self, events: list[dict[str, Any]]) -> None:
+    def dispatch_injected(self, events: Iterable[InjectedInput]) -> None:
         """Make the window dispatch key/mouse events from an inject message (x_px, y_px: top-left origin)."""
         from pyglet.window import mouse
 
         _, height = self.window.get_size()
         for item in events:
-            kind = item.get("kind")
+            kind = item.kind
             if kind in ("key", "key_down", "key_up"):
-                symbol = key_symbol(str(item["key"]))
+                if item.key is None:
+                    raise ValueError(f"an injected {kind} event needs a key")
+                symbol = key_symbol(item.key)
                 if kind in ("key", "key_down"):
                     self.window.dispatch_event("on_key_press", symbol, 0)
                 if kind in ("key", "key_up"):
                     self.window.dispatch_event("on_key_release", symbol, 0)
                 continue
-            x, y = float(item["x_px"]), float(height) - float(item["y_px"])
+            x, y = item.x_px, float(height) - item.y_px
             if kind == "move":
                 self.window.dispatch_event("on_mouse_motion", x, y, 0, 0)
             elif kind == "click":

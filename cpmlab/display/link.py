@@ -13,38 +13,45 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import zmq
 
-from cpmlab.display import messages as m
+import cpmlab.display.messages as m
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.05
+CLOSE_LINGER_MS = 500  # at close, how long queued messages may take to leave
 
 
 class EngineLink:
-    """Bind a ROUTER at address; send to the display that said hello last; deliver what it sends."""
+    """Bind a ROUTER at address (CURVE-encrypted if given a secret key); send to the peer; deliver what arrives."""
 
     def __init__(
         self,
         address: str,
-        on_message: Callable[[dict[str, Any], bytes], None],
+        on_message: Callable[[m.ToEngine, bytes], None],
         on_tick: Callable[[], None],
         on_disconnect: Callable[[], None] | None = None,
+        *,
+        curve_secret_key: bytes | None = None,
     ) -> None:
         self._on_message, self._on_tick, self._on_disconnect = on_message, on_tick, on_disconnect
         self._context = zmq.Context()
         self._sock = self._context.socket(zmq.ROUTER)
         self._sock.linger = 0
+        if curve_secret_key is not None:  # only clients that know the engine's public key can connect
+            self._sock.curve_secretkey = curve_secret_key
+            self._sock.curve_publickey = zmq.curve_public(curve_secret_key)
+            self._sock.curve_server = True
         self._sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self._sock.setsockopt(zmq.MAXMSGSIZE, m.MAX_FRAME_BYTES)  # a bigger frame drops that peer
         self._sock.bind(address)
         self.endpoint: str = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
         # A dropped TCP connection (display crashed, possibly on another machine) shows at once here.
         self._monitor = self._sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
         self.peer: bytes | None = None
-        self._out: queue.SimpleQueue[tuple[bytes | None, dict[str, Any]]] = queue.SimpleQueue()
+        self._out: queue.SimpleQueue[tuple[bytes | None, m.ToDisplay]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
@@ -56,7 +63,7 @@ class EngineLink:
         """Return the address a display on this machine connects to."""
         return self.endpoint.replace("0.0.0.0", "127.0.0.1").replace("tcp://*", "tcp://127.0.0.1")
 
-    def send(self, msg: dict[str, Any], peer: bytes | None = None) -> None:
+    def send(self, msg: m.ToDisplay, peer: bytes | None = None) -> None:
         """Queue a message for the current display (or a given peer); never blocks."""
         self._out.put((peer, msg))
         with contextlib.suppress(OSError):
@@ -87,9 +94,10 @@ class EngineLink:
                 self._on_tick()
             except Exception:
                 log.exception("display link tick failed")
+        self._flush()  # a last quit sent just before close() still goes out
         self._sock.disable_monitor()
         self._monitor.close(0)
-        self._sock.close(0)
+        self._sock.close(CLOSE_LINGER_MS)
         self._context.term()
 
     def _flush(self) -> None:
@@ -104,7 +112,7 @@ class EngineLink:
             try:
                 self._sock.send_multipart([target, m.encode(msg)], zmq.NOBLOCK)
             except zmq.ZMQError as exc:  # peer gone (EHOSTUNREACH) or queue full
-                log.debug("could not send %s to the display: %s", msg.get("type"), exc)
+                log.debug("could not send %s to the display: %s", msg.TYPE, exc)
 
     def _receive(self) -> None:
         while True:
@@ -115,14 +123,27 @@ class EngineLink:
             except ValueError:
                 continue  # not [identity, frame]
             try:
-                msg = m.decode(frame)
-            except ValueError:
-                log.warning("ignored a malformed display message")
+                msg = m.decode(frame, m.TO_ENGINE)
+            except m.MessageError as exc:
+                log.warning("ignored a malformed display message: %s", exc)
+                continue
+            except Exception:  # the I/O thread must outlive any frame
+                log.exception("ignored a display message that could not be read")
                 continue
             try:
                 self._on_message(msg, identity)
             except Exception:
                 log.exception("handling a display message failed")
+
+    def peer_reachable(self, probe: m.ToDisplay) -> bool:
+        """Send probe to the current peer and say whether it is still connected (I/O thread only)."""
+        if self.peer is None:
+            return False
+        try:
+            self._sock.send_multipart([self.peer, m.encode(probe)], zmq.NOBLOCK)
+        except zmq.ZMQError as exc:
+            return exc.errno != zmq.EHOSTUNREACH  # a full queue is still a connected peer
+        return True
 
     def _disconnects(self) -> None:
         from zmq.utils.monitor import recv_monitor_message

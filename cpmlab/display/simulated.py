@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal
 
+import cpmlab.display.messages as m
 from cpmlab.core.clock import now
 from cpmlab.display.channel import DisplayChannel
 from cpmlab.display.inject import Injector, default_injector
@@ -76,9 +77,9 @@ class SimulatedDisplayParticipant:
             return self.rng.choice(("keyboard", "mouse"))
         return self.input_mode
 
-    def _onset(self, onset: dict[str, Any]) -> float:
-        self.injector.set_window(onset.get("window") or self.channel.window)
-        return float(onset["t"])
+    def _onset(self, onset: m.Onset) -> float:
+        self.injector.set_window(onset.window or self.channel.window)
+        return onset.t
 
     # -- channel -----------------------------------------------------------------------------
     def show_text(self, text: str, *, key: str | None, timeout_s: float | None) -> ScreenResult:
@@ -86,7 +87,7 @@ class SimulatedDisplayParticipant:
         self._stop.clear()
         read_real = self.sim.model.instruction_read_s / self.speed
 
-        def on_onset(onset: dict[str, Any]) -> None:
+        def on_onset(onset: m.Onset) -> None:
             t = self._onset(onset)
             if key and self.sim.model.answers and (timeout_s is None or read_real <= timeout_s):
                 self._later(t + read_real, lambda: self.injector.key(key))
@@ -97,7 +98,7 @@ class SimulatedDisplayParticipant:
         """Show the rating screen; the participant answers with keyboard or mouse after its RT."""
         self._stop.clear()
 
-        def on_onset(onset: dict[str, Any]) -> None:
+        def on_onset(onset: m.Onset) -> None:
             t = self._onset(onset)
             value, rt_s = self.sim.decide_rating(request, t)
             device = self._device()
@@ -107,7 +108,7 @@ class SimulatedDisplayParticipant:
             if value is None:
                 return
             rt_real = rt_s / self.speed
-            geometry = onset.get("geometry") or {}
+            geometry = onset.geometry
             if device == "mouse":
                 self._later(t + 0.6 * rt_real, lambda: self._mouse_choose(request, value, geometry))
                 self._later(t + rt_real, lambda: self.injector.click(*_centre(geometry["confirm"])))
@@ -140,9 +141,9 @@ class SimulatedDisplayParticipant:
         self._stop.clear()
         maximum = request.maximum
 
-        def follow(onset: dict[str, Any]) -> None:
+        def follow(onset: m.Onset) -> None:
             t0 = self._onset(onset)
-            geometry = onset.get("geometry") or {}
+            geometry = onset.geometry
             period = 1.0 / max(request.rate_hz, 30.0)
             smoothed: float | None = None
             next_t = t0 + 0.5 / self.speed
@@ -156,7 +157,7 @@ class SimulatedDisplayParticipant:
                 self.injector.move(x, geometry["y"] - 30.0)
                 next_t += period
 
-        def on_onset(onset: dict[str, Any]) -> None:
+        def on_onset(onset: m.Onset) -> None:
             threading.Thread(target=follow, args=(onset,), name="sim-slider", daemon=True).start()
 
         return self.channel.rate_continuously(request, on_sample, on_onset=on_onset)
@@ -184,7 +185,7 @@ class SimulatedDisplayParticipant:
             if pressed_t is not None and not self._stop.is_set():
                 self.injector.key(self.channel.response_key)
 
-        def on_onset(onset: dict[str, Any]) -> None:
+        def on_onset(onset: m.Onset) -> None:
             self.injector.set_window(self.channel.window)
             threading.Thread(target=press_when_due, name="sim-response", daemon=True).start()
 

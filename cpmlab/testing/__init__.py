@@ -1,1 +1,1 @@
-"""Test support for driver authors and cpmlab's own tests: fake transports, fake devices, conformance suites."""
+"""Test support for driver authors and cpmlab's own tests: fakes, conformance suites, display helpers."""

@@ -101,3 +101,14 @@ def test_bad_device_argument_is_a_clear_error(tmp_path: Path, capsys) -> None:
     """--device without ROLE=DRIVER:PORT is explained."""
     assert main(["run", "cpm_sequential", "-p", "01", "-s", "1", "--data", str(tmp_path), "--device", "tcs2"]) == 2
     assert "expected ROLE=DRIVER:PORT" in capsys.readouterr().err
+
+
+def test_display_without_the_session_key_is_a_clear_error(tmp_path: Path, capsys, monkeypatch) -> None:
+    """`cpmlab display` with no key (or a bad one) refuses to start, naming where the key comes from."""
+    monkeypatch.delenv("CPMLAB_DISPLAY_KEY", raising=False)
+    assert main(["display", "--connect", "tcp://127.0.0.1:9"]) == 2
+    assert "no display key" in capsys.readouterr().err
+    bad = tmp_path / "display.key"
+    bad.write_text("not a key")
+    assert main(["display", "--key-file", str(bad)]) == 2
+    assert "not a cpmlab display key" in capsys.readouterr().err

@@ -9,16 +9,18 @@ from typing import Any
 
 import numpy as np
 
+import cpmlab.display.messages as m
+
 
 class Running:
     """A blocking channel call run in a thread; onset (the flip message) is waited for."""
 
     def __init__(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        self.onset: dict[str, Any] | None = None
+        self.onset: m.Onset | None = None
         self.result: Any = None
         self._onset = threading.Event()
 
-        def on_onset(msg: dict[str, Any]) -> None:
+        def on_onset(msg: m.Onset) -> None:
             self.onset = msg
             self._onset.set()
 
@@ -33,7 +35,7 @@ class Running:
     def geometry(self) -> dict[str, Any]:
         """Element positions reported at onset (window pixels)."""
         assert self.onset is not None
-        return self.onset["geometry"]
+        return self.onset.geometry
 
     def join(self, timeout_s: float = 10.0) -> Any:
         """Wait for the call to return and give its result."""

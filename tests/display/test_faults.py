@@ -47,7 +47,8 @@ def _answer(channel: DisplayChannel, key: str) -> float | None:
     injector = XTestInjector()
     try:
         run = Running(channel.rate, REQUEST)
-        injector.set_window(run.onset["window"])
+        assert run.onset is not None and run.onset.window is not None
+        injector.set_window(run.onset.window)
         injector.key(key)
         injector.key("return")
         return run.join().value
@@ -61,7 +62,8 @@ def test_window_closed_mid_rating(faulty: tuple[DisplayChannel, list[tuple[float
     first_pid = channel.pid
     run = Running(channel.rate, REQUEST)
     closed_at = now()
-    _close_window(int(channel.window["x_window_id"]))
+    assert channel.window.x_window_id is not None
+    _close_window(channel.window.x_window_id)
     result = run.join(2.0)
     assert result.value is None and now() - closed_at < 1.0
     deadline = time.monotonic() + 2.0

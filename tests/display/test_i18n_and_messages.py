@@ -1,4 +1,4 @@
-"""Display strings by language, the German protocol copy, and the wire format (no X display needed)."""
+"""Display strings by language, the German protocol copy, and clock sync (no X display needed)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cpmlab.display import messages as m
+from cpmlab.display.clocksync import ClockSync
 from cpmlab.display.i18n import UI_STRINGS, key_label, translate_engine_text, ui_text
 from cpmlab.protocol.loader import load_protocol
 from cpmlab.protocols import protocol_path
@@ -54,22 +54,13 @@ def test_german_protocol_has_the_same_steps() -> None:
     assert "LEERTASTE" in steps and "Wasser" in steps and "Press" not in steps and "pain" not in steps
 
 
-def test_messages_round_trip_and_reject_garbage() -> None:
-    """Messages are one UTF-8 JSON object with a type; anything else is refused."""
-    msg = {"type": m.SHOW, "id": 3, "screen": {"kind": "text", "text": "Schmerz größer"}}
-    assert m.decode(m.encode(msg)) == msg
-    for bad in (b"[1, 2]", b'{"id": 1}', b"\xff"):
-        with pytest.raises(ValueError):
-            m.decode(bad)
-
-
 def test_clock_sync_offset() -> None:
     """Another machine's clock is mapped with the offset of the fastest exchange; one machine: zero."""
-    sync = m.ClockSync(same_clock=False)
+    sync = ClockSync(same_clock=False)
     sync.add(t_send=10.0, t_display=110.004, t_recv=10.010)  # slow exchange, asymmetric
     sync.add(t_send=20.0, t_display=120.001, t_recv=20.002)  # fast: offset 100.0
     assert sync.offset_s == pytest.approx(100.0)
     assert sync.to_engine(150.0) == pytest.approx(50.0)
-    same = m.ClockSync(same_clock=True)
+    same = ClockSync(same_clock=True)
     same.add(0.0, 5.0, 0.1)
     assert same.to_engine(7.0) == 7.0

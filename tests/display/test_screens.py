@@ -14,21 +14,24 @@ from display_helpers import Running, background, ink, inside, load, orange
 
 from cpmlab.core.clock import now
 from cpmlab.display.channel import DisplayChannel
-from cpmlab.display.inject import XTestInjector
+from cpmlab.display.inject import MessageInjector, XTestInjector
 from cpmlab.display.simulated import SimulatedDisplayParticipant
+from cpmlab.display.specs import FixationSpec, TextSpec
+from cpmlab.display.translate import rating_spec
 from cpmlab.participant.channel import ContinuousRequest, RatingRequest
 from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
+from cpmlab.testing.display import screenshot, show_screen
 
 ANCHORS = ("no pain", "worst pain imaginable")
 W, H = 1024, 768
 
 
 def shoot(channel: DisplayChannel, shots: Path, name: str) -> tuple[np.ndarray, dict]:
-    saved = channel.screenshot(shots / f"{name}.png")
+    saved = screenshot(channel, shots / f"{name}.png")
     assert saved is not None, f"no screenshot {name}"
     img = load(shots / f"{name}.png")
     assert img.shape == (H, W, 3)
-    return img, saved["geometry"]
+    return img, saved.geometry
 
 
 def test_instruction_text_ends_on_the_key(channel: DisplayChannel, xinput: XTestInjector, shots: Path) -> None:
@@ -43,7 +46,7 @@ def test_instruction_text_ends_on_the_key(channel: DisplayChannel, xinput: XTest
     xinput.key("space")
     result = run.join()
     assert result.ended_by == "key" and result.key == "space"
-    assert result.onset_t == run.onset["t"] and result.onset_t < pressed <= result.end_t < pressed + 0.1
+    assert result.onset_t == run.onset.t and result.onset_t < pressed <= result.end_t < pressed + 0.1
 
 
 def test_text_naming_its_key_has_no_extra_footer_and_times_out(channel: DisplayChannel, shots: Path) -> None:
@@ -58,7 +61,7 @@ def test_text_naming_its_key_has_no_extra_footer_and_times_out(channel: DisplayC
 
 def test_fixation_cross(channel: DisplayChannel, shots: Path) -> None:
     """The fixation cross is white at the centre and nothing else is drawn."""
-    run = Running(channel.show_screen, {"kind": "fixation", "timeout_s": 0.5})
+    run = Running(show_screen, channel, FixationSpec(timeout_s=0.5))
     img, _geometry = shoot(channel, shots, "fixation")
     assert img[H // 2, W // 2].min() > 230  # the cross centre
     assert img[H // 2, W // 2 + 25].min() > 230 and img[H // 2 + 25, W // 2].min() > 230  # its arms
@@ -140,7 +143,7 @@ def test_vas_marker_hidden_until_touched_then_keyboard_answer(
     xinput.key("return")
     result = run.join()
     assert result.value == 61.0 and result.input_device == "keyboard"
-    assert result.onset_t == run.onset["t"] and 0 < result.rt_s < 5
+    assert result.onset_t == run.onset.t and 0 < result.rt_s < 5
 
 
 def test_vas_mouse_answer_with_confirm_button(channel: DisplayChannel, xinput: XTestInjector, shots: Path) -> None:
@@ -209,7 +212,7 @@ def test_timeout_is_missing_never_zero(channel: DisplayChannel, xinput: XTestInj
     xinput.key("left")  # touched, never confirmed
     result = run.join()
     assert result.value is None and result.response_t is None and result.input_device == "none"
-    assert result.onset_t == run.onset["t"]
+    assert result.onset_t == run.onset.t
     img, g = shoot(channel, shots, "no_answer")
     assert ink(img, g["text"]) > 0.05 and not orange(img).any()  # 'No answer', the scale gone
 
@@ -239,15 +242,17 @@ def test_continuous_rating_streams_samples_live(channel: DisplayChannel, xinput:
 def test_break_and_thank_you_screens(channel: DisplayChannel, shots: Path) -> None:
     """Break (title + remaining time) and thank-you screens render their texts."""
     run = Running(
-        channel.show_screen,
-        {"kind": "break", "title": "Break", "text": "Relax for a moment.", "timeout_s": 0.6, "show_timer": True},
+        show_screen,
+        channel,
+        TextSpec(kind="break", title="Break", text="Relax for a moment.", timeout_s=0.6, show_timer=True),
     )
     img, g = shoot(channel, shots, "break")
     assert ink(img, g["text"]) > 0.04 and ink(img, {"x": 300, "y": 130, "w": 424, "h": 80}) > 0.02  # title
     run.join()
     run = Running(
-        channel.show_screen,
-        {"kind": "thanks", "title": "Thank you!", "text": "The session is complete.", "timeout_s": 0.3},
+        show_screen,
+        channel,
+        TextSpec(kind="thanks", title="Thank you!", text="The session is complete.", timeout_s=0.3),
     )
     img, g = shoot(channel, shots, "thanks")
     assert ink(img, g["text"]) > 0.04
@@ -258,12 +263,15 @@ def test_german_ui_strings(channel: DisplayChannel, xinput: XTestInjector, shots
     """With language de the display's own strings are German (hint, confirm, no answer)."""
     channel.language = "de"
     try:
-        spec = channel.rating_spec(
+        spec = rating_spec(
+            channel.language,
             RatingRequest(
                 "vas", "Wie schmerzhaft war die Hitze?", ("kein Schmerz", "stärkster vorstellbarer Schmerz"), 20.0
-            )
+            ),
+            feedback_s=channel.feedback_s,
+            overlay=False,
         )
-        assert spec["confirm"] == "Bestätigen" and spec["no_answer"] == "Keine Antwort"
+        assert spec.confirm == "Bestätigen" and spec.no_answer == "Keine Antwort"
         run = Running(
             channel.rate,
             RatingRequest(
@@ -285,7 +293,25 @@ def test_onset_is_stamped_at_the_flip(channel: DisplayChannel) -> None:
     """The onset time is taken right after the flip (within 2 ms of PsychoPy's own flip time)."""
     spreads = []
     for _ in range(5):
-        run = Running(channel.show_screen, {"kind": "fixation", "timeout_s": 0.05})
-        spreads.append(run.onset["t"] - run.onset["flip_t"])
+        run = Running(show_screen, channel, FixationSpec(timeout_s=0.05))
+        assert run.onset is not None and run.onset.flip_t is not None
+        spreads.append(run.onset.t - run.onset.flip_t)
         run.join()
     assert all(-0.0005 < s < 0.002 for s in spreads), spreads
+
+
+def test_message_injected_input_answers_a_rating(channel: DisplayChannel) -> None:
+    """Input sent as typed inject messages (a display the engine's X cannot reach) is dispatched by the window."""
+    injector = MessageInjector(channel)
+    request = RatingRequest("nrs", "How painful is it?", ANCHORS, timeout_s=10.0)
+    run = Running(channel.rate, request)
+    injector.key("4")
+    injector.key("return")
+    assert run.join().value == 4.0
+    run = Running(channel.rate, request)
+    box, confirm = run.geometry["boxes"][6], run.geometry["confirm"]
+    injector.click(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)
+    time.sleep(0.1)
+    injector.click(confirm["x"] + confirm["w"] / 2, confirm["y"] + confirm["h"] / 2)
+    result = run.join()
+    assert result.value == 6.0 and result.input_device == "mouse"

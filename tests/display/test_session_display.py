@@ -115,7 +115,7 @@ def test_session_spec_display_wiring(tmp_path: Path) -> None:
     assert participant.channel.language == "de" and participant.channel.pid is not None
     result = prepared.run()
     assert str(result.outcome) == "completed"
-    assert participant.channel.process is None  # closed with the session
+    assert participant.channel.pid is None  # closed with the session
     ratings = result.written.ratings if result.written is not None else None
     assert ratings is not None and len(ratings) == 2
     assert set(ratings["input"]) <= {"keyboard", "mouse"} and ratings["rating"].notna().all()
