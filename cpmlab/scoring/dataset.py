@@ -50,6 +50,7 @@ class Run:
     ratings: pd.DataFrame
     events: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    legacy_events: bool = False  # _events.tsv from before the structured columns (censored, discarded, ...)
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -172,6 +173,7 @@ def read_run(beh_path: Path) -> Run:
     meta = read_json(side).get("cpmlab", {}) if side.exists() else {}
     events_path = beh_path.with_name(f"{stem}_events.tsv")
     events = read_tsv(events_path, _EVENT_TEXT) if events_path.exists() else pd.DataFrame()
+    legacy = not events.empty and "censored" not in events.columns
     for c in EVENTS_COLUMNS:  # datasets from older versions lack the newer columns: they read as n/a
         if c not in events.columns:
             events[c] = pd.Series(dtype="object")
@@ -187,6 +189,7 @@ def read_run(beh_path: Path) -> Run:
         ratings=ratings,
         events=events,
         meta=meta if isinstance(meta, dict) else {},
+        legacy_events=legacy,
     )
 
 
