@@ -7,7 +7,7 @@ these declarations. ``column`` names the ``_events.tsv`` column a field is writt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cpmlab.core.event_fields import ANY, BOOL, DICT, INT, LIST, NUM, STR, EventFieldError, Field, Kind
@@ -232,6 +232,15 @@ REPLY = Kind(
         _DRIVER_FIELDS,
     ),
 )
+
+
+def driver_sink(emit: Callable[..., Any]) -> Callable[..., None]:
+    """Return a driver event sink that nests the driver's own fields (see nest_undeclared), then emits."""
+
+    def sink(kind_name: str, **data: Any) -> None:
+        emit(kind_name, **nest_undeclared(kind_name, data))
+
+    return sink
 
 
 def nest_undeclared(kind_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
