@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cpmlab.core.errors import CpmlabError
-from cpmlab.storage.bids_meta import EVENTS_COLUMNS
+from cpmlab.storage.bids_meta import EVENTS_COLUMNS, NUMERIC_EVENT_COLUMNS
 
 _BEH_NAME = re.compile(
     r"^sub-(?P<sub>[A-Za-z0-9]+)(?:_ses-(?P<ses>[A-Za-z0-9]+))?_task-(?P<task>[A-Za-z0-9]+)"
@@ -20,8 +20,7 @@ _BEH_NAME = re.compile(
 )
 REQUIRED_BEH_COLUMNS = ("about", "role", "phase", "scale", "rating")
 _BEH_TEXT = ("about", "role", "phase", "scale", "step_id", "rates")
-_EVENT_NUMBERS = ("onset", "duration", "value", "stimulus_c", "limit_s", "rating", "rep", "trial")
-_EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in _EVENT_NUMBERS)
+_EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in NUMERIC_EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
