@@ -19,6 +19,7 @@ from cpmlab.app.transport import open_transport
 from cpmlab.core.clock import now
 from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
+from cpmlab.core.vocabulary import driver_sink
 from cpmlab.devices.interfaces import ThermalStimulus
 from cpmlab.devices.plugins import load_drivers, load_emulators
 from cpmlab.engine import EngineDevices, SessionEngine
@@ -125,7 +126,8 @@ def estop_latencies(trials: int) -> list[float]:
         transport = open_transport(spec, emulator.port)
         bus = EventBus()
         bus.subscribe(lambda e: None, critical=True)
-        device = spec.factory(transport, event_sink=bus.emit)
+        # driver-specific reply fields travel in the declared "fields" dict, as cpmlab.app.devices does
+        device = spec.factory(transport, event_sink=driver_sink(bus.emit))
         device.connect(limits)
         participant = SimulatedParticipant(speed=1.0)
         engine = SessionEngine(protocol, EngineDevices(thermode=device), participant, bus, limits)

@@ -102,7 +102,7 @@ def main() -> int:
     t_next = now()
     for i in range(args.markers):
         _sleep_until(t_next)
-        bridge(Event(ev.MARKER, now(), {"name": "bench", "i": i}))
+        bridge(Event(ev.MARKER, now(), {"name": "bench", "fields": {"i": i}}))
         t_next += interval_s
 
     # 2. thermode readings at 100 Hz, paced on an absolute schedule

@@ -4,7 +4,8 @@ Run:  .venv/bin/python benchmarks/bench_scoring.py [--sizes 50 500 5000] [--sess
 
 Each dataset (N participants x S sessions, active and sham, 4 heat test stimuli rated on a VAS,
 2 NRS ratings of the water, threshold and cold-pressor rows, a 10 Hz continuous-rating
-recording) is generated into a temporary folder, then scored in a fresh subprocess so that the
+recording) is generated into a temporary folder (as journal events written out by the real BIDS
+writer, so generating is slower than scoring), then scored in a fresh subprocess so that the
 peak resident memory (ru_maxrss) belongs to the scoring alone. Prints figures; asserts nothing.
 """
 

@@ -34,7 +34,7 @@ CONTROL = voc.CONTROL.name
 DISPLAY = voc.DISPLAY.name
 MEASURE = voc.MEASURE.name
 
-SAMPLE_KINDS = frozenset({READING, CONTINUOUS_SAMPLE})
+SAMPLE_KINDS = frozenset(k.name for k in voc.KINDS.values() if k.sample)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,91 +7,12 @@ these declarations. ``column`` names the ``_events.tsv`` column a field is writt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from cpmlab.core.errors import CpmlabError
+from cpmlab.core.event_fields import ANY, BOOL, DICT, INT, LIST, NUM, STR, EventFieldError, Field, Kind
 
-NUM: tuple[type, ...] = (int, float)
-INT: tuple[type, ...] = (int,)
-STR: tuple[type, ...] = (str,)
-BOOL: tuple[type, ...] = (bool,)
-LIST: tuple[type, ...] = (list, tuple)
-DICT: tuple[type, ...] = (dict,)
-ANY: tuple[type, ...] = (object,)
-_TYPE_NAMES = {NUM: "number", INT: "integer", STR: "text", BOOL: "true/false", LIST: "list", DICT: "object"}
-
-
-class EventFieldError(CpmlabError):
-    """An event carries a field its kind does not declare, or a value of the wrong type."""
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of an event kind: name, accepted Python types, unit and meaning."""
-
-    name: str
-    types: tuple[type, ...]
-    unit: str | None
-    description: str
-    column: str | None = None  # the _events.tsv column this field is written to
-    marker: bool = True  # carried on the LSL marker
-
-    @property
-    def type_name(self) -> str:
-        """Return a readable name of the field's type."""
-        return _TYPE_NAMES.get(self.types, "any")
-
-    def accepts(self, value: Any) -> bool:
-        """Return whether value has this field's type (None always: a field may be unknown)."""
-        if value is None or self.types == ANY:
-            return True
-        if isinstance(value, bool) and self.types != BOOL:
-            return False
-        return isinstance(value, self.types)
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One event kind and the fields it may carry."""
-
-    name: str
-    description: str
-    fields: tuple[Field, ...]
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        """Return the declared field names in declaration order."""
-        return tuple(f.name for f in self.fields)
-
-    def field(self, name: str) -> Field:
-        """Return the declaration of one field, or raise EventFieldError."""
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise EventFieldError(f"event kind {self.name!r} has no field {name!r}")
-
-    @cached_property
-    def _by_name(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
-
-    def check(self, data: Mapping[str, Any]) -> None:
-        """Raise EventFieldError if data has an undeclared field or a value of the wrong type."""
-        declared = self._by_name
-        unknown = sorted(k for k in data if k not in declared)
-        if unknown:
-            raise EventFieldError(
-                f"event kind {self.name!r} does not declare field(s) {', '.join(unknown)}; "
-                f"declared: {', '.join(declared)}"
-            )
-        for name, value in data.items():
-            if not declared[name].accepts(value):
-                raise EventFieldError(
-                    f"event {self.name!r} field {name!r} must be {declared[name].type_name}, "
-                    f"not {type(value).__name__} ({value!r})"
-                )
+__all__ = ["ANY", "BOOL", "DICT", "INT", "LIST", "NUM", "STR", "EventFieldError", "Field", "Kind"]
 
 
 # -- fields shared by several kinds (one definition each) -----------------------------------------
@@ -206,6 +127,7 @@ CONTINUOUS_SAMPLE = Kind(
     "continuous_sample",
     "one sample of a continuous rating",
     (STEP_ID, RATES, SCALE, Field("value", NUM, "scale units", "Slider position; null before it is touched")),
+    sample=True,
 )
 READING = Kind(
     "reading",
@@ -216,6 +138,7 @@ READING = Kind(
         Field("zones_c", LIST, "degC", "Thermode zone temperatures"),
         Field("bath_c", NUM, "degC", "Bath temperature"),
     ),
+    sample=True,
 )
 DISPLAY = Kind(
     "display",
@@ -312,6 +235,15 @@ REPLY = Kind(
         _DRIVER_FIELDS,
     ),
 )
+
+
+def driver_sink(emit: Callable[..., Any]) -> Callable[..., None]:
+    """Return a driver event sink that nests the driver's own fields (see nest_undeclared), then emits."""
+
+    def sink(kind_name: str, **data: Any) -> None:
+        emit(kind_name, **nest_undeclared(kind_name, data))
+
+    return sink
 
 
 def nest_undeclared(kind_name: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -135,6 +135,8 @@ def marker_fields(event: ev.Event) -> dict[str, Any]:
     out = {f.name: data[f.name] for f in declared.fields if f.marker and f.name in data and f.name != "fields"}
     if isinstance(data.get("fields"), Mapping):  # source-specific fields travel flattened
         out.update({k: v for k, v in data["fields"].items() if k not in out})
+    names = set(declared.field_names)  # an event built without the bus (older journal) keeps its extras
+    out.update({k: v for k, v in data.items() if k not in names and k not in out})
     return out
 
 

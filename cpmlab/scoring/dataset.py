@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cpmlab.core.errors import CpmlabError
-from cpmlab.storage.bids_meta import EVENTS_COLUMNS
+from cpmlab.storage.bids_meta import EVENTS_COLUMNS, NUMERIC_EVENT_COLUMNS
 
 _BEH_NAME = re.compile(
     r"^sub-(?P<sub>[A-Za-z0-9]+)(?:_ses-(?P<ses>[A-Za-z0-9]+))?_task-(?P<task>[A-Za-z0-9]+)"
@@ -20,8 +20,7 @@ _BEH_NAME = re.compile(
 )
 REQUIRED_BEH_COLUMNS = ("about", "role", "phase", "scale", "rating")
 _BEH_TEXT = ("about", "role", "phase", "scale", "step_id", "rates")
-_EVENT_NUMBERS = ("onset", "duration", "value", "stimulus_c", "limit_s", "rating", "rep", "trial")
-_EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in _EVENT_NUMBERS)
+_EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in NUMERIC_EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,7 @@ class Run:
     ratings: pd.DataFrame
     events: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    legacy_events: bool = False  # _events.tsv from before the structured columns (censored, discarded, ...)
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -172,6 +172,7 @@ def read_run(beh_path: Path) -> Run:
     meta = read_json(side).get("cpmlab", {}) if side.exists() else {}
     events_path = beh_path.with_name(f"{stem}_events.tsv")
     events = read_tsv(events_path, _EVENT_TEXT) if events_path.exists() else pd.DataFrame()
+    legacy = not events.empty and "censored" not in events.columns
     for c in EVENTS_COLUMNS:  # datasets from older versions lack the newer columns: they read as n/a
         if c not in events.columns:
             events[c] = pd.Series(dtype="object")
@@ -187,6 +188,7 @@ def read_run(beh_path: Path) -> Run:
         ratings=ratings,
         events=events,
         meta=meta if isinstance(meta, dict) else {},
+        legacy_events=legacy,
     )
 
 

@@ -37,6 +37,8 @@ def _flags(run: Run, s: dict[str, Any]) -> list[str]:
         flags.append("facilitation")
     if s["hpt_result_mismatch"]:
         flags.append("threshold_result_mismatch")
+    if run.legacy_events:
+        flags.append("old_events_format")
     return flags
 
 
@@ -67,6 +69,9 @@ def score_run(run: Run, options: ScoringOptions | None = None) -> tuple[dict[str
         **cold_pressor_times(run.events),
         "covas_n_plateaus": len(plateaus),
     }
+    if run.legacy_events:  # which trials were censored or discarded is not in the file: do not guess
+        s.update(hpt_c=None, hpt_n_trials=None, hpt_n_invalid=None, hpt_result_mismatch=None)
+        s.update(pdt_censored=None, ptt_censored=None, calibration_fallback=None)
     s["flags"] = ";".join(_flags(run, s)) or None
     s["sign_convention"] = options.sign
     return s, plateaus

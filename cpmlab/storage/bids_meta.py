@@ -41,6 +41,11 @@ EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
 BOOLEAN_EVENT_COLUMNS = tuple(
     sorted({f.column for k in voc.KINDS.values() for f in k.fields if f.column and f.types == voc.BOOL})
 )
+NUMERIC_EVENT_COLUMNS = (
+    "onset",
+    "duration",
+    *sorted({f.column for k in voc.KINDS.values() for f in k.fields if f.column and f.types in (voc.NUM, voc.INT)}),
+)
 for _name in BOOLEAN_EVENT_COLUMNS:
     EVENTS_COLUMNS[_name]["Levels"] = {"True": "yes", "False": "no"}
 

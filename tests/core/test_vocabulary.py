@@ -58,6 +58,11 @@ def test_driver_specific_fields_are_nested_not_dropped() -> None:
     voc.check_event("reply", nested)
     with pytest.raises(voc.EventFieldError):
         voc.nest_undeclared("rating", {"valeu": 3})
+    bus = ev.EventBus()
+    seen: list[ev.Event] = []
+    bus.subscribe(seen.append, critical=True)
+    voc.driver_sink(bus.emit)("reply", device="cold_pressor", raw="3130", value=10.0)
+    assert seen[0].data == {"device": "cold_pressor", "raw": "3130", "fields": {"value": 10.0}}
 
 
 def test_rating_scales_are_defined_once() -> None:

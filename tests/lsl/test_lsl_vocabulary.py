@@ -117,3 +117,13 @@ def test_docs_list_every_marker_name() -> None:
     text = DOC.read_text(encoding="utf-8")
     for entry in VOCABULARY:
         assert f"| `{entry.name}` |" in text, entry.name
+
+
+def test_marker_fields_come_from_the_declaration_and_source_fields_are_flattened() -> None:
+    """A protocol marker's own fields and a driver reply's parsed fields appear flat on the marker."""
+    _, fields = parse_marker(event_marker(Event(ev.MARKER, 1.0, {"name": "go", "fields": {"colour": "red"}})) or "")
+    assert fields == {"name": "go", "colour": "red"}
+    reply = Event(ev.REPLY, 1.0, {"device": "thermode", "raw": "41", "fields": {"firmware": "1.2"}})
+    assert parse_marker(event_marker(reply) or "")[1] == {"device": "thermode", "raw": "41", "firmware": "1.2"}
+    marker = next(m for m in VOCABULARY if m.name == "marker")
+    assert "fields" not in marker.fields and marker.fields[-1] == "..."

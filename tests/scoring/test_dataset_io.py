@@ -10,6 +10,7 @@ import pytest
 from scoring_helpers import simple_session, write_specs
 
 from cpmlab.core.errors import CpmlabError
+from cpmlab.scoring.derivatives import write_derivatives
 from cpmlab.scoring.pipeline import score_dataset
 from cpmlab.storage.bids import write_bids
 from cpmlab.storage.paths import SessionPaths
@@ -134,3 +135,32 @@ def test_files_written_by_cpmlabs_own_bids_writer_are_scored(tmp_path: Path) -> 
     assert row["cpm_late_pct"] == pytest.approx(-25.0)
     assert (row["cs_mean"], row["cs_range"]) == (6.0, "0-10")
     assert row["flags"] == "aborted"
+
+
+def test_events_file_from_before_the_structured_columns_is_flagged_not_guessed(tmp_path: Path) -> None:
+    """An _events.tsv without censored/discarded columns: ratings still score; HPT and censoring are n/a."""
+    spec = simple_session("01", "1", "active", [50, 50], [40, 40], hpt_trials_c=[43.0, 44.0], pdt_s=5.0, ptt_s=130.0)
+    root = write_specs(tmp_path / "ds", [spec])
+    fresh = score_dataset(root).sessions.iloc[0]
+    assert fresh["hpt_c"] == pytest.approx(43.5) and bool(fresh["ptt_censored"]) is True
+    events_path = next(root.rglob("*_events.tsv"))
+    old_columns = [
+        "onset",
+        "duration",
+        "trial_type",
+        "step_id",
+        "role",
+        "phase",
+        "rep",
+        "value",
+        "stimulus_c",
+        "detail",
+    ]
+    old = pd.read_csv(events_path, sep="\t", dtype=str, keep_default_na=False)[old_columns]
+    events_path.write_text(old.to_csv(sep="\t", index=False))
+    scored = score_dataset(root)
+    assert write_derivatives(scored)  # n/a scores still write
+    row = scored.sessions.iloc[0]
+    assert row["cpm_late"] == pytest.approx(-10.0)
+    assert "old_events_format" in row["flags"]
+    assert pd.isna(row["hpt_c"]) and pd.isna(row["ptt_censored"]) and row["ptt_s"] == pytest.approx(120.0)
