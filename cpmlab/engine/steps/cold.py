@@ -50,8 +50,7 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
     limits, timer = ctx.limits, ctx.timer
     limits.check_immersion_s(step.max_s)
     setpoint = ctx.num(step.setpoint_c)
-    set_bath(ctx, setpoint)
-    wait_for_bath(ctx, step, setpoint)
+    settle_bath(ctx, step)
     info = {**step_fields(ctx, step), "setpoint_c": setpoint, "limb": step.limb}
     with ctx.screen_lock:
         onset = ctx.participant.prompt_immersion(step.prompt_text, timer.to_real(step.duration_s))
@@ -119,6 +118,15 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
     ):
         return "done"
     return "ended at hard maximum"
+
+
+def settle_bath(ctx: SessionContext, step: Immersion) -> None:
+    """Set the bath to the immersion's setpoint and wait until it is there."""
+    if ctx.devices.cold_pressor is None:
+        raise CpmlabError(f"immersion {step.id or ''} needs a cold pressor, and none is connected")
+    setpoint = ctx.num(step.setpoint_c)
+    set_bath(ctx, setpoint)
+    wait_for_bath(ctx, step, setpoint)
 
 
 def wait_for_bath(ctx: SessionContext, step: Immersion, setpoint: float) -> None:

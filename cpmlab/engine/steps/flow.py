@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from cpmlab.core import events as ev
 from cpmlab.core.errors import CpmlabError, SessionAborted
 from cpmlab.engine.context import RunStep, SessionContext
+from cpmlab.engine.steps.cold import settle_bath
 from cpmlab.engine.steps.common import set_variable
-from cpmlab.protocol.model import Block, Marker, Parallel, SetVariable, StepBase
+from cpmlab.protocol.model import Block, Immersion, Marker, Parallel, SetVariable, StepBase
 from cpmlab.protocol.walk import StepPath, child_path, fmt_path
 
 
@@ -36,8 +38,20 @@ def run_parallel(ctx: SessionContext, step: Parallel, path: StepPath, rep: int |
                 ctx.timer.abort(f"parallel branch failed: {exc}")
 
     threads = [threading.Thread(target=branch, args=(c, i), daemon=True) for i, c in enumerate(step.steps)]
+    immersing = [t for t, c in zip(threads, step.steps, strict=True) if isinstance(c, Immersion)]
+    if immersing:
+        # Branches beside an immersion are timed from the hand going in (a test stimulus "during" the
+        # conditioning stimulus): settle the bath first, start the immersion, then the others.
+        for child in step.steps:
+            if isinstance(child, Immersion):
+                settle_bath(ctx, child)
+        for thread in immersing:
+            thread.start()
+        while ctx.immersion.running is None and any(t.is_alive() for t in immersing):
+            time.sleep(0.002)
     for thread in threads:
-        thread.start()
+        if thread not in immersing:
+            thread.start()
     for thread in threads:
         thread.join()
     real = [e for e in errors if not isinstance(e, SessionAborted)]
