@@ -25,8 +25,9 @@ ALLOWED: dict[str, set[str]] = {
     "scoring": {"core", "storage"},
     "display": {"core", "participant", "protocol"},
     "app": APP_DEPS,
-    "console": APP_DEPS | {"app", "scoring", "protocols"},
-    "cli": APP_DEPS | {"app", "scoring", "protocols", "console"},
+    "study": APP_DEPS | {"app", "scoring", "protocols", "studies"},
+    "console": APP_DEPS | {"app", "scoring", "protocols", "study", "studies"},
+    "cli": APP_DEPS | {"app", "scoring", "protocols", "console", "study", "studies"},
 }
 SOURCE_DIRS = {"drivers": ROOT / "drivers", "hardware_mocks": ROOT / "hardware_mocks"}
 
@@ -87,5 +88,5 @@ def test_every_package_directory_is_installed() -> None:
         "cpmlab." + ".".join(p.parent.relative_to(ROOT / "cpmlab").parts) if p.parent != ROOT / "cpmlab" else "cpmlab"
         for p in (ROOT / "cpmlab").rglob("__init__.py")
     }
-    found |= {"cpmlab.drivers", "cpmlab.hardware_mocks", "cpmlab.protocols"}
+    found |= {"cpmlab.drivers", "cpmlab.hardware_mocks", "cpmlab.protocols", "cpmlab.studies"}
     assert found <= declared, sorted(found - declared)

@@ -56,6 +56,7 @@ class SessionSpec:
     display_screen: int = 0  # monitor of the participant display
     fullscreen: bool = False
     display_address: str | None = None  # engine listens here for a display started elsewhere
+    metadata: dict[str, Any] = field(default_factory=dict)  # extra session facts journaled (e.g. a study visit)
 
 
 @dataclass
@@ -126,6 +127,7 @@ class PreparedSession:
             "simulated_participant": spec.simulate,
             "lab_limits": spec.lab.safety_limits().as_dict(),
             "protocol_limits": self.protocol.limits.model_dump(),
+            **spec.metadata,
         }
         if self.lsl is not None:
             self.metadata["lsl"] = lsl_session.open_bridge(self.lsl, self.protocol, self.metadata)

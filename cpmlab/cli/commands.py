@@ -96,31 +96,39 @@ def _report(result: SessionResult) -> None:
                 print(f"  {path.relative_to(result.paths.root)}")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run a protocol for one participant."""
+def spec_from_args(args: argparse.Namespace, **fixed: Any) -> SessionSpec:
+    """Build a SessionSpec from the run options; fixed gives fields the caller decides (e.g. a study visit)."""
     lab = load_lab_config(args.config)
     data = Path(args.data or lab.data or "cpmlab-data").expanduser()
-    spec = SessionSpec(
+    options: dict[str, Any] = {
+        "data_root": data,
+        "speed": args.speed,
+        "simulate": args.simulate,
+        "emulate": args.emulate,
+        "devices": [DeviceAssignment.parse(d) for d in args.device],
+        "seed": args.seed,
+        "operator": args.operator,
+        "lab": lab,
+        "lsl": args.lsl,
+        "record": args.record or bool(args.record_stream),
+        "record_streams": args.record_stream,
+        "display": args.display,
+        "display_screen": args.screen,
+        "fullscreen": args.fullscreen,
+        "display_address": args.display_address,
+    }
+    return SessionSpec(**{**options, **fixed})
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a protocol for one participant."""
+    spec = spec_from_args(
+        args,
         protocol_path=resolve_protocol(args.protocol),
         participant=args.participant,
         session=args.session,
         run=args.run,
-        data_root=data,
-        speed=args.speed,
-        simulate=args.simulate,
-        emulate=args.emulate,
-        devices=[DeviceAssignment.parse(d) for d in args.device],
-        seed=args.seed,
-        operator=args.operator,
         variables=_parse_sets(args.set),
-        lab=lab,
-        lsl=args.lsl,
-        record=args.record or bool(args.record_stream),
-        record_streams=args.record_stream,
-        display=args.display,
-        display_screen=args.screen,
-        fullscreen=args.fullscreen,
-        display_address=args.display_address,
     )
     result = run_session(spec)
     _report(result)

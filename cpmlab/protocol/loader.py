@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cpmlab.core.errors import CpmlabError
 from cpmlab.core.limits import SafetyLimits
@@ -15,6 +15,7 @@ from cpmlab.protocol.model import LimitsModel, Protocol
 from cpmlab.protocol.safety import check_protocol
 
 Path_ = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ def _line_for(path: Path_, lines: dict[Path_, int]) -> int | None:
     return lines.get(())
 
 
-def _field_bounds(path: Path_, data: Any) -> list[str]:
+def _field_bounds(path: Path_, data: Any, root_model: Any = Protocol) -> list[str]:
     """Return the declared bounds of the model field at path (e.g. ['> 0', '<= 600'])."""
-    model: Any = Protocol
+    model: Any = root_model
     node = data
     field = None
     for part in path:
@@ -121,13 +122,13 @@ def _model_for(annotation: Any, node: Any) -> Any:
     return seen[0] if len(seen) == 1 else None
 
 
-def _constraint_hint(error: dict[str, Any], path: Path_, data: Any) -> str:
+def _constraint_hint(error: dict[str, Any], path: Path_, data: Any, root_model: Any = Protocol) -> str:
     ctx = error.get("ctx") or {}
     if error.get("type") == "literal_error" and "expected" in ctx:
         return f" (allowed: {ctx['expected']})"
     if not any(k in ctx for k in ("ge", "gt", "le", "lt")):
         return ""
-    bounds = _field_bounds(path, data)
+    bounds = _field_bounds(path, data, root_model)
     if not bounds:
         bounds = [f"{w} {ctx[k]}" for k, w in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")) if k in ctx]
     return f" (allowed range: {' and '.join(bounds)})"
@@ -150,42 +151,58 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
     return tuple(out)
 
 
-def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits | None = None) -> Protocol:
-    """Parse and validate protocol text; raise ProtocolError listing every problem."""
+def validate_yaml(
+    text: str, file: str, model: type[M], kind: str = "protocol", error: type[ProtocolError] | None = None
+) -> tuple[M, dict[Path_, int]]:
+    """Parse YAML text into model; raise error (ProtocolError) listing every problem with its line."""
+    error = error or ProtocolError
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise ProtocolError([Problem(file, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        raise error([Problem(file, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
     if root is None:
-        raise ProtocolError([Problem(file, None, "", "the file is empty")])
+        raise error([Problem(file, None, "", "the file is empty")])
     lines: dict[Path_, int] = {}
     dups = _lines(root, (), lines)
     if dups:
-        raise ProtocolError(
-            [Problem(file, int(d.rsplit("@", 1)[1]), d.rsplit("@", 1)[0], "key given twice") for d in dups]
-        )
+        raise error([Problem(file, int(d.rsplit("@", 1)[1]), d.rsplit("@", 1)[0], "key given twice") for d in dups])
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
-        raise ProtocolError([Problem(file, 1, "", "a protocol file must be a mapping (key: value lines)")])
+        raise error([Problem(file, 1, "", f"a {kind} file must be a mapping (key: value lines)")])
     try:
-        protocol = Protocol.model_validate(data)
+        return model.model_validate(data), lines
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             path = _clean_loc(tuple(err["loc"]), data)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown field (check the spelling; see docs/protocols.md for the fields of each step)"
+                msg = f"unknown field (check the spelling; see docs/{kind}s.md for the allowed fields)"
             elif err["type"] == "union_tag_invalid":
                 msg = (
                     f"unknown step type {err.get('ctx', {}).get('tag')!r}; allowed: "
                     f"{err.get('ctx', {}).get('expected_tags')}"
                 )
-            hint = _constraint_hint(err, path, data)
+            hint = _constraint_hint(err, path, data, model)
             problems.append(Problem(file, _line_for(path, lines), _fmt(path), msg + hint))
-        raise ProtocolError(problems) from None
+        raise error(problems) from None
+
+
+def line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
+    """Return the line of the YAML node at path, or of its nearest enclosing node."""
+    return _line_for(path, lines)
+
+
+def format_path(path: Path_) -> str:
+    """Return a YAML path as text, e.g. visits[1].carry."""
+    return _fmt(path)
+
+
+def parse_protocol(text: str, file: str = "<protocol>", lab_limits: SafetyLimits | None = None) -> Protocol:
+    """Parse and validate protocol text; raise ProtocolError listing every problem."""
+    protocol, lines = validate_yaml(text, file, Protocol)
     effective = protocol.limits.to_limits()
     if lab_limits is not None:
         effective = effective.stricter(lab_limits)
@@ -215,4 +232,14 @@ def effective_limits(protocol: Protocol, lab_limits: SafetyLimits | None) -> Saf
     return limits.stricter(lab_limits) if lab_limits is not None else limits
 
 
-__all__ = ["LimitsModel", "Problem", "ProtocolError", "effective_limits", "load_protocol", "parse_protocol"]
+__all__ = [
+    "LimitsModel",
+    "Problem",
+    "ProtocolError",
+    "effective_limits",
+    "format_path",
+    "line_of",
+    "load_protocol",
+    "parse_protocol",
+    "validate_yaml",
+]
