@@ -152,7 +152,12 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
 
 
 def validate_yaml(
-    text: str, file: str, model: type[M], kind: str = "protocol", error: type[ProtocolError] | None = None
+    text: str,
+    file: str,
+    model: type[M],
+    kind: str = "protocol",
+    error: type[ProtocolError] | None = None,
+    fields_doc: str = "docs/protocols.md for the fields of each step",
 ) -> tuple[M, dict[Path_, int]]:
     """Parse YAML text into model; raise error (ProtocolError) listing every problem with its line."""
     error = error or ProtocolError
@@ -179,7 +184,7 @@ def validate_yaml(
             path = _clean_loc(tuple(err["loc"]), data)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = f"unknown field (check the spelling; see docs/{kind}s.md for the allowed fields)"
+                msg = f"unknown field (check the spelling; see {fields_doc})"
             elif err["type"] == "union_tag_invalid":
                 msg = (
                     f"unknown step type {err.get('ctx', {}).get('tag')!r}; allowed: "

@@ -142,7 +142,9 @@ def _check(study: Study, file: str, lines: dict[Path_, int], lab_limits: SafetyL
 
 def parse_study(text: str, file: str, lab_limits: SafetyLimits | None = None) -> LoadedStudy:
     """Parse and validate study text; raise StudyError listing every problem."""
-    study, lines = validate_yaml(text, file, Study, kind="study", error=StudyError)
+    study, lines = validate_yaml(
+        text, file, Study, kind="study", error=StudyError, fields_doc="docs/studies.md for the fields of a study"
+    )
     return _check(study, file, lines, lab_limits)
 
 
