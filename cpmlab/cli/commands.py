@@ -21,6 +21,7 @@ from cpmlab.labconfig import load_lab_config
 from cpmlab.protocol.loader import ProtocolError, load_protocol
 from cpmlab.protocol.timeline import build_timeline, format_timeline
 from cpmlab.protocols import protocol_path
+from cpmlab.scoring.results import format_run_summary
 from cpmlab.scoring.summary import format_summary
 from cpmlab.storage.bids import write_bids
 from cpmlab.storage.journal import read_journal
@@ -90,7 +91,7 @@ def run_session(spec: SessionSpec, *, quiet: bool = False) -> SessionResult:
 def _report(result: SessionResult) -> None:
     print(f"\nsession {result.outcome}: data in {result.paths.root}")
     if result.written is not None:
-        print(format_summary(result.written.ratings))
+        print(format_run_summary(result.written.ratings, read_journal(result.paths.journal)))
         for path in result.written.files:
             if path.parent == result.paths.beh_dir:
                 print(f"  {path.relative_to(result.paths.root)}")

@@ -164,9 +164,10 @@ def build_report(result: SessionResult) -> SessionReport:
         report.ratings = written.ratings
         report.files = list(written.files)
         try:
-            from cpmlab.scoring.summary import format_summary
+            from cpmlab.scoring.results import format_run_summary
+            from cpmlab.storage.journal import read_journal
 
-            report.summary_text = format_summary(written.ratings)
+            report.summary_text = format_run_summary(written.ratings, read_journal(result.paths.journal))
         except Exception as exc:  # the scoring behind the summary must not hide the session's end
             log.exception("CPM summary failed")
             report.summary_text = f"CPM summary unavailable: {type(exc).__name__}: {exc}"

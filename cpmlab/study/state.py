@@ -10,21 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from cpmlab.core import events as ev
+from cpmlab.scoring.results import RunResults, StoppedAt, run_results
 from cpmlab.storage.journal import read_journal
 from cpmlab.study.model import Study, Visit
 
 _STEM = re.compile(
     r"^sub-(?P<sub>[A-Za-z0-9]+)_ses-(?P<ses>[A-Za-z0-9]+)_task-(?P<task>[A-Za-z0-9]+)_run-(?P<run>\d+)$"
 )
-ENDED_EARLY = ("aborted", "emergency_stopped", "failed")
-
-
-@dataclass(frozen=True)
-class StoppedAt:
-    """Where and why a run ended early."""
-
-    step_id: str | None
-    reason: str
 
 
 @dataclass
@@ -39,7 +31,7 @@ class VisitRun:
     outcome: str = "incomplete"  # completed, aborted, emergency_stopped, failed, or incomplete (no end)
     variables: dict[str, Any] = field(default_factory=dict)  # values set while it ran (calibrations)
     end_variables: dict[str, Any] = field(default_factory=dict)  # every variable at the end
-    measures: list[dict[str, Any]] = field(default_factory=list)
+    results: RunResults = field(default_factory=RunResults)
     stopped: StoppedAt | None = None
     study: dict[str, Any] = field(default_factory=dict)  # the study metadata the run was started with
 
@@ -77,34 +69,24 @@ def read_run(journal: Path, beh_json: Path | None = None) -> VisitRun:
     """Summarise one run from its journal (outcome from the BIDS sidecar if the journal has no end)."""
     m = _STEM.match(journal.name.removesuffix("_journal.jsonl"))
     run = VisitRun(run=int(m["run"]) if m else 1, task=m["task"] if m else "", journal=journal)
-    last_step: str | None = None
-    for rec in read_journal(journal):
+    records = list(read_journal(journal))
+    for rec in records:
         kind = rec.get("kind")
         if kind == ev.SESSION_START:
             run.protocol = rec.get("protocol")
             run.condition = rec.get("condition")
             run.study = dict(rec.get("study") or {})
-        elif kind == ev.STEP_START:
-            last_step = rec.get("step_id") or rec.get("path") or last_step
         elif kind == ev.VARIABLE and rec.get("name"):
             run.variables[rec["name"]] = rec.get("value")
-        elif kind == ev.MEASURE:
-            run.measures.append(rec)
-        elif kind == ev.CONTROL and rec.get("action") in ("abort", "emergency_stop"):
-            reason = rec.get("reason") or rec["action"].replace("_", " ")
-            run.stopped = StoppedAt(last_step, f"{reason} ({rec.get('source', 'operator')})")
-        elif kind == ev.FAULT and run.stopped is None and rec.get("device") == "engine":
-            run.stopped = StoppedAt(rec.get("step_id") or last_step, str(rec.get("message", "fault")))
         elif kind == ev.SESSION_END:
-            run.outcome = str(rec.get("outcome", "incomplete"))
             run.end_variables = dict(rec.get("variables") or {})
-    if run.outcome == "incomplete" and beh_json is not None and beh_json.exists():
+    if not any(r.get("kind") == ev.SESSION_END for r in records) and beh_json is not None and beh_json.exists():
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            run.outcome = str(json.loads(beh_json.read_text(encoding="utf-8"))["cpmlab"]["outcome"])
-    if run.outcome not in ENDED_EARLY:
-        run.stopped = None
-    elif run.stopped is None:
-        run.stopped = StoppedAt(last_step, run.outcome.replace("_", " "))
+            outcome = str(json.loads(beh_json.read_text(encoding="utf-8"))["cpmlab"]["outcome"])
+            records.append({"kind": ev.SESSION_END, "t": 0.0, "outcome": outcome})
+    run.results = run_results(records)
+    run.outcome = run.results.outcome
+    run.stopped = run.results.stopped
     return run
 
 
