@@ -57,6 +57,7 @@ class SessionSpec:
     fullscreen: bool = False
     display_address: str | None = None  # engine listens here for a display started elsewhere
     metadata: dict[str, Any] = field(default_factory=dict)  # extra session facts journaled (e.g. a study visit)
+    language: str | None = None  # participant display's own texts; None: the protocol's language
 
 
 @dataclass
@@ -187,7 +188,7 @@ class PreparedSession:
 
         spec = self.spec
         channel = DisplayChannel(
-            language=self.protocol.language,
+            language=spec.language or self.protocol.language,
             screen=spec.display_screen,
             fullscreen=spec.fullscreen,
             address=spec.display_address,

@@ -23,6 +23,7 @@ from cpmlab.console.run_view import RunView
 from cpmlab.console.settings import ConsoleSettings, load_settings, save_settings
 from cpmlab.console.setup_view import DryRunOptions, SetupView
 from cpmlab.console.stall import StallMonitor
+from cpmlab.console.study_hook import StudyHook  # study hook
 from cpmlab.console.summary_view import SummaryView
 from cpmlab.console.tasks import BackgroundTasks
 from cpmlab.console.worker import Prepared, SessionReport, SessionWorker, find_reports
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.stale_timer.setInterval(1000)
         self.stale_timer.timeout.connect(lambda: self.devices_panel.check_stale(ALL_ROLES))
 
+        self.study = StudyHook(self)  # study hook: study view, run variables, session options
         self._set_state("setup")
         self.controls.set_start_allowed(False, "loading the lab config, drivers and ports…")
         self.tasks.run(
@@ -201,7 +203,7 @@ class MainWindow(QMainWindow):
         for name, value in optional.items():
             if name in names:  # other engineers add these fields; set only what exists
                 setattr(spec, name, value)
-        return spec
+        return self.study.extend_spec(spec)  # study hook
 
     def _remember(self) -> ConsoleSettings:
         v = self.setup_view.values()

@@ -68,10 +68,10 @@ def check_field(field: ParticipantField, text: str | None) -> str:
         if isinstance(value, float) and not math.isfinite(value):
             raise CpmlabError(f"{field.name}: {text!r} is not a number")
         if (field.min is not None and value < field.min) or (field.max is not None and value > field.max):
-            raise CpmlabError(
-                f"{field.name}: {text} is outside {field.min:g}-{field.max:g}"
-                + (f" {field.unit}" if field.unit else "")
-            )
+            low = "" if field.min is None else f"{field.min:g}"
+            high = "" if field.max is None else f"{field.max:g}"
+            unit = f" {field.unit}" if field.unit else ""
+            raise CpmlabError(f"{field.name}: {text} is outside {low}-{high}{unit}")
         return str(value)
     if field.type == "choice" and text not in field.levels:
         allowed = ", ".join(f"{k} ({v})" for k, v in field.levels.items())
