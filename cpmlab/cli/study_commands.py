@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 from pathlib import Path
 
 from cpmlab.cli.commands import EXIT_CODES, _report, run_session, spec_from_args
@@ -125,7 +126,8 @@ def cmd_next(args: argparse.Namespace) -> int:
     if nv is None:
         print(f"sub-{args.participant} has done every visit of {loaded.study.name}")
         return 0
-    print(describe_next(loaded, nv), flush=True)
+    seed = args.seed if args.seed is not None else zlib.crc32(f"{nv.participant.label}:{nv.visit.id}".encode())
+    print(describe_next(loaded, nv) + f"\n  seed:      {seed}", flush=True)
     if args.dry_run:
         return 0
     spec = spec_from_args(
@@ -137,6 +139,7 @@ def cmd_next(args: argparse.Namespace) -> int:
         run=nv.run,
         variables=nv.variables,
         metadata=nv.metadata(loaded.study.name),
+        seed=seed,
     )
     result = run_session(spec)
     _report(result)

@@ -61,4 +61,5 @@ def add_study_parser(sub: Any, add_run_options: Callable[..., None]) -> None:
     )
     q.add_argument("--dry-run", action="store_true", help="only show what would run")
     add_run_options(q, labels=False)
-    q.set_defaults(func=_cmd("next"))
+    # without --seed each participant's visit gets its own fixed seed (randomised blocks, simulated participant)
+    q.set_defaults(func=_cmd("next"), seed=None)

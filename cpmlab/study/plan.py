@@ -80,7 +80,7 @@ def find_participant(loaded: LoadedStudy, root: Path, label: str) -> Participant
             return p
     raise StudyStateError(
         f"sub-{label} is not enrolled in study {loaded.study.name} in {root}: "
-        f"enrol them first (cpmlab study add {loaded.path} -p {label} --data {root})"
+        f"enrol them first (cpmlab study add {loaded.path} -p {label} --data {root}, or study next --enrol)"
     )
 
 
