@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bids_validator import validate
 
 from cpmlab.cli.main import main
 from cpmlab.study.counterbalance import order_for
@@ -20,7 +21,7 @@ TASKS = {
 
 @pytest.mark.slow
 def test_four_participants_two_visits_each_follow_the_study(tmp_path: Path, capsys) -> None:
-    """study next x2 for four participants: counterbalanced order, visit 2 at visit 1's calibrated temperature, status shows it."""
+    """study next x2 for four participants: counterbalanced order, visit 2 at visit 1's calibrated temperature, status shows it, valid BIDS."""
     data = tmp_path / "data"
     study = load_study("cpm_active_sham").study
     labels = ["01", "02", "03", "04"]
@@ -60,6 +61,11 @@ def test_four_participants_two_visits_each_follow_the_study(tmp_path: Path, caps
         row = rows[f"sub-{label}"]
         assert "-".join(order) in row
         assert f"done {order[0]} run 1" in row and f"done {order[1]} run 1" in row and row.endswith("all done")
+    participants = pd.read_csv(data / "participants.tsv", sep="\t", dtype=str)
+    assert list(participants["condition_order"]) == ["-".join(o) for o in orders]
+    assert list(participants["age"]) == ["30", "31", "32", "33"]
+    errors, _ = validate(data)
+    assert errors == [], errors
 
 
 def test_next_refuses_an_unenrolled_participant_and_opens_nothing(tmp_path: Path, capsys) -> None:
