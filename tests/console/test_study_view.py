@@ -15,7 +15,7 @@ from cpmlab.study.loader import load_study
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "console"
-FAST = 150.0
+FAST = 60.0
 
 
 def shot(win: MainWindow, name: str) -> Path:
