@@ -1,4 +1,4 @@
-"""Connects studies, run variables and session options to the console window (a few hook lines there)."""
+"""Connects studies, run variables, session options and operator buttons to the console window (hook lines there)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtGui import QAction, QKeySequence
 
+from cpmlab.console.operator_events import OperatorEventBar
 from cpmlab.console.study_forms import SessionOptions, SessionOptionsDialog, VariablesDialog
 from cpmlab.console.study_view import StudyView
 from cpmlab.protocol.loader import effective_limits
@@ -56,6 +57,8 @@ class StudyHook:
         self.view.back_clicked.connect(self.show_setup)
         self.view.start_visit.connect(self.arm)
         window.setup_view.changed.connect(self._setup_changed)
+        self.operator_bar = OperatorEventBar(window)
+        window.addToolBar(self.operator_bar)
         menu = window.menuBar().addMenu("&Study")
         self.open_action = self._action(menu, "Study view…", self.show_study, "Ctrl+Shift+S")
         self.variables_action = self._action(menu, "Protocol variables for this run…", self.edit_run_variables)
@@ -170,6 +173,7 @@ class StudyHook:
             spec.metadata = {**spec.metadata, "operator_variables": dict(self.run_variables)}
         if armed is not None and not armed.matches(spec):
             log.warning("the setup no longer matches the study visit; running it as a single run")
+        spec.operator_responses = True  # the operator's immersion buttons answer for the participant
         o = self.options
         spec.display_address = o.display_address or spec.display_address
         spec.language = o.language or spec.language

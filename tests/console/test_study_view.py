@@ -142,3 +142,23 @@ def test_forms_refuse_bad_values(qtbot, window: MainWindow) -> None:
     options.language.setCurrentIndex(1)
     options.streams.setText("EEG, BioSemi")
     assert options.options() == SessionOptions("tcp://0.0.0.0:5557", "de", ["EEG", "BioSemi"])
+
+
+def test_operator_buttons_are_journaled_while_a_session_runs(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """The operator bar is disabled in the setup; during a session 'Pain detected' is journaled with its source."""
+    from console_helpers import start_and_wait_running
+
+    from cpmlab.storage.journal import read_journal
+
+    bar = window.study.operator_bar
+    assert not bar.actions_by_event["pain_detected"].isEnabled()
+    fill_setup(qtbot, window, tmp_path / "data")
+    start_and_wait_running(qtbot, window)
+    qtbot.waitUntil(lambda: bar.actions_by_event["pain_detected"].isEnabled(), timeout=5_000)
+    bar.actions_by_event["pain_detected"].trigger()
+    journal = window.prepared.session.paths.journal
+    qtbot.waitUntil(lambda: any(r.get("name") == "operator_response" for r in read_journal(journal)), timeout=5_000)
+    record = next(r for r in read_journal(journal) if r.get("name") == "operator_response")
+    assert (record["event"], record["source"], record["accepted"]) == ("pain_detected", "operator", False)
+    qtbot.waitUntil(lambda: window.state == "finished", timeout=60_000)
+    assert not bar.actions_by_event["pain_detected"].isEnabled()
