@@ -161,4 +161,4 @@ def test_operator_buttons_are_journaled_while_a_session_runs(qtbot, window: Main
     record = next(r for r in read_journal(journal) if r.get("name") == "operator_response")
     assert (record["event"], record["source"], record["accepted"]) == ("pain_detected", "operator", False)
     qtbot.waitUntil(lambda: window.state == "finished", timeout=60_000)
-    assert not bar.actions_by_event["pain_detected"].isEnabled()
+    qtbot.waitUntil(lambda: not bar.actions_by_event["pain_detected"].isEnabled(), timeout=2_000)
