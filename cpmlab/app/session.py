@@ -23,6 +23,7 @@ from cpmlab.core.events import EventBus, Subscriber
 from cpmlab.engine import EngineDevices, SessionEngine, SessionOutcome
 from cpmlab.labconfig import LabConfig
 from cpmlab.participant.channel import ParticipantChannel
+from cpmlab.participant.operator import OperatorResponses
 from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
 from cpmlab.protocol.loader import effective_limits, load_protocol
 from cpmlab.protocol.model import Protocol
@@ -59,6 +60,9 @@ class SessionSpec:
     display_screen: int = 0  # monitor of the participant display
     fullscreen: bool = False
     display_address: str | None = None  # engine listens here for a display started elsewhere
+    metadata: dict[str, Any] = field(default_factory=dict)  # extra session facts journaled (e.g. a study visit)
+    language: str | None = None  # participant display's own texts; None: the protocol's language
+    operator_responses: bool = False  # the console's "pain detected" / "hand out" presses answer for the participant
 
 
 @dataclass
@@ -101,6 +105,7 @@ class PreparedSession:
         self.recorder: lsl_session.XdfRecorder | None = None
         self.devices = OpenDevices()
         self.participant: ParticipantChannel | None = None
+        self.responses: OperatorResponses | None = None
         try:
             self._start(protocol_bytes, participant_factory, subscribers)
         except BaseException as exc:
@@ -142,6 +147,7 @@ class PreparedSession:
             "simulated_participant": spec.simulate,
             "lab_limits": spec.lab.safety_limits().as_dict(),
             "protocol_limits": self.protocol.limits.model_dump(),
+            **spec.metadata,
         }
         if self.lsl is not None:
             self.metadata["lsl"] = lsl_session.open_bridge(self.lsl, self.protocol, self.metadata)
@@ -210,6 +216,16 @@ class PreparedSession:
             self.participant = self._open_display(None)
         else:
             raise CpmlabError("no participant display: use --simulate, or run with the display (cpmlab display)")
+        if spec.operator_responses and self.participant is not None:
+            self.responses = OperatorResponses(self.participant, self._journal_operator_press)
+            self.participant = self.responses
+
+    def _journal_operator_press(self, event: str, what: str, t: float, accepted: bool) -> None:
+        from cpmlab.core import events as ev
+
+        self.bus.emit(
+            ev.MARKER, t=t, name="operator_response", event=event, what=what, accepted=accepted, source="operator"
+        )
 
     def _open_display(self, sim: SimulatedParticipant | None) -> ParticipantChannel:
         """Start the PsychoPy display; a simulated participant answers through it with real input."""
@@ -218,7 +234,7 @@ class PreparedSession:
 
         spec = self.spec
         channel = DisplayChannel(
-            language=self.protocol.language,
+            language=spec.language or self.protocol.language,
             screen=spec.display_screen,
             fullscreen=spec.fullscreen,
             address=spec.display_address,

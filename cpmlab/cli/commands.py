@@ -21,6 +21,7 @@ from cpmlab.labconfig import load_lab_config
 from cpmlab.protocol.loader import ProtocolError, load_protocol
 from cpmlab.protocol.timeline import build_timeline, format_timeline
 from cpmlab.protocols import protocol_path
+from cpmlab.scoring.results import format_run_summary
 from cpmlab.scoring.summary import format_summary
 from cpmlab.storage.bids import write_bids
 from cpmlab.storage.journal import read_journal
@@ -93,37 +94,45 @@ def run_session(spec: SessionSpec, *, quiet: bool = False) -> SessionResult:
 def _report(result: SessionResult) -> None:
     print(f"\nsession {result.outcome}: data in {result.paths.root}")
     if result.written is not None:
-        print(format_summary(result.written.ratings))
+        print(format_run_summary(result.written.ratings, read_journal(result.paths.journal)))
         for path in result.written.files:
             if path.parent == result.paths.beh_dir:
                 print(f"  {path.relative_to(result.paths.root)}")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run a protocol for one participant."""
+def spec_from_args(args: argparse.Namespace, **fixed: Any) -> SessionSpec:
+    """Build a SessionSpec from the run options; fixed gives fields the caller decides (e.g. a study visit)."""
     lab = load_lab_config(args.config)
     data = Path(args.data or lab.data or "cpmlab-data").expanduser()
-    spec = SessionSpec(
+    options: dict[str, Any] = {
+        "data_root": data,
+        "speed": args.speed,
+        "simulate": args.simulate,
+        "emulate": args.emulate,
+        "devices": [DeviceAssignment.parse(d) for d in args.device],
+        "seed": args.seed,
+        "operator": args.operator,
+        "lab": lab,
+        "lsl": args.lsl,
+        "record": args.record or bool(args.record_stream),
+        "record_streams": args.record_stream,
+        "display": args.display,
+        "display_screen": args.screen,
+        "fullscreen": args.fullscreen,
+        "display_address": args.display_address,
+    }
+    return SessionSpec(**{**options, **fixed})
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a protocol for one participant."""
+    spec = spec_from_args(
+        args,
         protocol_path=resolve_protocol(args.protocol),
         participant=args.participant,
         session=args.session,
         run=args.run,
-        data_root=data,
-        speed=args.speed,
-        simulate=args.simulate,
-        emulate=args.emulate,
-        devices=[DeviceAssignment.parse(d) for d in args.device],
-        seed=args.seed,
-        operator=args.operator,
         variables=_parse_sets(args.set),
-        lab=lab,
-        lsl=args.lsl,
-        record=args.record or bool(args.record_stream),
-        record_streams=args.record_stream,
-        display=args.display,
-        display_screen=args.screen,
-        fullscreen=args.fullscreen,
-        display_address=args.display_address,
     )
     result = run_session(spec)
     _report(result)

@@ -1,4 +1,4 @@
-"""The cpmlab command line: run, validate, recover, demo, devices, mock."""
+"""The cpmlab command line: run, validate, recover, demo, devices, mock, score, report, console, study."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from cpmlab.core.errors import CpmlabError
 Command = Callable[[argparse.Namespace], int]
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--participant", "-p", required=True, help="participant label (letters and digits)")
-    p.add_argument("--session", "-s", required=True, help="session label (letters and digits)")
-    p.add_argument("--run", type=int, default=1, help="run number (default 1)")
+def _add_run_options(p: argparse.ArgumentParser, labels: bool = True) -> None:
+    if labels:  # a study visit decides session and run itself
+        p.add_argument("--participant", "-p", required=True, help="participant label (letters and digits)")
+        p.add_argument("--session", "-s", required=True, help="session label (letters and digits)")
+        p.add_argument("--run", type=int, default=1, help="run number (default 1)")
     p.add_argument("--data", help="BIDS dataset folder (default: lab config 'data', else ./cpmlab-data)")
     p.add_argument(
         "--speed",
@@ -33,13 +34,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="ROLE=DRIVER:PORT",
         help="e.g. thermode=tcs2:/dev/ttyUSB0 or bath=julabo:/dev/ttyUSB1 (repeatable)",
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="set a protocol variable, e.g. ts_target_c=46.5",
-    )
+    if labels:
+        p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set a protocol variable, e.g. ts_target_c=46.5",
+        )
     p.add_argument("--seed", type=int, default=0, help="random seed (randomised blocks, simulated participant)")
     p.add_argument("--operator", help="operator name recorded in the session metadata")
     p.add_argument("--config", help="lab config file (default: the user's config dir, or $CPMLAB_CONFIG)")
@@ -191,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cpmlab.console.command import add_console_parser  # argparse only; Qt is imported when it runs
 
     add_console_parser(sub)
+    from cpmlab.cli.study_parser import add_study_parser  # study hook: cpmlab study status|next|add|check
+
+    add_study_parser(sub, _add_run_options)
     return parser
 
 

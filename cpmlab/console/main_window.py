@@ -24,6 +24,7 @@ from cpmlab.console.settings import ConsoleSettings, load_settings, save_setting
 from cpmlab.console.setup_spec import remember, session_spec
 from cpmlab.console.setup_view import DryRunOptions, SetupView
 from cpmlab.console.stall import StallMonitor
+from cpmlab.console.study_hook import StudyHook  # study hook
 from cpmlab.console.summary_view import SummaryView
 from cpmlab.console.tasks import BackgroundTasks
 from cpmlab.console.worker import Prepared, SessionReport, SessionWorker
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self.stale_timer.setInterval(1000)
         self.stale_timer.timeout.connect(lambda: self.devices_panel.check_stale(ALL_ROLES))
 
+        self.study = StudyHook(self)  # study hook: study view, run variables, session options
         self._set_state("setup")
         self.controls.set_start_allowed(False, "loading the lab config, drivers and ports…")
         self.tasks.run(
@@ -169,7 +171,7 @@ class MainWindow(QMainWindow):
     def build_spec(self) -> SessionSpec:
         """Return the SessionSpec for the current setup."""
         assert self.env is not None
-        return session_spec(self.setup_view.values(), self.env.lab)
+        return self.study.extend_spec(session_spec(self.setup_view.values(), self.env.lab))
 
     def _remember(self) -> ConsoleSettings:
         return remember(self.setup_view.values(), self.settings)

@@ -89,8 +89,8 @@ class SummaryView(QWidget):
         self.summary = QPlainTextEdit()
         self.summary.setReadOnly(True)
         self.summary.setFont(mono)
-        self.summary.setMaximumHeight(130)
-        cpm_box = QGroupBox("CPM effect")
+        self.summary.setMaximumHeight(170)
+        cpm_box = QGroupBox("Results: calibration, thresholds, cold-pressor times, CPM effect")
         QVBoxLayout(cpm_box).addWidget(self.summary)
         layout.addWidget(cpm_box)
 
@@ -135,7 +135,7 @@ class SummaryView(QWidget):
             self.where.setText(f"Data: {report.data_root}  ({n_files} BIDS files written){journal}")
         else:
             self.where.setText("Nothing was written.")
-        self.summary.setPlainText(report.summary_text or "No ratings to summarise.")
+        self.summary.setPlainText(report.summary_text or "No results or ratings to summarise.")
         self._fill_ratings(report.ratings)
         self.faults.clear()
         self.faults.addItems(report.faults or ["none"])

@@ -164,9 +164,10 @@ def build_report(result: SessionResult) -> SessionReport:
         report.ratings = written.ratings
         report.files = list(written.files)
         try:
-            from cpmlab.scoring.summary import format_summary
+            from cpmlab.scoring.results import format_run_summary
+            from cpmlab.storage.journal import read_journal
 
-            report.summary_text = format_summary(written.ratings)
+            report.summary_text = format_run_summary(written.ratings, read_journal(result.paths.journal))
         except Exception as exc:  # the scoring behind the summary must not hide the session's end
             log.exception("CPM summary failed")
             report.summary_text = f"CPM summary unavailable: {type(exc).__name__}: {exc}"
@@ -184,9 +185,12 @@ def _journal_lines(journal: Path) -> tuple[list[str], list[str]]:
         records = list(read_journal(journal))
     except OSError:
         return faults, controls
-    t0 = next((r["t"] for r in records if r.get("kind") == "session_start"), None)
+    start = next((r for r in records if r.get("kind") == "session_start"), None)
+    t0 = None if start is None else start["t"]
+    speed = float(start.get("speed") or 1.0) if start is not None else 1.0
     for r in records:
-        at = "" if t0 is None else f"+{max(r['t'] - t0, 0.0):.1f} s  "
+        # protocol seconds, as the event log, the run view's protocol clock and the BIDS onsets count them
+        at = "" if t0 is None else f"+{max(r['t'] - t0, 0.0) * speed:.1f} s  "
         if r.get("kind") == "fault":
             faults.append(f"{at}{r.get('device', '?')}: {r.get('message', '')}")
         elif r.get("kind") == "control":

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cpmlab.core.errors import CpmlabError, LimitError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.protocol.model import LimitsModel, Protocol
+from cpmlab.protocol.overrides import value_problems, with_values
 from cpmlab.protocol.safety import check_protocol
 from cpmlab.protocol.walk import fmt_path
 from cpmlab.protocol.yaml_source import SourceError, parse_yaml, read_text
 
 Path_ = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,9 @@ def _line_for(path: Path_, lines: dict[Path_, int]) -> int | None:
     return lines.get(())
 
 
-def _field_bounds(path: Path_, data: Any) -> list[str]:
+def _field_bounds(path: Path_, data: Any, root_model: Any = Protocol) -> list[str]:
     """Return the declared bounds of the model field at path (e.g. ['> 0', '<= 600'])."""
-    model: Any = Protocol
+    model: Any = root_model
     node = data
     field = None
     for part in path:
@@ -120,13 +121,13 @@ def _model_for(annotation: Any, node: Any) -> Any:
     return seen[0] if len(seen) == 1 else None
 
 
-def _constraint_hint(error: dict[str, Any], path: Path_, data: Any) -> str:
+def _constraint_hint(error: dict[str, Any], path: Path_, data: Any, root_model: Any = Protocol) -> str:
     ctx = error.get("ctx") or {}
     if error.get("type") == "literal_error" and "expected" in ctx:
         return f" (allowed: {ctx['expected']})"
     if not any(k in ctx for k in ("ge", "gt", "le", "lt")):
         return ""
-    bounds = _field_bounds(path, data)
+    bounds = _field_bounds(path, data, root_model)
     if not bounds:
         bounds = [f"{w} {ctx[k]}" for k, w in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")) if k in ctx]
     return f" (allowed range: {' and '.join(bounds)})"
@@ -151,40 +152,66 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> Path_:
 
 def _apply_overrides(protocol: Protocol, overrides: Mapping[str, Any], file: str, lines: dict[Path_, int]) -> Protocol:
     """Return the protocol with header variables replaced by overrides (e.g. --set); refuse unknown names."""
-    declared = protocol.variables
-    line = _line_for(("variables",), lines)
-    problems = []
-    merged = dict(declared)
-    for name, value in overrides.items():
-        if name not in declared:
-            known = ", ".join(sorted(declared)) or "none"
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    "variables",
-                    f"--set {name}: the protocol declares no such variable (it declares: {known})",
-                )
-            )
-            continue
-        if isinstance(declared[name], int | float) and not isinstance(declared[name], bool):
-            number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-            if number is None or not math.isfinite(number):
-                problems.append(
-                    Problem(
-                        file,
-                        _line_for(("variables", name), lines),
-                        f"variables.{name}",
-                        f"--set {name}={value!r}: expected a number",
-                    )
-                )
-                continue
-            merged[name] = float(number)
-        else:
-            merged[name] = str(value)
+    problems = [
+        Problem(file, _line_for(("variables", name), lines), "variables", f"--set {message}")
+        for name, message in value_problems(protocol, overrides)
+    ]
     if problems:
         raise ProtocolError(problems)
-    return protocol.model_copy(update={"variables": merged})
+    return with_values(protocol, overrides)
+
+
+def validate_yaml(
+    text: str,
+    file: str,
+    model: type[M],
+    kind: str = "protocol",
+    error: type[ProtocolError] | None = None,
+    fields_doc: str = "docs/protocols.md for the fields of each step",
+) -> tuple[M, dict[Path_, int]]:
+    """Parse YAML text (bounded, see yaml_source) into model; raise error listing every problem with its line."""
+    error = error or ProtocolError
+    try:
+        document = parse_yaml(text)
+    except SourceError as exc:
+        raise error([Problem(file, exc.line, "", str(exc))]) from None
+    if document is None:
+        raise error([Problem(file, 1, "", "the file is empty")])
+    lines: dict[Path_, int] = {}
+    bad: list[tuple[Path_, int, str]] = []
+    _lines(document.root, (), lines, bad)
+    if bad:
+        raise error([Problem(file, line, fmt_path(path), message) for path, line, message in bad])
+    data = document.data
+    if not isinstance(data, dict):
+        raise error([Problem(file, 1, "", f"a {kind} file must be a mapping (key: value lines)")])
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = _clean_loc(tuple(err["loc"]), data)
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown field (check the spelling; see {fields_doc})"
+            elif err["type"] == "union_tag_invalid":
+                msg = (
+                    f"unknown step type {err.get('ctx', {}).get('tag')!r}; allowed: "
+                    f"{err.get('ctx', {}).get('expected_tags')}"
+                )
+            hint = _constraint_hint(err, path, data, model)
+            problems.append(Problem(file, _line_for(path, lines), fmt_path(path), msg + hint))
+        raise error(problems) from None
+
+
+def line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
+    """Return the line of the YAML node at path, or of its nearest enclosing node."""
+    return _line_for(path, lines)
+
+
+def format_path(path: Path_) -> str:
+    """Return a YAML path as text, e.g. visits[1].carry."""
+    return fmt_path(path)
 
 
 def parse_protocol(
@@ -194,37 +221,7 @@ def parse_protocol(
     overrides: Mapping[str, Any] | None = None,
 ) -> Protocol:
     """Parse and validate protocol text (with --set overrides); raise ProtocolError listing every problem."""
-    try:
-        document = parse_yaml(text)
-    except SourceError as exc:
-        raise ProtocolError([Problem(file, exc.line, "", str(exc))]) from None
-    if document is None:
-        raise ProtocolError([Problem(file, 1, "", "the file is empty")])
-    lines: dict[Path_, int] = {}
-    bad: list[tuple[Path_, int, str]] = []
-    _lines(document.root, (), lines, bad)
-    if bad:
-        raise ProtocolError([Problem(file, line, fmt_path(path), message) for path, line, message in bad])
-    data = document.data
-    if not isinstance(data, dict):
-        raise ProtocolError([Problem(file, 1, "", "a protocol file must be a mapping (key: value lines)")])
-    try:
-        protocol = Protocol.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            path = _clean_loc(tuple(err["loc"]), data)
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field (check the spelling; see docs/protocols.md for the fields of each step)"
-            elif err["type"] == "union_tag_invalid":
-                msg = (
-                    f"unknown step type {err.get('ctx', {}).get('tag')!r}; allowed: "
-                    f"{err.get('ctx', {}).get('expected_tags')}"
-                )
-            hint = _constraint_hint(err, path, data)
-            problems.append(Problem(file, _line_for(path, lines), fmt_path(path), msg + hint))
-        raise ProtocolError(problems) from None
+    protocol, lines = validate_yaml(text, file, Protocol)
     if overrides:
         protocol = _apply_overrides(protocol, overrides, file, lines)
     try:
@@ -257,4 +254,14 @@ def effective_limits(protocol: Protocol, lab_limits: SafetyLimits | None) -> Saf
     return limits.stricter(lab_limits) if lab_limits is not None else limits
 
 
-__all__ = ["LimitsModel", "Problem", "ProtocolError", "effective_limits", "load_protocol", "parse_protocol"]
+__all__ = [
+    "LimitsModel",
+    "Problem",
+    "ProtocolError",
+    "effective_limits",
+    "format_path",
+    "line_of",
+    "load_protocol",
+    "parse_protocol",
+    "validate_yaml",
+]
