@@ -8,7 +8,6 @@ from pathlib import Path
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.protocol.loader import Problem, ProtocolError, line_of, load_protocol, validate_yaml
 from cpmlab.protocol.model import Protocol
-from cpmlab.protocol.safety import iter_steps, step_variables
 from cpmlab.protocols import protocol_path
 from cpmlab.study.model import Study, Visit
 
@@ -46,8 +45,8 @@ def resolve_study_protocol(name: str, study_dir: Path) -> Path:
 
 def _defined_variables(protocol: Protocol) -> set[str]:
     names = set(protocol.variables)
-    for _, step in iter_steps(protocol.steps):
-        names |= step_variables(step)
+    for visit in protocol.walk():
+        names |= set(visit.step.defines())
     return names
 
 
