@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QLabel, QToolBar
 from cpmlab.core.clock import now
 
 if TYPE_CHECKING:
-    from cpmlab.console.main_window import MainWindow
+    from cpmlab.console.window_parts import ConsoleWindow
 
 # (event journaled, what it answers, button text, key)
 BUTTONS = (
@@ -24,7 +24,7 @@ BUTTONS = (
 class OperatorEventBar(QToolBar):
     """Buttons the operator presses when the participant says so; enabled while a session runs."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ConsoleWindow) -> None:
         super().__init__("Participant says…", window)
         self.window = window
         self.setObjectName("operatorEvents")

@@ -17,7 +17,7 @@ from cpmlab.study.plan import NextVisit
 
 if TYPE_CHECKING:
     from cpmlab.app.session import SessionSpec
-    from cpmlab.console.main_window import MainWindow
+    from cpmlab.console.window_parts import ConsoleWindow
 
 log = logging.getLogger(__name__)
 TRANSIENT = ("the protocol is being checked", "loading the lab config and devices")
@@ -46,7 +46,7 @@ class ArmedVisit:
 class StudyHook:
     """The study view page, the Study menu, and what they add to the window's SessionSpec."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ConsoleWindow) -> None:
         self.window = window
         self.view = StudyView(window.tasks)
         window.stack.addWidget(self.view)

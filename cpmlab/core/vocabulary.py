@@ -74,6 +74,7 @@ SESSION_START = Kind(
         Field("lab_limits", DICT, None, "The lab's safety limits", marker=False),
         Field("protocol_limits", DICT, None, "The protocol's safety limits", marker=False),
         Field("lsl", DICT, None, "Lab Streaming Layer outlets and recording", marker=False),
+        Field("study", DICT, None, "Study, visit, condition and carried variables (cpmlab study)", marker=False),
     ),
 )
 SESSION_END = Kind(
@@ -201,6 +202,10 @@ MARKER = Kind(
         Field("setpoint_c", NUM, "degC", "Bath setpoint being waited for (bath_settling)"),
         Field("streams", LIST, None, "LSL outlets of the session (lsl_streams)"),
         Field("fields", DICT, None, "The protocol marker step's own fields (flattened on the LSL marker)"),
+        Field("event", STR, None, "Which response the operator gave for the participant (operator_response)"),
+        Field("what", STR, None, "The wait the operator response answers, e.g. cold_detection (operator_response)"),
+        Field("accepted", BOOL, None, "True when the response ended a running wait (operator_response)"),
+        SOURCE,
     ),
 )
 FAULT = Kind(
