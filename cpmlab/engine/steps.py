@@ -420,6 +420,9 @@ class StepRunner:
                 unit="degC",
             )
             procedure.record(temp_c, result.value)
+            if (estimate := procedure.progress()) is not None:  # running estimate (bayesian)
+                value_c = estimate.pop("estimate_c")
+                self.measure("calibration_estimate", value_c, step_id=step.id, trial=trial, unit="degC", **estimate)
             if procedure.next_temperature() is not None:
                 timer.sleep(step.isi_s)
         outcome = procedure.result()

@@ -112,6 +112,8 @@ def _events_table(s: _Session) -> pd.DataFrame:
                 "rep": rec.get("rep"),
                 "value": extra.get("value"),
                 "stimulus_c": extra.get("stimulus_c"),
+                "ci_low_c": rec.get("ci_low_c"),  # credible interval of a calibration estimate
+                "ci_high_c": rec.get("ci_high_c"),
                 "detail": _clean_text(extra.get("detail")),
             }
         )

@@ -30,6 +30,7 @@ EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
             "emergency_stop": "emergency stop: every device aborted",
             "calibration_trial": "one calibration stimulus (value: its temperature in degC; detail: the rating)",
             "calibration_result": "result of a test-stimulus calibration (value: temperature in degC)",
+            "calibration_estimate": "running calibration estimate after a trial (value: degC; ci_low_c, ci_high_c)",
             "threshold_trial": "one heat-pain-threshold ramp (value: temperature at the response, degC)",
             "threshold_result": "mean heat pain threshold over the valid trials (degC)",
             "cold_pain_detection": "cold-pressor pain detection time from immersion onset (value, s)",
@@ -42,6 +43,8 @@ EVENTS_COLUMNS: dict[str, dict[str, Any]] = {
     "rep": {"Description": "Repetition of the enclosing block (1-based)"},
     "value": {"Description": "Rating given, or the value of a variable; n/a when the participant did not answer"},
     "stimulus_c": {"Description": "Target temperature of the thermal stimulus, or bath setpoint", "Units": "degC"},
+    "ci_low_c": {"Description": "Lower end of the credible interval of a calibration estimate", "Units": "degC"},
+    "ci_high_c": {"Description": "Upper end of the credible interval of a calibration estimate", "Units": "degC"},
     "detail": {"Description": "Free text: marker name, note text, fault message, variable name"},
 }
 

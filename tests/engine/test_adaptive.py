@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -44,7 +45,7 @@ def test_staircase_honours_the_reversal_count_with_the_step_floored_at_min_step(
     temps = run(proc, linear())
     assert proc.stopped_by == "reversals" and len(proc.reversals_c) == 4
     assert proc.step_c == 0.25  # halved 1 -> 0.5 -> 0.25, then held at the minimum
-    steps = {round(abs(b - a), 1) for a, b in zip(temps, temps[1:], strict=False)}
+    steps = {round(abs(b - a), 1) for a, b in itertools.pairwise(temps)}
     assert min(steps) >= 0.2  # moves are never smaller than the minimum step (rounded to 0.1 C)
 
 
