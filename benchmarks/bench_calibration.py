@@ -5,12 +5,13 @@ typical-like profiles, participants whose Pain-60 lies near the 49 C ceiling, se
 and insensitive ones whose Pain-60 is above the limit). Each procedure is driven directly
 (the same state machine the engine runs), and each rating comes from the simulated
 participant's own rating rule (SimulatedParticipant.heat_rating, noise seeded by the label).
-The settings are those of the shipped protocols (stop rating 85, floor 40 C, ceiling 49 C).
+The staircase and bayesian settings are read from the shipped protocols pain60_calibration_cpm
+and pain60_bayesian_cpm; ascending and fit use the same stop rating, floor and ceiling.
 
 Printed per method: mean number of stimuli, bias, RMSE and maximum |error| of the result
-against the true Pain-60 (participants whose Pain-60 lies within the limits), the share of
-stimuli rated at or above the stop rating, and the share of runs that ended without a
-result (before any fallback). A second table shows the insensitive participants.
+against the true Pain-60 (participants whose Pain-60 lies within the limits), the share (and
+number) of stimuli rated at or above the stop rating, and the share of runs that ended
+without a result (before any fallback). A second table shows the insensitive participants.
 Run: .venv/bin/python benchmarks/bench_calibration.py [--participants 100] [--engine]
 """
 
@@ -27,20 +28,29 @@ from pathlib import Path
 
 from cpmlab.engine.adaptive import make_procedure
 from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
+from cpmlab.protocol.loader import load_protocol
 from cpmlab.protocol.model import Calibration
 
-LIMIT_C = 49.0
-STOP_RATING = 85.0
-COMMON = {"type": "calibration", "variable": "ts_c", "target_rating": 60, "stop_rating": STOP_RATING}
-COMMON |= {"floor_c": 40, "ceiling_c": 49}
-METHODS = {
-    "staircase": {"method": "staircase", "start_c": 44, "step_c": 1.0, "min_step_c": 0.25, "reversals": 4},
-    "ascending": {"method": "ascending", "start_c": 41, "step_c": 0.5, "max_trials": 20},
-    "fit": {"method": "fit", "temperatures": [43, 44, 45, 46, 47, 48], "repeats": 2},
-    "bayesian": {"method": "bayesian", "prior_mean_c": 46, "prior_sd_c": 2.5, "ci_width_c": 1.2},
+LIMIT_C = 49.0  # max_thermode_c of both shipped Pain-60 protocols
+PROTOCOLS = Path(__file__).resolve().parents[1] / "protocols"
+COMMON = {"type": "calibration", "variable": "ts_c", "target_rating": 60, "stop_rating": 85, "floor_c": 40}
+COMMON |= {"ceiling_c": 49}
+
+
+def shipped(name: str) -> dict[str, object]:
+    """Return the calibration step of a shipped protocol as fields."""
+    step = next(s for s in load_protocol(PROTOCOLS / f"{name}.yaml").steps if isinstance(s, Calibration))
+    return step.model_dump(exclude_defaults=True)
+
+
+METHODS: dict[str, dict[str, object]] = {
+    "staircase": shipped("pain60_calibration_cpm"),
+    "ascending": {**COMMON, "method": "ascending", "start_c": 41, "step_c": 0.5, "max_trials": 20},
+    "fit": {**COMMON, "method": "fit", "temperatures": [43, 44, 45, 46, 47, 48], "repeats": 2},
+    "bayesian": shipped("pain60_bayesian_cpm"),
 }
-METHODS["staircase"]["max_trials"] = 12
-METHODS["bayesian"]["max_trials"] = 12
+STOP_RATING = 85.0
+assert all(Calibration.model_validate(m).stop_rating == STOP_RATING for m in METHODS.values())
 # One cycle of profiles: typical-like heat pain (five CPM/cold profiles), near the ceiling, sensitive, insensitive.
 CYCLE = (
     "typical",
@@ -69,7 +79,7 @@ class Outcome:
 
 def calibrate(method: str, model: ParticipantModel, label: str) -> Outcome:
     """Run one calibration of method against the participant; return what it found and cost."""
-    step = Calibration.model_validate({**COMMON, **METHODS[method]})
+    step = Calibration.model_validate(METHODS[method])
     sim = SimulatedParticipant(model, seed=zlib.crc32(label.encode()))
     proc = make_procedure(step, LIMIT_C, 100.0, random.Random(zlib.crc32(label.encode())))
     while (temp_c := proc.next_temperature()) is not None:
@@ -89,12 +99,13 @@ def row(name: str, outcomes: list[Outcome], errors: bool = True) -> str:
     if not errors:
         at_ceiling = sum(o.value_c is not None and o.value_c >= LIMIT_C - 0.05 for o in outcomes) / n
         return f"{name:10} {stimuli / n:8.2f} {at_ceiling:12.1%} {stop_share:10.1%} {failed:8.1%}"
+    stop_n = sum(o.stop_rated for o in outcomes)
     errs = [o.value_c - o.true_c for o in outcomes if o.value_c is not None]
     bias = statistics.mean(errs)
     rmse = math.sqrt(statistics.mean(e * e for e in errs))
     return (
-        f"{name:10} {stimuli / n:8.2f} {bias:+8.3f} {rmse:7.3f} {max(map(abs, errs)):8.3f} {stop_share:10.1%} "
-        f"{failed:8.1%}"
+        f"{name:10} {stimuli / n:8.2f} {bias:+8.3f} {rmse:7.3f} {max(map(abs, errs)):8.3f} "
+        f"{stop_share:6.1%} ({stop_n:2d}) {failed:8.1%}"
     )
 
 
@@ -132,7 +143,9 @@ def main() -> None:
         f"({min(m.pain60_c for _, m in inside):.1f}-{max(m.pain60_c for _, m in inside):.1f} C), "
         f"limit {LIMIT_C:g} C, stop rating {STOP_RATING:g}:"
     )
-    print(f"{'method':10} {'stimuli':>8} {'bias C':>8} {'RMSE C':>7} {'max|e| C':>8} {'stop-rated':>10} {'failed':>8}")
+    print(
+        f"{'method':10} {'stimuli':>8} {'bias C':>8} {'RMSE C':>7} {'max|e| C':>8} {'stop-rated (n)':>14} {'failed':>8}"
+    )
     for method in METHODS:
         print(row(method, [calibrate(method, m, label) for label, m in inside]))
     print(

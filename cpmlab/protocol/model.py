@@ -245,7 +245,7 @@ class Calibration(StepBase):
     prior_sd_c: float = Field(2.0, ge=0.5, le=10)
     ci_width_c: float = Field(1.0, ge=0.2, le=10)  # stop when the credible interval is this narrow
     ci_level: float = Field(0.95, ge=0.5, le=0.99)
-    max_stop_risk: float = Field(0.05, gt=0, le=0.5)
+    max_stop_risk: float = Field(0.02, gt=0, le=0.5)
     device: str = "thermode"
 
     @model_validator(mode="after")
