@@ -37,7 +37,7 @@ NOISE_PRIOR_SD_LOG = 0.7
 OUTCOME_EDGES_VAS = np.array([LOW_VAS, *np.arange(15.0, 100.0, 5.0)])  # bins of the predicted rating
 COARSE_EVERY = 3  # the first pass looks at every third candidate
 CHUNK = 8  # candidate temperatures evaluated at once
-NEGLIGIBLE = 1e-7  # grid points with less posterior weight than this (relative) are skipped in look-ahead
+NEGLIGIBLE = 1e-4  # grid points with less posterior weight than this (relative) are skipped in look-ahead
 
 
 class BayesianSearch(Procedure):
@@ -122,12 +122,27 @@ class BayesianSearch(Procedure):
             out[start : start + CHUNK] = np.sum(m2 - m1 * m1 / np.maximum(m0, 1e-300), axis=1)
         return out
 
+    def _safe_count(self) -> int:
+        """Return how many candidates (from the coolest) have at most max_stop_risk.
+
+        The risk rises with temperature at every grid point (slopes are positive), so the safe
+        candidates are a prefix, found by bisection.
+        """
+        low, high = 0, len(self.candidates)
+        while low < high:
+            mid = (low + high) // 2
+            if self.stop_risk(self.candidates[mid : mid + 1])[0] <= self.step.max_stop_risk:
+                low = mid + 1
+            else:
+                high = mid
+        return low
+
     def next_temperature(self) -> float | None:
         if self.stopped_by:
             return None
         if self._choice is not None and self._choice[0] == len(self.trials):
             return self._choice[1]
-        allowed = self.candidates[self.stop_risk(self.candidates) <= self.step.max_stop_risk]
+        allowed = self.candidates[: self._safe_count()]
         if len(allowed) == 0:
             self.stopped_by = "no safe temperature"
             choice = None

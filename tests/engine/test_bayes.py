@@ -117,12 +117,14 @@ def test_insensitive_participant_ends_censored_at_the_ceiling() -> None:
     assert max(temps) <= LIMIT_C and result.value_c == LIMIT_C and result.censored
 
 
-def test_near_floor_participant_stays_at_or_above_the_floor() -> None:
-    """Pain-60 just above the floor: every stimulus within the limits, the estimate close to the truth."""
-    model, sim = simulated("p02", "near-floor")
+@pytest.mark.parametrize("label", ["p01", "p02", "p03", "p04"])
+def test_sensitive_participant_is_found_without_a_stop_rating(label: str) -> None:
+    """Pain-60 of 41.5-43 C (the prior expects 46 C): cautious first stimuli, the estimate close to the truth."""
+    model, sim = simulated(label, "sensitive")
     proc = BayesianSearch(cal(), LIMIT_C, 100)
     run(proc, sim.heat_rating)
     value = proc.result().value_c
+    assert all(r is not None and r < 85 for _, r in proc.trials)
     assert value is not None and abs(value - model.pain60_c) <= 0.8
 
 
