@@ -6,6 +6,8 @@ Pain-X temperature ``pain_x`` (where the line crosses the target), the ``slope``
 points per degC) and the rating noise ``sd``. Ratings at or below LOW_VAS are taken as
 "at most LOW_VAS" and ratings of 100 as "at least 100" (censored), because below the pain
 threshold ratings stay near 0 instead of following the line, and the scale ends at 100.
+A small share (LAPSE) of ratings is taken to be unrelated to the stimulus, so one slip
+cannot pull the estimate far.
 
 The posterior lives on a fixed grid over (pain_x, slope, sd) and is updated with every
 answered rating (its full value, not only above or below the target). The next temperature
@@ -37,6 +39,8 @@ NOISE_PRIOR_SD_LOG = 0.7
 OUTCOME_EDGES_VAS = np.array([LOW_VAS, *np.arange(15.0, 100.0, 5.0)])  # bins of the predicted rating
 COARSE_EVERY = 3  # the first pass looks at every third candidate
 CHUNK = 8  # candidate temperatures evaluated at once
+LAPSE = 0.03  # share of ratings unrelated to the stimulus (slips, misunderstanding), uniform over 0-100
+BIN_SHARES = np.diff(np.concatenate([[0.0], OUTCOME_EDGES_VAS, [100.0]])) / 100.0
 NEGLIGIBLE = 1e-4  # grid points with less posterior weight than this (relative) are skipped in look-ahead
 
 
@@ -71,10 +75,14 @@ class BayesianSearch(Procedure):
         mu, sd = self._mean_vas(temp_c), self.sd
         if vas <= LOW_VAS:
             like = ndtr((LOW_VAS - mu) / sd)
+            lapse = LOW_VAS / 100.0
         elif vas >= 100.0:
             like = ndtr((mu - 100.0) / sd)
+            lapse = 0.01
         else:
-            like = np.exp(-0.5 * ((vas - mu) / sd) ** 2) / sd
+            like = np.exp(-0.5 * ((vas - mu) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+            lapse = 0.01  # density of a rating drawn uniformly from 0-100
+        like = (1.0 - LAPSE) * like + LAPSE * lapse
         self.log_post = self.log_post + np.log(np.maximum(like, 1e-300))
         self._check_done()
 
@@ -118,6 +126,7 @@ class BayesianSearch(Procedure):
             cdf = ndtr((OUTCOME_EDGES_VAS[None, :, None] - mu[:, None, :]) / sd)
             ones = np.ones((len(temps), 1, len(x)))
             p = np.diff(np.concatenate([0 * ones, cdf, ones], axis=1), axis=1)
+            p = (1.0 - LAPSE) * p + LAPSE * BIN_SHARES[None, :, None]
             m0, m1, m2 = p @ w, p @ (w * x), p @ (w * x * x)
             out[start : start + CHUNK] = np.sum(m2 - m1 * m1 / np.maximum(m0, 1e-300), axis=1)
         return out

@@ -109,5 +109,5 @@ def test_bayesian_journals_its_estimate_and_interval_after_every_answered_trial(
         assert d["slope_vas_per_c"] > 0 and d["noise_sd_vas"] > 0
     result = run.of(ev.MEASURE, measure="calibration_result")[0].data
     assert result["ci_low_c"] <= result["value"] <= result["ci_high_c"]
-    assert result["value"] == round(estimates[-1].data["value"], 2)
+    assert result["value"] == round(estimates[-1].data["value"], 1)  # the runner rounds to 0.1 C
     assert abs(result["value"] - model.pain60_c) <= 1.0
