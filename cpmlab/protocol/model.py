@@ -256,7 +256,7 @@ class Calibration(StepBase):
             raise ValueError("temperatures are only used with method: fit")
         bayes_only = self.model_fields_set & {"prior_mean_c", "prior_sd_c", "ci_width_c", "ci_level", "max_stop_risk"}
         if self.method != "bayesian" and bayes_only:
-            raise ValueError(f"{', '.join(sorted(bayes_only))} are only used with method: bayesian")
+            raise ValueError(f"{', '.join(sorted(bayes_only))} apply only to method: bayesian")
         if self.method == "bayesian" and not self.floor_c - 5 <= self.prior_mean_c <= self.ceiling_c + 5:
             raise ValueError("prior_mean_c must lie within 5 C of floor_c and ceiling_c")
         if self.floor_c >= self.ceiling_c:

@@ -180,7 +180,7 @@ def test_result_is_capped_below_a_stop_rated_temperature() -> None:
 # -- protocol model ----------------------------------------------------------------------------------
 def test_bayesian_fields_with_another_method_are_refused() -> None:
     """prior_mean_c, ci_width_c, ... with method staircase give a clear error."""
-    with pytest.raises(ValueError, match="only used with method: bayesian"):
+    with pytest.raises(ValueError, match="apply only to method: bayesian"):
         cal(method="staircase", ci_width_c=0.5)
 
 
