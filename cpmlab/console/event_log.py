@@ -68,6 +68,13 @@ def describe_event(event: ev.Event) -> tuple[str, str] | None:
         if d.get("name") == "bath_settling":
             return f"waiting for the bath: {d.get('bath_c', 0):.1f} → {d.get('setpoint_c')} °C", style.COLD
         return f"marker {d.get('name')}", style.GREY
+    if kind == ev.MEASURE and d.get("measure") == "calibration_estimate":
+        level = round(100 * float(d.get("ci_level", 0.95)))
+        return (
+            f"calibration estimate after trial {d.get('trial')}: {d.get('value', 0):.2f} °C "
+            f"({level}% CI {d.get('ci_low_c', 0):.2f}–{d.get('ci_high_c', 0):.2f})",
+            style.HEAT,
+        )
     if kind == ev.VARIABLE:
         return f"{d.get('name')} = {d.get('value')}", style.GREY
     return None

@@ -176,6 +176,11 @@ MEASURE = Kind(
         Field("intercept", NUM, "scale units", "Fitted rating intercept"),
         Field("n_valid", INT, None, "Valid threshold trials in the result"),
         Field("n_trials", INT, None, "Threshold trials run"),
+        Field("ci_low_c", NUM, "degC", "Lower end of the calibration estimate's credible interval", "ci_low_c"),
+        Field("ci_high_c", NUM, "degC", "Upper end of the calibration estimate's credible interval", "ci_high_c"),
+        Field("ci_level", NUM, None, "Probability the credible interval holds (e.g. 0.95)"),
+        Field("slope_vas_per_c", NUM, "VAS/degC", "Posterior mean slope of the rating-temperature relation"),
+        Field("noise_sd_vas", NUM, "VAS", "Posterior mean rating noise (SD)"),
     ),
 )
 VARIABLE = Kind(
@@ -295,6 +300,7 @@ KINDS: dict[str, Kind] = {
 MEASURES: dict[str, tuple[str, str]] = {
     "calibration_trial": ("degC", "one calibration stimulus (value: its temperature; rating: the answer)"),
     "calibration_result": ("degC", "result of a test-stimulus calibration (value: temperature)"),
+    "calibration_estimate": ("degC", "running calibration estimate after a trial (bayesian; ci_low_c, ci_high_c)"),
     "threshold_trial": ("degC", "one heat-pain-threshold ramp (value: temperature at the response)"),
     "threshold_result": ("degC", "mean heat pain threshold over the valid trials"),
     "cold_pain_detection": ("s", "cold-pressor pain detection time from immersion onset"),
@@ -342,6 +348,8 @@ EVENT_COLUMNS: dict[str, tuple[str, str | None]] = {
     "limit_s": ("Time limit of a cold pain time; the time is censored at it", "s"),
     "variable": ("Name of the session variable set or filled by this event", None),
     "rating": ("Rating given to a calibration trial", None),
+    "ci_low_c": ("Lower end of a calibration estimate's credible interval (bayesian method)", "degC"),
+    "ci_high_c": ("Upper end of a calibration estimate's credible interval (bayesian method)", "degC"),
     "device": ("Device role of a fault (thermode, cold_pressor, display) or engine", None),
     "source": ("Who or what caused a control, note or variable (operator, keyboard, device, step id)", None),
     "detail": ("Free text only: marker name, note text, fault message, abort reason", None),

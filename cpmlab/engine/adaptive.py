@@ -27,10 +27,12 @@ class CalibrationResult:
     slope_per_c: float | None = None
     intercept: float | None = None
     censored: bool = False  # reached the ceiling without reaching the target
+    ci_low_c: float | None = None  # credible interval of the result (bayesian)
+    ci_high_c: float | None = None
 
     def details(self) -> dict[str, object]:
         """Return a JSON-able summary for the journal."""
-        return {
+        out: dict[str, object] = {
             "method": self.method,
             "stopped_by": self.stopped_by,
             "trials": self.trials,
@@ -39,6 +41,9 @@ class CalibrationResult:
             "intercept": self.intercept,
             "censored": self.censored,
         }
+        if self.ci_low_c is not None:
+            out.update(ci_low_c=self.ci_low_c, ci_high_c=self.ci_high_c)
+        return out
 
 
 class Procedure:
@@ -75,6 +80,27 @@ class Procedure:
     def update(self, temp_c: float, vas: float) -> None:
         """Adapt to an answered trial (subclasses)."""
 
+    def vas_trials(self) -> list[tuple[float, float]]:
+        """Return the answered trials as (temperature, rating on 0-100)."""
+        return [(t, r * self.to_vas) for t, r in self.trials if r is not None]
+
+    def below_stop(self, value_c: float | None) -> float | None:
+        """Cap a result below every temperature rated at or above the stop rating.
+
+        The cap is the hottest temperature rated below the stop rating that is cooler than
+        the coolest stop-rated one; with no such temperature there is no result (None).
+        """
+        answered = self.vas_trials()
+        stopped = [t for t, v in answered if v >= self.step.stop_rating]
+        if value_c is None or not stopped:
+            return value_c
+        safe = [t for t, v in answered if v < self.step.stop_rating and t < min(stopped)]
+        return min(value_c, max(safe)) if safe else None
+
+    def progress(self) -> dict[str, float] | None:
+        """Return the running estimate after the last trial (methods that keep one), else None."""
+        return None
+
     def next_temperature(self) -> float | None:
         """Return the next temperature to test, or None when the series is over."""
         raise NotImplementedError
@@ -85,7 +111,15 @@ class Procedure:
 
 
 class Staircase(Procedure):
-    """Up when below the target, down when at or above it; the step halves at each reversal."""
+    """Up when below the target, down when at or above it; the step halves at each reversal.
+
+    Stopping rule: the series ends after ``reversals`` reversals, after ``max_trials``
+    trials, at the first rating at or above ``stop_rating`` or after ``max_missing``
+    unanswered ratings in a row. The step halves at each reversal but never below
+    ``min_step_c``, so the step size never ends the series and the reversal count is honoured.
+    Result: the mean of the reversal temperatures (or, with none, the last temperature rated);
+    a stop-rated trial is no reversal, and the result is capped below it (``below_stop``).
+    """
 
     def __init__(self, step: Calibration, ceiling_c: float, scale_max: float) -> None:
         super().__init__(step, ceiling_c, scale_max)
@@ -95,28 +129,28 @@ class Staircase(Procedure):
         self.reversals_c: list[float] = []
 
     def update(self, temp_c: float, vas: float) -> None:
+        if vas >= self.step.stop_rating:
+            return  # the series is over; this trial counts as no reversal
         direction = 1 if vas < self.step.target_rating else -1
         if self.direction and direction != self.direction:
             self.reversals_c.append(temp_c)
-            self.step_c /= 2
+            self.step_c = max(self.step_c / 2, self.step.min_step_c)
         self.direction = direction
         if len(self.reversals_c) >= self.step.reversals:
             self.stopped_by = self.stopped_by or "reversals"
-        elif self.step_c < self.step.min_step_c:
-            self.stopped_by = self.stopped_by or "minimum step"
         self.current_c = self.clamp(temp_c + direction * self.step_c)
 
     def next_temperature(self) -> float | None:
         return None if self.stopped_by else self.current_c
 
     def result(self) -> CalibrationResult:
-        answered = [(t, r) for t, r in self.trials if r is not None]
+        answered = [(t, v) for t, v in self.vas_trials() if v < self.step.stop_rating]
+        value: float | None = None
         if self.reversals_c:
             value = float(np.mean(self.reversals_c))
         elif answered and self.stopped_by != "no answers":
-            value = answered[-1][0]  # never reversed: the last temperature tested
-        else:
-            value = None
+            value = answered[-1][0]  # never reversed: the last temperature rated below the stop rating
+        value = self.below_stop(value)
         return CalibrationResult("staircase", value, self.stopped_by or "ended", self.trials, self.reversals_c)
 
 
@@ -186,9 +220,10 @@ class FitSeries(Procedure):
         value = (self.step.target_rating - intercept) / slope
         # never extrapolate beyond the tested range (or the ceiling)
         clamped = min(max(value, float(temps.min())), float(temps.max()), self.ceiling_c)
+        capped = self.below_stop(float(clamped))
         return CalibrationResult(
             "fit",
-            float(clamped),
+            capped,
             self.stopped_by or "all temperatures rated",
             self.trials,
             slope_per_c=float(slope),
@@ -199,6 +234,10 @@ class FitSeries(Procedure):
 
 def make_procedure(step: Calibration, ceiling_c: float, scale_max: float, rng: random.Random) -> Procedure:
     """Return the procedure for step.method."""
+    if step.method == "bayesian":
+        from cpmlab.engine.bayes import BayesianSearch  # bayes builds on this module's Procedure
+
+        return BayesianSearch(step, ceiling_c, scale_max)
     if step.method == "staircase":
         return Staircase(step, ceiling_c, scale_max)
     if step.method == "ascending":

@@ -3,7 +3,8 @@
 Heat ratings follow the peak probe temperature read back from the thermode stream
 (a linear rating-vs-temperature line above a threshold), shifted by a CPM effect while
 a cold-pressor immersion runs or decaying after it ends; cold-water ratings follow the
-bath temperature. Noise is seeded, so a run is reproducible.
+bath temperature. Noise is seeded, so a run is reproducible. ``ParticipantModel.from_population``
+draws a participant's parameters from the seeded population (``population.py``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import math
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
 from cpmlab.core.scales import SCALES
+from cpmlab.participant import population
 from cpmlab.participant.channel import (
     ContinuousRequest,
     ContinuousResult,
@@ -48,6 +51,23 @@ class ParticipantModel:
     cold_pain_per_c: float = 0.5  # NRS points per C below 20 C
     answers: bool = True  # False: never answers (timeouts)
     fixed_rating: float | None = None  # e.g. always 0 or always 100 (adversarial)
+    detects_cold_pain: bool = True  # False: never reports cold pain (no detection press)
+    withdraws: bool = True  # False: keeps the hand in the water until told to take it out
+    profile: str = "default"  # population profile the parameters were drawn from
+
+    @classmethod
+    def from_population(cls, label: str, profile: str = "typical") -> ParticipantModel:
+        """Draw participant label from the seeded population's named profile."""
+        return cls(**population.draw_parameters(label, profile))
+
+    @property
+    def pain60_c(self) -> float:
+        """True temperature rated 60/100 (without CPM and noise)."""
+        return self.temperature_for_vas(60.0)
+
+    def true_parameters(self) -> dict[str, Any]:
+        """Return every parameter plus the true Pain-60, for session metadata and accuracy checks."""
+        return {**asdict(self), "pain60_c": round(self.pain60_c, 3)}
 
     def heat_vas(self, temp_c: float) -> float:
         """Noise-free VAS of a heat stimulus at temp_c, before any CPM effect."""
@@ -157,11 +177,17 @@ class SimulatedParticipant:
             else:
                 felt = self._stim_peak_c if self._stim_peak_c is not None else (self._current_c or 32.0)
                 raw = self.perceived_heat_vas(felt, onset) * request.maximum / VAS_MAX
+        return self._on_scale(raw, request.maximum, request.scale), rt_s
+
+    def _on_scale(self, raw: float, maximum: float, scale: str) -> float:
         if self.model.fixed_rating is not None:
-            raw = self.model.fixed_rating * request.maximum / VAS_MAX
-        step = SCALES[request.scale].step
-        value = round(min(max(raw, 0.0), request.maximum) / step) * step
-        return round(value, 1), rt_s
+            raw = self.model.fixed_rating * maximum / VAS_MAX
+        step = SCALES[scale].step
+        return round(round(min(max(raw, 0.0), maximum) / step) * step, 1)
+
+    def heat_rating(self, temp_c: float, maximum: float = VAS_MAX, scale: str = "vas") -> float:
+        """Return the answer to a heat stimulus peaking at temp_c, outside any conditioning (benchmarks)."""
+        return self._on_scale(self.perceived_heat_vas(temp_c, now()) * maximum / VAS_MAX, maximum, scale)
 
     def continuous_value(self, maximum: float, t: float | None = None) -> float:
         """Return the slider position the participant aims for now (0..maximum)."""
@@ -240,7 +266,8 @@ class SimulatedParticipant:
         else:
             after_s = max(1.0, self.rng.gauss(self.model.cold_tolerance_s, 5.0))
         press_t = max(base + after_s / self.speed, now())
-        if press_t >= deadline:
+        never = not (self.model.detects_cold_pain if what == "cold_detection" else self.model.withdraws)
+        if never or press_t >= deadline:
             self._cancel.wait(max(deadline - now(), 0.0))
             return None
         if self._cancel.wait(press_t - now()):

@@ -19,6 +19,9 @@ CALIBRATION = {
     "ascending": "{type: calibration, id: cal, method: ascending, variable: ts_c, target_rating: 60, start_c: 41,"
     " step_c: 0.5, max_trials: 20, floor_c: 38, ceiling_c: 49, plateau_s: 3, ramp_c_per_s: 8, return_c_per_s: 8,"
     " isi_s: 2, stop_rating: 95, rating_timeout_s: 10}",
+    "bayesian": "{type: calibration, id: cal, method: bayesian, variable: ts_c, target_rating: 60, prior_mean_c: 46,"
+    " prior_sd_c: 2.5, ci_width_c: 1.0, max_trials: 12, floor_c: 38, ceiling_c: 49, plateau_s: 3, ramp_c_per_s: 8,"
+    " return_c_per_s: 8, isi_s: 2, stop_rating: 95, rating_timeout_s: 10}",
     "fit": "{type: calibration, id: cal, method: fit, variable: ts_c, target_rating: 60, temperatures: [43, 44, 45,"
     " 46, 47, 48], repeats: 2, floor_c: 38, ceiling_c: 49, plateau_s: 3, ramp_c_per_s: 8, return_c_per_s: 8,"
     " isi_s: 2, stop_rating: 100, rating_timeout_s: 10}",

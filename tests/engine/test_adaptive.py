@@ -1,7 +1,8 @@
-"""Calibration procedures as state machines: staircase halving, ascending stop rules, line fit."""
+"""Calibration procedures as state machines: staircase halving and stopping rule, ascending stop rules, line fit."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -36,6 +37,68 @@ def test_staircase_halves_the_step_at_each_reversal_and_averages_the_reversals()
     assert proc.stopped_by == "reversals" and len(result.reversals_c) == 4
     assert result.value_c == pytest.approx(sum(result.reversals_c) / 4)
     assert abs(result.value_c - (43 + 50 / 12)) < 0.6
+
+
+def test_staircase_honours_the_reversal_count_with_the_step_floored_at_min_step() -> None:
+    """With 1 C steps, min_step 0.25 and 4 reversals it stops after the 4th reversal, not the 3rd."""
+    proc = Staircase(cal(start_c=44, step_c=1, min_step_c=0.25, reversals=4, max_trials=30), 50, 100)
+    temps = run(proc, linear())
+    assert proc.stopped_by == "reversals" and len(proc.reversals_c) == 4
+    assert proc.step_c == 0.25  # halved 1 -> 0.5 -> 0.25, then held at the minimum
+    steps = {round(abs(b - a), 1) for a, b in itertools.pairwise(temps)}
+    assert min(steps) >= 0.2  # moves are never smaller than the minimum step (rounded to 0.1 C)
+
+
+def test_staircase_reversal_count_of_six_is_reached_too() -> None:
+    """A larger reversal count keeps the series going at the minimum step until it is reached."""
+    proc = Staircase(cal(start_c=44, step_c=1, min_step_c=0.25, reversals=6, max_trials=30), 50, 100)
+    run(proc, linear())
+    assert proc.stopped_by == "reversals" and len(proc.reversals_c) == 6
+
+
+def test_staircase_max_trials_ends_before_the_reversals() -> None:
+    """max_trials bounds the series even when too few reversals have happened."""
+    proc = Staircase(cal(start_c=44, step_c=1, min_step_c=0.25, reversals=10, max_trials=7), 50, 100)
+    assert len(run(proc, linear())) == 7 and proc.stopped_by == "maximum trials"
+
+
+def test_staircase_ending_on_the_stop_rating_without_reversals_returns_the_last_temperature_below_it() -> None:
+    """44 -> 30, 45 -> 50, 46 -> 95: stopped at 46, the result is 45 (never the stop-rated 46)."""
+    ratings = {44.0: 30.0, 45.0: 50.0, 46.0: 95.0}
+    proc = Staircase(cal(start_c=44, step_c=1, stop_rating=85), 50, 100)
+    assert run(proc, ratings.__getitem__) == [44.0, 45.0, 46.0]
+    result = proc.result()
+    assert result.stopped_by == "stop rating reached" and result.value_c == 45.0
+
+
+def test_staircase_result_is_capped_below_a_stop_rated_temperature() -> None:
+    """Reversal at 47 C, then 46.5 C rated 90: the mean of reversals (47) is capped at 46 C, rated below stop."""
+    ratings = {46.0: 40.0, 47.0: 70.0, 46.5: 90.0}
+    proc = Staircase(cal(start_c=46, step_c=1, stop_rating=85), 50, 100)
+    assert run(proc, ratings.__getitem__) == [46.0, 47.0, 46.5]
+    result = proc.result()
+    assert result.reversals_c == [47.0]  # the stop-rated trial is no reversal
+    assert result.value_c == 46.0
+
+
+def test_staircase_stop_rating_on_the_first_trial_gives_no_result() -> None:
+    """No temperature was rated below the stop rating: there is nothing safe to return."""
+    proc = Staircase(cal(start_c=44, stop_rating=80), 50, 100)
+    run(proc, lambda t: 100.0)
+    assert proc.result().value_c is None
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_staircase_never_returns_a_temperature_at_or_above_a_stop_rated_one(seed: int) -> None:
+    """Noisy raters with a low stop rating: the result stays below every temperature rated at or above it."""
+    rng = random.Random(seed)
+    rater = linear(threshold=rng.uniform(41, 44), slope=rng.uniform(8, 18))
+    proc = Staircase(cal(start_c=44, step_c=1, stop_rating=70, reversals=4, max_trials=12), 49, 100)
+    run(proc, lambda t: min(100.0, max(0.0, rater(t) + rng.gauss(0, 8))))
+    value = proc.result().value_c
+    stopped = [t for t, r in proc.trials if r is not None and r >= 70]
+    if value is not None and stopped:
+        assert value < min(stopped)
 
 
 def test_staircase_never_leaves_floor_and_ceiling() -> None:

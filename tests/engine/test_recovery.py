@@ -14,10 +14,10 @@ from cpmlab.participant.simulated import ParticipantModel
 
 SEEDS = range(20)
 # Stated tolerances: every seed within these of the true value (C).
-TOLERANCE_C = {"staircase": 1.0, "ascending": 1.0, "fit": 1.0, "threshold": 1.0}
+TOLERANCE_C = {"staircase": 1.0, "ascending": 1.0, "fit": 1.0, "bayesian": 1.0, "threshold": 1.0}
 
 
-@pytest.mark.parametrize("method", ["staircase", "ascending", "fit"])
+@pytest.mark.parametrize("method", ["staircase", "ascending", "fit", "bayesian"])
 def test_calibration_recovers_pain60_across_20_seeds(method: str) -> None:
     """Each method finds the temperature rated 60/100 within 1 C for 20 different participants."""
     results = across_seeds(recover_calibration, SEEDS, method=method)
@@ -40,7 +40,7 @@ def delivered(run) -> list[float]:
     return [e.data["target_c"] for e in run.of(ev.STIMULUS, stage="ramp_start")]
 
 
-@pytest.mark.parametrize("method", ["staircase", "ascending", "fit"])
+@pytest.mark.parametrize("method", ["staircase", "ascending", "fit", "bayesian"])
 def test_always_zero_never_pushes_past_the_ceiling_or_the_limit(method: str) -> None:
     """A participant who always rates 0 cannot drive the calibration above the ceiling."""
     run = make_run(
@@ -51,7 +51,7 @@ def test_always_zero_never_pushes_past_the_ceiling_or_the_limit(method: str) -> 
     assert all(c[1].target_c <= 49.0 for c in run.thermode.calls if c[0] == "stimulate")
 
 
-@pytest.mark.parametrize("method", ["staircase", "ascending", "fit"])
+@pytest.mark.parametrize("method", ["staircase", "ascending", "fit", "bayesian"])
 def test_always_100_stops_at_the_first_rating_at_the_stop_value(method: str) -> None:
     """A participant who always rates 100 ends the series after one stimulus."""
     run = make_run(
@@ -63,20 +63,20 @@ def test_always_100_stops_at_the_first_rating_at_the_stop_value(method: str) -> 
     assert result and result[0].data["stopped_by"] == "stop rating reached"
 
 
-def test_never_answering_ends_the_calibration_and_the_session_without_a_made_up_value() -> None:
+@pytest.mark.parametrize("method", ["staircase", "bayesian"])
+def test_never_answering_ends_the_calibration_and_the_session_without_a_made_up_value(method: str) -> None:
     """Two missing ratings end the series; with no fallback the session fails safely before any CPM step."""
-    body = (
-        f"steps:\n  - {CALIBRATION['staircase']}\n  - {{type: thermal, id: ts, target_c: '${{ts_c}}', plateau_s: 5}}\n"
-    )
+    body = f"steps:\n  - {CALIBRATION[method]}\n  - {{type: thermal, id: ts, target_c: '${{ts_c}}', plateau_s: 5}}\n"
     run = make_run(body, speed=80, model=ParticipantModel(answers=False), rate_hz=400)
     assert run.engine.run() == SessionOutcome.FAILED
     assert len(delivered(run)) == 2
     assert "ts_c" not in run.engine.variables
 
 
-def test_fallback_temperature_is_used_and_flagged_when_calibration_fails() -> None:
+@pytest.mark.parametrize("method", ["staircase", "bayesian"])
+def test_fallback_temperature_is_used_and_flagged_when_calibration_fails(method: str) -> None:
     """With fallback_c the session goes on at that temperature and the result says it is a fallback."""
-    step = CALIBRATION["staircase"].replace("rating_timeout_s: 10}", "rating_timeout_s: 10, fallback_c: 45}")
+    step = CALIBRATION[method].replace("rating_timeout_s: 10}", "rating_timeout_s: 10, fallback_c: 45}")
     run = make_run(f"steps:\n  - {step}\n", speed=80, model=ParticipantModel(answers=False), rate_hz=400)
     assert run.engine.run() == SessionOutcome.COMPLETED
     result = run.of(ev.MEASURE, measure="calibration_result")[0]
@@ -92,3 +92,22 @@ def test_threshold_without_responses_is_censored_at_the_cutoff() -> None:
     assert len(trials) == 4 and all(t.data["censored"] for t in trials)
     assert run.of(ev.MEASURE, measure="threshold_result")[0].data["censored"] is True
     assert max(r.data["zones_c"][0] for r in run.of(ev.READING, device="thermode")) <= 49.05
+
+
+def test_bayesian_journals_its_estimate_and_interval_after_every_answered_trial() -> None:
+    """One calibration_estimate measure per answered trial, with typed fields: value, CI, level, slope, noise."""
+    model = ParticipantModel(pain_threshold_c=43.0, slope_vas_per_c=13.0, noise_sd_vas=4.0, cpm_effect_vas=0.0)
+    run = make_run(f"steps:\n  - {CALIBRATION['bayesian']}\n", speed=80, model=model, rate_hz=400)
+    assert run.engine.run() == SessionOutcome.COMPLETED
+    trials = run.of(ev.MEASURE, measure="calibration_trial")
+    estimates = run.of(ev.MEASURE, measure="calibration_estimate")
+    assert len(estimates) == len(trials) >= 2
+    assert [e.data["trial"] for e in estimates] == list(range(1, len(trials) + 1))
+    for e in estimates:
+        d = e.data
+        assert d["ci_low_c"] <= d["value"] <= d["ci_high_c"] and d["ci_level"] == 0.95 and d["unit"] == "degC"
+        assert d["slope_vas_per_c"] > 0 and d["noise_sd_vas"] > 0
+    result = run.of(ev.MEASURE, measure="calibration_result")[0].data
+    assert result["ci_low_c"] <= result["value"] <= result["ci_high_c"]
+    assert result["value"] == round(estimates[-1].data["value"], 1)  # the runner rounds to 0.1 C
+    assert abs(result["value"] - model.pain60_c) <= 1.0

@@ -25,6 +25,7 @@ def test_the_standard_library_is_complete() -> None:
         "cpm_parallel",
         "cpm_sham_control",
         "pain60_calibration_cpm",
+        "pain60_bayesian_cpm",
         "heat_pain_threshold",
         "cold_pressor_tolerance",
         "tonic_ts_continuous",
@@ -82,11 +83,16 @@ def test_protocol_runs_end_to_end_and_its_data_is_valid_bids(path: Path, tmp_pat
         assert "cold_immersion" in kinds
     if path.stem == "cpm_parallel":
         assert "during" in phases
-    if path.stem == "pain60_calibration_cpm":
+    if path.stem in ("pain60_calibration_cpm", "pain60_bayesian_cpm"):
         assert "calibration_result" in kinds
         calibrated = events.loc[events["trial_type"] == "calibration_result", "value"].iloc[0]
         ts = events.loc[events["trial_type"] == "heat_stimulus", "stimulus_c"]
         assert (ts.iloc[-4:] == calibrated).all()
+    if path.stem == "pain60_bayesian_cpm":  # the running estimate with its credible interval, as columns
+        estimates = events.loc[events["trial_type"] == "calibration_estimate"]
+        assert len(estimates) == (events["trial_type"] == "calibration_trial").sum() >= 2
+        assert (estimates["ci_low_c"] <= estimates["value"]).all()
+        assert (estimates["value"] <= estimates["ci_high_c"]).all()
     if path.stem == "heat_pain_threshold":
         assert {"threshold_trial", "threshold_result"} <= kinds
     if path.stem == "cold_pressor_tolerance":

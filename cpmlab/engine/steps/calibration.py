@@ -40,6 +40,9 @@ def run_calibration(ctx: SessionContext, step: Calibration, path: StepPath, rep:
             unit="degC",
         )
         procedure.record(temp_c, result.value)
+        if (estimate := procedure.progress()) is not None:  # running estimate (bayesian)
+            value_c = estimate.pop("estimate_c")
+            measure(ctx, "calibration_estimate", value_c, step_id=step.id, trial=trial, unit="degC", **estimate)
         if procedure.next_temperature() is not None:
             timer.sleep(step.isi_s)
     outcome = procedure.result()

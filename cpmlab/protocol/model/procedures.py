@@ -15,15 +15,14 @@ from cpmlab.protocol.model.base import FieldProblem, StepBase, StepDuration, che
 class Calibration(StepBase):
     """Find the temperature that evokes a target rating; the result becomes a session variable.
 
-    Methods: ``staircase`` (step halved at each reversal, stop after ``reversals`` reversals,
-    below ``min_step_c`` or after ``max_trials``; result = mean of the reversal temperatures),
-    ``ascending`` (from ``start_c`` up by ``step_c`` until a rating reaches the target; result
-    interpolated between the last two), ``fit`` (``temperatures`` rated ``repeats`` times in
-    random order; least-squares line; result where it crosses the target).
+    Methods: ``staircase`` (step halved per reversal down to ``min_step_c``; ends after ``reversals``
+    reversals), ``ascending`` (up from ``start_c`` by ``step_c``), ``fit`` (line through shuffled
+    ``temperatures``), ``bayesian`` (grid posterior from ``prior_mean_c``/``prior_sd_c``; ends when the
+    ``ci_level`` credible interval is at most ``ci_width_c`` wide). See docs/calibration.md.
     """
 
     type: Literal["calibration"]
-    method: Literal["staircase", "ascending", "fit"]
+    method: Literal["staircase", "ascending", "fit", "bayesian"]
     variable: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     target_rating: float = Field(ge=0, le=100)
     stop_rating: float = Field(90.0, ge=0, le=100)  # any rating at or above ends the series
@@ -48,6 +47,11 @@ class Calibration(StepBase):
     isi_s: float = Field(20.0, ge=0, le=600)
     max_missing: int = Field(2, ge=1, le=20)  # consecutive unanswered ratings that end the series
     fallback_c: float | None = None  # used (and flagged) when the series ends without a result
+    prior_mean_c: float = Field(46.0, ge=20, le=55)
+    prior_sd_c: float = Field(2.0, ge=0.5, le=10)
+    ci_width_c: float = Field(1.0, ge=0.2, le=10)  # stop when the credible interval is this narrow
+    ci_level: float = Field(0.95, ge=0.5, le=0.99)
+    max_stop_risk: float = Field(0.02, gt=0, le=0.5)
     device: str = "thermode"
 
     @model_validator(mode="after")
@@ -56,6 +60,11 @@ class Calibration(StepBase):
             raise ValueError("method fit needs at least two distinct temperatures")
         if self.method != "fit" and self.temperatures:
             raise ValueError("temperatures are only used with method: fit")
+        bayes_only = self.model_fields_set & {"prior_mean_c", "prior_sd_c", "ci_width_c", "ci_level", "max_stop_risk"}
+        if self.method != "bayesian" and bayes_only:
+            raise ValueError(f"{', '.join(sorted(bayes_only))} apply only to method: bayesian")
+        if self.method == "bayesian" and not self.floor_c - 5 <= self.prior_mean_c <= self.ceiling_c + 5:
+            raise ValueError("prior_mean_c must lie within 5 C of floor_c and ceiling_c")
         if self.floor_c >= self.ceiling_c:
             raise ValueError("floor_c must be below ceiling_c")
         if self.stop_rating < self.target_rating:
@@ -68,6 +77,8 @@ class Calibration(StepBase):
 
     def estimate_c(self) -> float:
         """A rough expected result, for timelines before the session has run."""
+        if self.method == "bayesian":
+            return min(max(self.prior_mean_c, self.floor_c), self.ceiling_c)
         return sum(self.temperatures) / len(self.temperatures) if self.method == "fit" else self.start_c
 
     def trial_count(self) -> int:
