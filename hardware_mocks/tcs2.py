@@ -22,6 +22,7 @@ EOL = "\r\n"
 ZONE_COUNT = 5
 DEFAULT_NEUTRAL_C = 32.0
 DEFAULT_MAX_TENTHS = 600
+TCS2_FAULTS = (*SERIAL_FAULTS, "overshoot")  # overshoot: probe passes its command by overshoot_c (8 C)
 
 
 class Tcs2Emulator(PtySerialDevice):
@@ -30,6 +31,7 @@ class Tcs2Emulator(PtySerialDevice):
     baudrate = 115200
     bytesize = 8
     parity = "N"
+    faults = TCS2_FAULTS
 
     def __init__(
         self,
@@ -110,7 +112,8 @@ class Tcs2Emulator(PtySerialDevice):
                 self._start_stimulation(stoppable=False)
 
     def on_fault_changed(self, fault: str | None) -> None:
-        """Raise (alarm) or clear the device alarm; an alarm aborts any stimulation."""
+        """Raise (alarm) or clear the device alarm (it aborts any stimulation); switch overshoot."""
+        self.model.set_overshoot(float(self.fault_params.get("overshoot_c", 8.0)) if fault == "overshoot" else 0.0)
         with self._state:
             self.alarm = fault == "alarm"
             if self.alarm:
@@ -422,6 +425,6 @@ EMULATOR = EmulatorSpec(
     kind="thermode",
     model="QST.Lab TCS II",
     start=start,
-    faults=SERIAL_FAULTS,
+    faults=TCS2_FAULTS,
     description="TCS II on a pseudo-terminal: fixed-length commands, 5-zone physics, streaming",
 )

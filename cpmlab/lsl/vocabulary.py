@@ -72,7 +72,10 @@ class MarkerName:
 VOCABULARY: tuple[MarkerName, ...] = (
     MarkerName("session_start", "session_start", SESSION_START_FIELDS, "the session begins"),
     MarkerName(
-        "session_end", "session_end", ("outcome",), "the session ends: completed, aborted, emergency_stopped or failed"
+        "session_end",
+        "session_end",
+        ("outcome",),
+        "the session ends: completed, aborted, emergency_stopped, fault or failed",
     ),
     MarkerName("step_start", "step_start", _STEP_FIELDS, "a protocol step begins"),
     MarkerName("step_end", "step_end", (*_STEP_FIELDS, "status"), "a protocol step ends"),

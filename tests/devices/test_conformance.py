@@ -262,14 +262,14 @@ def _session_with(rig: Rig, role: str, tmp_path: Path) -> None:
     journal.close()
     for device in others.values():
         device.close()
-    assert outcome == SessionOutcome.ABORTED
+    assert outcome == SessionOutcome.FAULT
     records = list(read_journal(paths.journal))
     faults = [r for r in records if r["kind"] == "fault" and r["device"] == role]
     assert unplugged_at and faults and faults[0]["message"]
     assert faults[0]["t"] - unplugged_at[0] < 1.0, "fault not journaled within one second of the unplug"
     assert any(r["kind"] == "rating" for r in records)
     written = write_bids(paths)
-    assert written.outcome == "aborted"
+    assert written.outcome == "fault"
     assert len(written.ratings) == 1
 
 

@@ -240,12 +240,12 @@ def test_missing_rating_is_recorded_as_none_never_zero() -> None:
 
 
 def test_device_fault_mid_session_aborts_and_is_recorded() -> None:
-    """A thermode that vanishes becomes a fault event and the session ends."""
+    """A thermode that vanishes becomes a fault event and the session ends as a fault."""
     run = make_run("steps:\n  - {type: wait, id: w, duration_s: 30}\n  - {type: marker, id: m, name: x}\n", speed=SPEED)
     thread = run.start()
     run.wait_for(ev.STEP_START, step_id="w")
     run.thermode.vanish()
     thread.join(5)
     assert run.of(ev.FAULT, device="thermode")
-    assert run.engine.outcome == SessionOutcome.ABORTED
+    assert run.engine.outcome == SessionOutcome.FAULT
     assert not run.of(ev.STEP_START, step_id="m")
