@@ -64,9 +64,7 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
     # withdrawal, stamped at the limit, lasting max_s.
     at_limit = {**info, "reason": "hard maximum", "duration_s": step.max_s, "censored": step.until_withdrawal}
     # The hard maximum holds whatever the step thread is doing (e.g. waiting on a rating).
-    watchdog = LimitTimer(
-        max(hard_end - now(), 0.0), end_immersion, args=(ctx, step.withdraw_text, hard_end, at_limit)
-    )
+    watchdog = LimitTimer(max(hard_end - now(), 0.0), end_immersion, args=(ctx, step.withdraw_text, hard_end, at_limit))
     watchdog.daemon = True
     watchdog.start()
     try:
