@@ -17,6 +17,7 @@ from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading, ColdPressor, ThermodeReading
 from cpmlab.engine.context import EngineDevices, SessionContext
+from cpmlab.engine.cooldown import wait_for_neutral
 from cpmlab.engine.runner import StepRunner
 from cpmlab.engine.steps.cold import force_withdrawal, prepare_bath
 from cpmlab.engine.steps.table import STEP_HANDLERS, StepHandler
@@ -264,6 +265,8 @@ class SessionEngine:
             self._abort_devices()
         finally:
             force_withdrawal(self.context, "session end")
+            if self.outcome != SessionOutcome.COMPLETED:
+                wait_for_neutral(self.context)  # readings stay live (and journaled) meanwhile
             self._stop_polling.set()
             self._streaming = False
             for poller in pollers:
