@@ -11,12 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from cpmlab.hardware_mocks.physics import BathModel, DeviceClock
-from cpmlab.hardware_mocks.serial_port import PtySerialDevice
+from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS, PtySerialDevice
 
 MAX_LINE_BYTES = 80
+#: ``drift``: the regulation fails and the water drifts at ``drift_c_per_s`` (default -0.1 C/s).
+BATH_FAULTS = (*SERIAL_FAULTS, "drift")
 
 
 class LineBathDevice(PtySerialDevice):
@@ -25,6 +27,7 @@ class LineBathDevice(PtySerialDevice):
     #: Manual's minimum gap between two commands with the same prefix, in s.
     spacing_s: ClassVar[Mapping[str, float]] = {}
     reply_terminator: ClassVar[bytes] = b"\r\n"
+    faults = BATH_FAULTS
 
     def __init__(
         self,
@@ -56,6 +59,11 @@ class LineBathDevice(PtySerialDevice):
         self._buffer = bytearray()
         self._state_lock = threading.RLock()
         super().__init__(fault=fault, seed=seed)
+
+    def set_fault(self, fault: str | None, **params: Any) -> None:
+        """Switch a fault on (one of ``faults``) or off (None); ``drift`` moves the water off its setpoint."""
+        super().set_fault(fault, **params)
+        self.bath.set_drift(float(params.get("drift_c_per_s", -0.1)) if fault == "drift" else 0.0)
 
     # -- test and demo controls -----------------------------------------------------------
     def set_hand_immersed(self, immersed: bool) -> None:

@@ -20,8 +20,7 @@ import re
 from typing import Any, ClassVar
 
 from cpmlab.devices.plugins import EmulatorSpec
-from cpmlab.hardware_mocks._line_bath import LineBathDevice
-from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS
+from cpmlab.hardware_mocks._line_bath import BATH_FAULTS, LineBathDevice
 
 #: framing -> (baudrate, bytesize, parity)
 FRAMINGS: dict[str, tuple[int, int, str]] = {"7E1": (4800, 7, "E"), "8N1": (9600, 8, "N")}
@@ -144,7 +143,7 @@ EMULATOR = EmulatorSpec(
     kind="cold_pressor",
     model="Julabo circulator (9600 8N1 by default; framing='7E1' for legacy FP units at 4800 7E1)",
     start=start,
-    faults=SERIAL_FAULTS,
+    faults=BATH_FAULTS,
     description=(
         "Julabo circulator on a real pty with bath physics; options: framing ('7E1' or "
         "'8N1'), first_query_timeout, start_c, setpoint_c, tau_s, running."

@@ -19,8 +19,7 @@ import re
 from typing import Any
 
 from cpmlab.devices.plugins import EmulatorSpec
-from cpmlab.hardware_mocks._line_bath import LineBathDevice
-from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS
+from cpmlab.hardware_mocks._line_bath import BATH_FAULTS, LineBathDevice
 
 DEFAULT_TYPE = "RE206"
 ALARM_FLAGS = "01000"  # low level
@@ -99,7 +98,7 @@ EMULATOR = EmulatorSpec(
     kind="cold_pressor",
     model="Lauda thermostat (TYPE/STAT space-syntax family)",
     start=start,
-    faults=SERIAL_FAULTS,
+    faults=BATH_FAULTS,
     description=(
         "Lauda thermostat (TYPE/STAT space-syntax family, 9600 8N1) on a real pty with bath "
         "physics; options: first_query_timeout, start_c, setpoint_c, tau_s, running, level."

@@ -10,7 +10,8 @@ back at baseline the test ends (system READY, test IDLE).
 Faults: ``unplug`` (listener closed, connections refused), ``silence`` (accept, never
 answer), ``garbage`` (random bytes instead of a response), ``slow`` (``latency_s``),
 ``split`` (response in ``chunk``-byte pieces ``gap_s`` apart), ``alarm`` (safety error 16384:
-the stimulus stops and the system goes to IDLE).
+the stimulus stops and the system goes to IDLE), ``overshoot`` (the probe passes its
+command by ``overshoot_c``, default 8 C, while stimulating).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
 
 log = logging.getLogger(__name__)
 
-FAULTS = ("unplug", "silence", "garbage", "slow", "split", "alarm")
+FAULTS = ("unplug", "silence", "garbage", "slow", "split", "alarm", "overshoot")
 
 # Protocol constants, written from the manual (independent of the driver's tables).
 GET_STATUS, SELECT_TP, START, PAUSE, TRIGGER, STOP, ABORT = 0, 1, 2, 3, 4, 5, 6
@@ -188,6 +189,7 @@ class MedocEmulator:
             _close_listener(listener)
         elif was == "unplug" and fault != "unplug" and not self._stop.is_set():
             self._bind(int(self.port.rsplit(":", 1)[1]))
+        self.model.set_overshoot(float(params.get("overshoot_c", 8.0)) if fault == "overshoot" else 0.0)
         if fault == "alarm":
             with self._state:
                 self._end_test()

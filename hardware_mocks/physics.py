@@ -61,6 +61,9 @@ class ThermodeModel:
         self.neutral_c = neutral_c
         self.max_c = max_c
         self.lag_tau_s = lag_tau_s
+        # Fault injection: a stimulating zone drives this far past its command (in the ramp's
+        # direction), ignoring the ceiling, as a probe whose regulation failed would.
+        self.overshoot_c = 0.0
         self.zones = [_ZoneState(neutral_c, neutral_c) for _ in range(zone_count)]
         self._last = self.clock.now()
         self._lock = threading.RLock()
@@ -100,6 +103,12 @@ class ThermodeModel:
             for z in self.zones:
                 if z.phase != "idle" or abs(z.setpoint_c - self.neutral_c) > 1e-9:
                     z.phase, z.phase_start, z.start_c = "return", now, z.setpoint_c
+
+    def set_overshoot(self, overshoot_c: float) -> None:
+        """Make stimulating zones drive overshoot_c past their command (0 restores regulation)."""
+        with self._lock:
+            self._advance()
+            self.overshoot_c = overshoot_c
 
     def follow(self, zone: int, target_c: float) -> None:
         """Make zone track target_c at its ramp speed until told otherwise."""
@@ -155,7 +164,10 @@ class ThermodeModel:
             alpha = 1.0 - math.exp(-dt / self.lag_tau_s)
             for z in self.zones:
                 z.setpoint_c = min(self._setpoint(z, t), self.max_c)
-                z.temp_c += alpha * (z.setpoint_c - z.temp_c)
+                drive_c = z.setpoint_c
+                if self.overshoot_c and z.phase in ("ramp", "follow"):
+                    drive_c += math.copysign(self.overshoot_c, z.program.target_c - self.neutral_c)
+                z.temp_c += alpha * (drive_c - z.temp_c)
         self._last = t_end
 
 
@@ -177,6 +189,7 @@ class BathModel:
         self.hand_warming_c_per_s = hand_warming_c_per_s
         self.running = True
         self.hand_immersed = False
+        self.drift_c_per_s = 0.0  # fault injection: regulation lost, the water drifts at this rate
         self._last = self.clock.now()
         self._lock = threading.RLock()
 
@@ -198,6 +211,12 @@ class BathModel:
             self._advance()
             self.hand_immersed = immersed
 
+    def set_drift(self, drift_c_per_s: float) -> None:
+        """Make the water drift at drift_c_per_s whatever the setpoint (0 restores regulation)."""
+        with self._lock:
+            self._advance()
+            self.drift_c_per_s = drift_c_per_s
+
     def temperature(self) -> float:
         """Return the bath temperature in C."""
         with self._lock:
@@ -211,7 +230,10 @@ class BathModel:
             return
         target = self.setpoint_c if self.running else 22.0
         tau = self.tau_s if self.running else self.tau_s * 20
-        self.temp_c = target + (self.temp_c - target) * math.exp(-dt / tau)
+        if self.drift_c_per_s:
+            self.temp_c += self.drift_c_per_s * dt
+        else:
+            self.temp_c = target + (self.temp_c - target) * math.exp(-dt / tau)
         if self.hand_immersed:
             self.temp_c += self.hand_warming_c_per_s * dt
         self._last = t_end

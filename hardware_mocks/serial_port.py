@@ -12,6 +12,9 @@ wire for both 8N1 and 7E1), and faults can be switched on while running:
 - ``alarm``: device specific (the emulator's ``on_alarm`` decides what it means).
 
 The serial behaviour these reproduce is described in docs/hardware.md.
+
+Emulators add faults of their own physics to ``faults`` (the thermode's ``overshoot``, the
+baths' ``drift``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class PtySerialDevice:
     baudrate = 9600
     bytesize = 8
     parity = "N"
+    #: Faults this emulator accepts; subclasses extend it with their own.
+    faults: tuple[str, ...] = SERIAL_FAULTS
 
     def __init__(self, *, fault: str | None = None, seed: int | None = None) -> None:
         self._master, self._slave = os.openpty()
@@ -67,9 +72,9 @@ class PtySerialDevice:
 
     # -- faults ---------------------------------------------------------------------------
     def set_fault(self, fault: str | None, **params: Any) -> None:
-        """Switch a fault on (one of SERIAL_FAULTS) or off (None)."""
-        if fault is not None and fault not in SERIAL_FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(SERIAL_FAULTS)}")
+        """Switch a fault on (one of ``faults``) or off (None)."""
+        if fault is not None and fault not in self.faults:
+            raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(self.faults)}")
         self.fault, self.fault_params = fault, params
         if fault == "unplug":
             self._unplug()

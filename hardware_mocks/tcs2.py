@@ -28,6 +28,7 @@ from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
 from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS, PtySerialDevice
 
 DEFAULT_NEUTRAL_C = 32.0
+TCS2_FAULTS = (*SERIAL_FAULTS, "overshoot")  # overshoot: probe passes its command by overshoot_c (8 C)
 
 
 class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
@@ -36,6 +37,7 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
     baudrate = 115200
     bytesize = 8
     parity = "N"
+    faults = TCS2_FAULTS
 
     def __init__(
         self,
@@ -116,7 +118,8 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
                 self._start_stimulation(stoppable=False)
 
     def on_fault_changed(self, fault: str | None) -> None:
-        """Raise (alarm) or clear the device alarm; an alarm aborts any stimulation."""
+        """Raise (alarm) or clear the device alarm (it aborts any stimulation); switch overshoot."""
+        self.model.set_overshoot(float(self.fault_params.get("overshoot_c", 8.0)) if fault == "overshoot" else 0.0)
         with self._state:
             self.alarm = fault == "alarm"
             if self.alarm:
@@ -196,6 +199,6 @@ EMULATOR = EmulatorSpec(
     kind="thermode",
     model="QST.Lab TCS II",
     start=start,
-    faults=SERIAL_FAULTS,
+    faults=TCS2_FAULTS,
     description="TCS II on a pseudo-terminal: fixed-length commands, 5-zone physics, streaming",
 )

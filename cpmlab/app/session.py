@@ -20,6 +20,7 @@ from cpmlab.core import events as ev
 from cpmlab.core.clock import wall_time_iso
 from cpmlab.core.errors import CpmlabError
 from cpmlab.core.events import EventBus, Subscriber
+from cpmlab.core.filemode import create_new
 from cpmlab.engine import EngineDevices, SessionEngine, SessionOutcome
 from cpmlab.labconfig import LabConfig
 from cpmlab.participant.channel import ParticipantChannel
@@ -96,6 +97,7 @@ class PreparedSession:
                 "real participants always run at speed 1"
             )
         self.paths = SessionPaths.create(spec.data_root, spec.participant, spec.session, self.protocol.task, spec.run)
+        self.paths.check_root()
         self.paths.refuse_existing()
         self.bus = EventBus()
         protocol_bytes = Path(spec.protocol_path).read_bytes()
@@ -123,7 +125,8 @@ class PreparedSession:
     ) -> None:
         """Copy the protocol, open LSL, devices and the participant channel, and build the engine."""
         spec = self.spec
-        self.paths.protocol_copy.write_bytes(protocol_bytes)
+        with os.fdopen(create_new(self.paths.protocol_copy), "wb") as copy:  # new only, mode as the journal's
+            copy.write(protocol_bytes)
         self.lsl = lsl_session.make_bridge(self.protocol, spec.lab.lab, self.bus) if spec.lsl else None
         if self.lsl is not None:
             self.bus.subscribe(self.lsl)

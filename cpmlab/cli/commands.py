@@ -31,6 +31,7 @@ EXIT_CODES = {
     SessionOutcome.COMPLETED: 0,
     SessionOutcome.ABORTED: 3,
     SessionOutcome.EMERGENCY_STOPPED: 3,
+    SessionOutcome.FAULT: 4,
     SessionOutcome.FAILED: 1,
 }
 

@@ -165,7 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
         "first line and runs until interrupted.",
     )
     p.add_argument("name", help="emulator name (tcs2, medoc, julabo, lauda)")
-    p.add_argument("--fault", help="start with a fault on (unplug, silence, garbage, slow, split, alarm)")
+    p.add_argument(
+        "--fault",
+        help="start with a fault on (unplug, silence, garbage, slow, split, alarm; thermodes: overshoot, baths: drift)",
+    )
     p.add_argument("--speed", type=float, default=1.0, help="device time scale")
     p.set_defaults(func=_cmd("mock"))
 

@@ -8,9 +8,11 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from cpmlab.console import style
+from cpmlab.console.after_stop import AfterStopBanner
 from cpmlab.console.environment import role_title
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
+from cpmlab.devices.error_text import plain_fault
 
 STALE_AFTER_S = 3.0  # real seconds without a reading while a session runs
 STATE_TEXT = {
@@ -42,6 +44,7 @@ class DevicesPanel(QWidget):
     """One box per device role; red at once when a device faults or vanishes."""
 
     test_requested = pyqtSignal(str)  # role
+    faults_changed = pyqtSignal()  # a device turned to or from fault: Start may change
 
     def __init__(self, roles: tuple[str, ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +52,8 @@ class DevicesPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         title = QLabel("<b>Devices</b>")
         layout.addWidget(title)
+        self.after_stop = AfterStopBanner()
+        layout.addWidget(self.after_stop)
         self.rows: dict[str, _Row] = {}
         for role in roles:
             self.rows[role] = self._make_row(role)
@@ -105,12 +110,23 @@ class DevicesPanel(QWidget):
         """Return the fault shown for a role ('' when none)."""
         return self.rows[role].fault.text()
 
+    def start_blockers(self) -> list[str]:
+        """Return why Start must wait: every device showing a fault must be tested again first."""
+        return [
+            f"the {role_title(role).lower()} shows a fault: test it again (Connect & test)"
+            for role, row in self.rows.items()
+            if row.current == "fault"
+        ]
+
     def _paint(self, row: _Row, state: str, detail: str = "") -> None:
+        faulted = row.current == "fault"
         row.current = state
         background, foreground = style.DEVICE_STATE_COLOURS[state]
         row.state.setStyleSheet(style.pill(background, foreground))
         row.state.setText(STATE_TEXT[state] + (f" {detail}" if detail else ""))
         row.box.setStyleSheet(f"QGroupBox {{ border: 3px solid {style.RED}; }}" if state == "fault" else "")
+        if faulted != (state == "fault"):
+            self.faults_changed.emit()
 
     def set_assignment(self, role: str, text: str) -> None:
         """Show which driver and port serve a role."""
@@ -162,12 +178,14 @@ class DevicesPanel(QWidget):
             return
         self._paint(row, "fault")
         old = row.fault.text()
+        message = plain_fault(message, role_title(role).lower())
         row.fault.setText(message if not old else f"{old}\n{message}")
         row.fault.show()
 
     # -- events --------------------------------------------------------------------------------
     def on_event(self, event: ev.Event) -> None:
         """Update from a session event (GUI thread)."""
+        self.after_stop.on_event(event)
         data = event.data
         if event.kind == ev.SESSION_START:
             info = data.get("device_info") or {}

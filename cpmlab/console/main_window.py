@@ -29,6 +29,7 @@ from cpmlab.console.summary_view import SummaryView
 from cpmlab.console.tasks import BackgroundTasks
 from cpmlab.console.worker import Prepared, SessionReport, SessionWorker
 from cpmlab.core import events as ev
+from cpmlab.devices.error_text import plain_error
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         quit_shortcut.activated.connect(self.close)
         self.setup_view.changed.connect(self._update_start)
         self.devices_panel.test_requested.connect(self.test_device)
+        self.devices_panel.faults_changed.connect(self._update_start)
         self.run_view.log.note_submitted.connect(self.add_note)
         self.results = ResultActions(self.summary_view, self.tasks, lambda: self.last_report)
 
@@ -148,7 +150,7 @@ class MainWindow(QMainWindow):
     def _update_start(self) -> None:
         if self.state != "setup":
             return
-        problems = self.setup_view.problems()
+        problems = self.setup_view.problems() + self.devices_panel.start_blockers()
         self.controls.set_start_allowed(not problems, "; ".join(problems))
         self._show_assignments()
 
@@ -164,7 +166,7 @@ class MainWindow(QMainWindow):
         self.tasks.run(
             lambda: test_device(role, driver, port, lab),
             on_done=lambda identity: self.devices_panel.set_test_result(role, identity, None),
-            on_error=lambda exc: self.devices_panel.set_test_result(role, None, f"{type(exc).__name__}: {exc}"),
+            on_error=lambda exc: self.devices_panel.set_test_result(role, None, plain_error(exc, role, port)),
             name=f"test-{role}",
         )
 

@@ -25,6 +25,7 @@ OUTCOME_COLOURS = {
     "completed": (GREEN, "white"),
     "aborted": (AMBER, "black"),
     "emergency_stopped": (RED, "white"),
+    "fault": (RED, "white"),
     "failed": (RED, "white"),
     "not started": (RED, "white"),
 }

@@ -42,6 +42,7 @@ OUTCOME_TEXT = {
     "completed": "Session completed",
     "aborted": "Session aborted",
     "emergency_stopped": "EMERGENCY STOPPED: devices were aborted",
+    "fault": "FAULT: a device fault ended the session; devices were aborted",
     "failed": "Session failed",
     "not started": "Session could not start",
 }

@@ -82,7 +82,10 @@ SESSION_END = Kind(
     "the session ends",
     (
         Field(
-            "outcome", STR, None, "completed, aborted, emergency_stopped, failed, or not_started (a start that failed)"
+            "outcome",
+            STR,
+            None,
+            "completed, aborted, emergency_stopped, fault, failed, or not_started (a start that failed)",
         ),
         Field("variables", DICT, None, "Session variables at the end", marker=False),
         Field("reason", STR, None, "Why a start failed before the session began (outcome not_started)"),
@@ -210,13 +213,28 @@ MARKER = Kind(
         Field("event", STR, None, "Which response the operator gave for the participant (operator_response)"),
         Field("what", STR, None, "The wait the operator response answers, e.g. cold_detection (operator_response)"),
         Field("accepted", BOOL, None, "True when the response ended a running wait (operator_response)"),
+        Field("reason", STR, None, "Why the probe was not confirmed at neutral (probe_not_at_neutral)"),
+        Field("neutral_c", NUM, "degC", "Neutral temperature the probe returns to (probe_at_neutral)"),
+        Field("max_off_c", NUM, "degC", "Largest zone distance from neutral (probe_at_neutral)"),
+        Field("waited_s", NUM, "s", "Time waited after the stop for the probe to reach neutral"),
         SOURCE,
     ),
 )
 FAULT = Kind(
     "fault",
     "a device or the engine failed",
-    (DEVICE, Field("message", STR, None, "What went wrong", "detail"), STEP_ID),
+    (
+        DEVICE,
+        Field("message", STR, None, "What went wrong", "detail"),
+        STEP_ID,
+        Field("cause", STR, None, "What found the fault: watchdog (a reading outside the limits)"),
+        Field("reading_t", NUM, "s", "LSL time of the reading that breached a limit"),
+        Field("reading_c", NUM, "degC", "The reading that breached a limit"),
+        Field("limit_c", NUM, "degC", "The limit it breached"),
+        Field("bound", STR, None, "Which limit: max or min"),
+        Field("tolerance_c", NUM, "degC", "Tolerance beyond the limit before a reading is a fault"),
+        Field("zone", INT, None, "Thermode zone of the reading (none for the bath)"),
+    ),
 )
 CONTROL = Kind(
     "control",

@@ -17,10 +17,12 @@ from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading, ColdPressor, ThermodeReading
 from cpmlab.engine.context import EngineDevices, SessionContext
+from cpmlab.engine.cooldown import wait_for_neutral
 from cpmlab.engine.runner import StepRunner
 from cpmlab.engine.steps.cold import force_withdrawal, prepare_bath
 from cpmlab.engine.steps.table import STEP_HANDLERS, StepHandler
 from cpmlab.engine.timer import SessionTimer
+from cpmlab.engine.watchdog import Breach, TemperatureWatchdog
 from cpmlab.participant.channel import ParticipantChannel
 from cpmlab.protocol.model import Protocol, StepBase
 from cpmlab.protocol.walk import ROOT_PATH
@@ -34,6 +36,7 @@ class SessionOutcome(enum.StrEnum):
     COMPLETED = "completed"
     ABORTED = "aborted"
     EMERGENCY_STOPPED = "emergency_stopped"
+    FAULT = "fault"  # a device fault or the temperature watchdog ended it
     FAILED = "failed"
 
 
@@ -67,11 +70,13 @@ class SessionEngine:
         self.state = "idle"  # idle, running, paused, finished
         self.bath_poll_interval_s = bath_poll_interval_s
         self._estop = threading.Event()
+        self._faulted = threading.Event()
         self._stop_polling = threading.Event()
         self._streaming = False  # device readings are journaled only while the session runs
         self._lock = threading.Lock()
         self.context = SessionContext(protocol, devices, participant, bus, limits, self.timer, self.rng, self.variables)
         self.steps = StepRunner(self.context, step_handlers)  # refuses a table without every step kind
+        self.watchdog = TemperatureWatchdog(limits, self._on_breach, lambda: self.context.immersion.running is not None)
 
     @property
     def speed(self) -> float:
@@ -123,7 +128,9 @@ class SessionEngine:
         """Add a timestamped operator note to the journal and streams."""
         self.bus.emit(ev.NOTE, text=text, source=source)
 
-    def _abort_devices(self, wait: bool = True) -> list[threading.Thread]:
+    def _abort_devices(self, wait: bool = True, inline: str | None = None) -> list[threading.Thread]:
+        """Abort every device in parallel; the device named by inline is aborted on the calling thread."""
+
         def abort_one(role: str, device: Any) -> None:
             try:
                 device.abort()
@@ -135,9 +142,13 @@ class SessionEngine:
         threads = [
             threading.Thread(target=abort_one, args=(role, dev), name=f"abort-{role}", daemon=True)
             for role, dev in self.devices.items()
+            if role != inline
         ]
         for thread in threads:
             thread.start()
+        for role, dev in self.devices.items():
+            if role == inline:
+                abort_one(role, dev)  # no thread start between the reading and its device's abort
         if wait:
             for thread in threads:
                 thread.join(timeout=2.0)
@@ -145,6 +156,8 @@ class SessionEngine:
 
     # -- device streams ------------------------------------------------------------------------
     def _on_thermode_reading(self, reading: ThermodeReading) -> None:
+        if self._streaming:
+            self.watchdog.check_thermode(reading)  # first: an abort must not wait for the journal
         self.context.readings.append(reading)
         if not self._streaming:
             return
@@ -159,11 +172,33 @@ class SessionEngine:
     def _on_bath_reading(self, reading: BathReading) -> None:
         if not self._streaming:
             return
+        self.watchdog.check_bath(reading)
         self.bus.emit(ev.READING, t=reading.t, device="cold_pressor", bath_c=round(reading.bath_c, 3))
+
+    def _on_breach(self, breach: Breach) -> None:
+        """Abort every device at once (from the reading's thread), then journal and end the session."""
+        self._faulted.set()
+        self._abort_devices(wait=False, inline=breach.device)
+        fields = breach.fields()
+        try:
+            self.bus.emit(ev.FAULT, **fields)
+        finally:
+            if self.state in ("running", "paused"):
+                threading.Thread(target=self._end_for_fault, args=(fields["message"],), daemon=True).start()
+
+    def _end_for_fault(self, reason: str) -> None:
+        force_withdrawal(self.context, "fault")  # the hand comes out first
+        if self.state == "finished" or self.timer.aborted:
+            return
+        self.bus.emit(ev.CONTROL, action="abort", source="watchdog", reason=reason)
+        self._abort_devices()  # once more, waiting this time: a lost first abort is retried
+        self.participant.cancel()
+        self.timer.abort(reason)
 
     def _on_fault(self, role: str, message: str) -> None:
         if not self._streaming:
             return
+        self._faulted.set()
         self.bus.emit(ev.FAULT, device=role, message=message)
         if self.state in ("running", "paused"):
             threading.Thread(target=self.abort, args=(f"{role} fault: {message}", "device"), daemon=True).start()
@@ -217,15 +252,21 @@ class SessionEngine:
             self.steps.run_sequence(self.protocol.steps, ROOT_PATH)
             self.outcome = SessionOutcome.COMPLETED
         except SessionAborted as exc:
-            self.outcome = SessionOutcome.EMERGENCY_STOPPED if self._estop.is_set() else SessionOutcome.ABORTED
+            self.outcome = SessionOutcome.ABORTED
+            if self._estop.is_set():
+                self.outcome = SessionOutcome.EMERGENCY_STOPPED
+            elif self._faulted.is_set():
+                self.outcome = SessionOutcome.FAULT
             log.info("session ended early: %s", exc)
         except Exception as exc:
             log.exception("session failed")
             self.bus.emit(ev.FAULT, device="engine", message=f"{type(exc).__name__}: {exc}")
-            self.outcome = SessionOutcome.FAILED
+            self.outcome = SessionOutcome.FAULT if self._faulted.is_set() else SessionOutcome.FAILED
             self._abort_devices()
         finally:
             force_withdrawal(self.context, "session end")
+            if self.outcome != SessionOutcome.COMPLETED:
+                wait_for_neutral(self.context)  # readings stay live (and journaled) meanwhile
             self._stop_polling.set()
             self._streaming = False
             for poller in pollers:

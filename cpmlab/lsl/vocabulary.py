@@ -52,7 +52,7 @@ def marker_field_names(kind: str) -> tuple[str, ...]:
 
 _MEANINGS: tuple[tuple[str, str, str], ...] = (
     ("session_start", "session_start", "the session begins"),
-    ("session_end", "session_end", "the session ends: completed, aborted, emergency_stopped or failed"),
+    ("session_end", "session_end", "the session ends: completed, aborted, emergency_stopped, fault or failed"),
     ("step_start", "step_start", "a protocol step begins"),
     ("step_end", "step_end", "a protocol step ends"),
     ("ts_ramp_start", "stimulus ramp_start", "thermode leaves baseline towards target_c (stimulus onset)"),

@@ -10,6 +10,7 @@ time stamps to map them onto the recorder's clock (``inlet.time_correction()``).
 
 from __future__ import annotations
 
+import os
 import struct
 import threading
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 import numpy as np
+
+from cpmlab.core.filemode import create_new
 
 FILE_HEADER, STREAM_HEADER, SAMPLES, CLOCK_OFFSET, BOUNDARY, STREAM_FOOTER = 1, 2, 3, 4, 5, 6
 BOUNDARY_UUID = bytes([0x43, 0xA5, 0x46, 0xDC, 0xCB, 0xF5, 0x41, 0x0F, 0xB3, 0x0E, 0xD5, 0x46, 0x73, 0x83, 0xCB, 0xE4])
@@ -101,7 +104,7 @@ class XdfWriter:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: BinaryIO = open(self.path, "xb")  # noqa: SIM115 - closed in close(); never overwrite
+        self._fh: BinaryIO = os.fdopen(create_new(self.path), "wb")  # never overwrites; group-readable
         self._lock = threading.Lock()
         self._streams: dict[int, tuple[str, int]] = {}
         self._write(b"XDF:" + chunk(FILE_HEADER, b'<?xml version="1.0"?><info><version>1.0</version></info>'))

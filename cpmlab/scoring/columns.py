@@ -26,7 +26,7 @@ def session_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
             },
         },
         "outcome": {
-            "Description": "How the session ended (completed, aborted, emergency_stopped, failed, "
+            "Description": "How the session ended (completed, aborted, emergency_stopped, fault, failed, "
             "incomplete); non-completed sessions are scored as far as the data allows"
         },
         "recovered": {"Description": "True when the BIDS files were rebuilt from the journal after a crash"},
@@ -123,7 +123,7 @@ def session_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
             },
             "flags": {
                 "Description": "Semicolon-separated notes: the outcome when not completed (aborted, "
-                "emergency_stopped, failed, incomplete), recovered, missing_ratings, "
+                "emergency_stopped, fault, failed, incomplete), recovered, missing_ratings, "
                 "mixed_scales, cs_mixed_scales, no_baseline, no_conditioned_ratings, "
                 "zero_baseline, facilitation, threshold_result_mismatch, old_events_format (the _events.tsv "
                 "predates the censored/discarded columns: hpt_c and the censored flags are then n/a; rebuild "

@@ -70,7 +70,7 @@ class Run:
 
     @property
     def outcome(self) -> str:
-        """completed, aborted, emergency_stopped, failed or incomplete."""
+        """completed, aborted, emergency_stopped, fault, failed or incomplete."""
         return str(self.meta.get("outcome") or "incomplete")
 
     @property

@@ -10,7 +10,6 @@ import gzip
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 from cpmlab import __version__
 from cpmlab.core import events as ev
 from cpmlab.core.errors import SessionExistsError
+from cpmlab.core.filemode import create_temp
 from cpmlab.storage import bids_meta as meta
 from cpmlab.storage.bids_tables import JournalSession, events_table, ratings_table
 from cpmlab.storage.journal import read_journal
@@ -45,7 +45,7 @@ def atomic_write(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not overwrite:
         raise SessionExistsError(f"{path} already exists; cpmlab never overwrites session data")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = create_temp(path.parent, path.name)  # group-readable like the journal (mkstemp gives 0600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

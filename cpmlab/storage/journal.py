@@ -22,6 +22,7 @@ from typing import Any
 from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError, SessionExistsError
 from cpmlab.core.events import SAMPLE_KINDS, Event
+from cpmlab.core.filemode import SESSION_FILE_MODE
 
 JOURNAL_FORMAT = 1
 
@@ -57,7 +58,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # O_EXCL: an existing journal is never opened for writing again.
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, SESSION_FILE_MODE)
         except FileExistsError:
             raise SessionExistsError(f"journal {self.path} already exists; it is never overwritten") from None
         self._fsync_dir()

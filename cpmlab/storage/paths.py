@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmlab.core.errors import SessionExistsError
+from cpmlab.core.errors import CpmlabError, SessionExistsError
 from cpmlab.core.labels import validate_label, validate_run
 
 
@@ -72,6 +74,10 @@ class SessionPaths:
             found += sorted(self.beh_dir.glob(f"{self.stem}_*"))
         return found
 
+    def check_root(self) -> None:
+        """Raise CpmlabError unless the data folder is, or can be created as, a writable folder; writes nothing."""
+        check_data_folder(self.root)
+
     def refuse_existing(self) -> None:
         """Raise SessionExistsError if anything of this run exists already."""
         found = self.existing()
@@ -81,3 +87,31 @@ class SessionPaths:
                 f"in {self.root} ({found[0].name}); existing sessions are never overwritten: "
                 f"choose another --session or --run, or another --data folder"
             )
+
+
+def _kind(mode: int) -> str:
+    """Name what a non-folder file system entry is, for people."""
+    kinds = (
+        (stat.S_ISREG, "a file"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a folder")
+
+
+def check_data_folder(root: Path) -> None:
+    """Raise CpmlabError unless root is a writable folder or can be made one (nothing is created or opened)."""
+    probe = root
+    while not os.path.lexists(probe) and probe != probe.parent:  # the nearest entry that exists
+        probe = probe.parent
+    try:
+        mode = os.stat(probe).st_mode  # follows links; a FIFO or device is never opened
+    except OSError:
+        raise CpmlabError(f"data folder {root}: {probe} is a link to nothing; choose a folder") from None
+    if not stat.S_ISDIR(mode):
+        what = f"data folder {root} is" if probe == root else f"data folder {root}: {probe} is in the way, it is"
+        raise CpmlabError(f"{what} {_kind(mode)}, not a folder; choose a folder (a missing one is created)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise CpmlabError(f"data folder {root}: no permission to write in {probe}; choose another folder")

@@ -298,12 +298,12 @@ def run_session_and_pull_the_cable(rig: Rig, role: str, data_root: Path) -> None
     journal.close()
     for device in devices.values():
         device.close()
-    assert outcome == SessionOutcome.ABORTED
+    assert outcome == SessionOutcome.FAULT
     records = list(read_journal(paths.journal))
     faults = [r for r in records if r["kind"] == "fault" and r["device"] == role]
     assert unplugged_at and faults and faults[0]["message"]
     assert faults[0]["t"] - unplugged_at[0] < 1.0, "fault not journaled within one second of the unplug"
     assert any(r["kind"] == "rating" for r in records)
     written = write_bids(paths)
-    assert written.outcome == "aborted"
+    assert written.outcome == "fault"
     assert len(written.ratings) == 1

@@ -160,7 +160,7 @@ def test_emergency_stop_shortcut(qtbot, window: MainWindow, tmp_path: Path) -> N
 
 
 def test_unplugged_device_is_shown(qtbot, window: MainWindow, tmp_path: Path) -> None:
-    """Unplugging the thermode mid-session turns its panel red within a second; the session aborts."""
+    """Unplugging the thermode mid-session turns its panel red within a second; the session ends as a fault."""
     fill_setup(qtbot, window, tmp_path / "data")
     start_and_wait_running(qtbot, window)
     assert window.devices_panel.state("thermode") == "connected"
@@ -172,7 +172,7 @@ def test_unplugged_device_is_shown(qtbot, window: MainWindow, tmp_path: Path) ->
     assert window.devices_panel.fault_text("thermode")
     qtbot.waitUntil(lambda: window.state == "finished", timeout=15_000)
     report = window.last_report
-    assert report is not None and report.outcome == "aborted"
+    assert report is not None and report.outcome == "fault"
     assert any(f.split(":")[0].strip().endswith("thermode") for f in report.faults), report.faults
     assert window.devices_panel.state("thermode") == "fault"
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
+from typing import Any
 
+import pytest
 from helpers import make_run
 
 from cpmlab.core import events as ev
 from cpmlab.engine import SessionOutcome
+from cpmlab.engine.steps import cold
 from cpmlab.participant.simulated import ParticipantModel
 
 SPEED = 10.0
@@ -185,9 +189,52 @@ def test_immersion_ends_at_the_hard_maximum_when_nobody_withdraws() -> None:
         model=ParticipantModel(cold_tolerance_s=500),
     )
     assert run.engine.run() == SessionOutcome.COMPLETED
-    start, end = run.of(ev.IMMERSION, stage="immersion_start")[0], run.of(ev.IMMERSION, stage="immersion_end")[0]
-    assert end.data["censored"] is True
-    assert 19.0 < protocol_s(run, start, end) < 21.5
+    start = run.of(ev.IMMERSION, stage="immersion_start")[0]
+    [end] = run.of(ev.IMMERSION, stage="immersion_end")
+    assert (end.data["reason"], end.data["censored"], end.data["duration_s"]) == ("hard maximum", True, 20)
+    assert protocol_s(run, start, end) == pytest.approx(20.0)
+    assert run.of(ev.STEP_END, step_id="cs")[0].data["status"] == "done"
+
+
+HARD_MAX_BODY = """
+        steps:
+          - {type: immersion, id: cs, setpoint_c: 10, duration_s: 4, max_s: 4, until_withdrawal: true}
+    """
+
+
+def _immersion_end_when(monkeypatch: pytest.MonkeyPatch, timer_first: bool) -> tuple[dict[str, Any], float, str]:
+    """Run a tolerance immersion nobody withdraws from, with the limit timer or the step's wait forced to win."""
+    run = make_run(HARD_MAX_BODY, speed=SPEED, model=ParticipantModel(cold_tolerance_s=500))
+    if timer_first:  # the step's wait comes back well after the limit
+        late = run.participant.wait_for_response
+
+        def wait_late(timeout_s: float, what: str = "response") -> float | None:
+            late(timeout_s, what=what)
+            time.sleep(0.3)
+            return None
+
+        run.participant.wait_for_response = wait_late  # type: ignore[method-assign]
+    else:  # the limit timer fires well after the step's own end
+
+        def slow_timer(delay_s: float, fn: Any, args: Any) -> threading.Timer:
+            return threading.Timer(delay_s + 0.3, fn, args=args)
+
+        monkeypatch.setattr(cold, "LimitTimer", slow_timer)
+    assert run.engine.run() == SessionOutcome.COMPLETED
+    start = run.of(ev.IMMERSION, stage="immersion_start")[0]
+    [end] = run.of(ev.IMMERSION, stage="immersion_end")
+    data = {k: v for k, v in end.data.items() if k != "t"}
+    return data, protocol_s(run, start, end), run.of(ev.STEP_END, step_id="cs")[0].data["status"]
+
+
+def test_the_hard_maximum_is_recorded_the_same_whichever_path_ends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Timer first or the step's own wait first: one immersion_end, censored at the limit, duration max_s, at max_s."""
+    by_timer = _immersion_end_when(monkeypatch, timer_first=True)
+    by_step = _immersion_end_when(monkeypatch, timer_first=False)
+    assert by_timer == by_step
+    data, duration_s, status = by_timer
+    assert (data["reason"], data["censored"], data["duration_s"], status) == ("hard maximum", True, 4, "done")
+    assert duration_s == pytest.approx(4.0)
 
 
 def test_withdrawal_before_the_limit_ends_the_immersion() -> None:
@@ -240,12 +287,12 @@ def test_missing_rating_is_recorded_as_none_never_zero() -> None:
 
 
 def test_device_fault_mid_session_aborts_and_is_recorded() -> None:
-    """A thermode that vanishes becomes a fault event and the session ends."""
+    """A thermode that vanishes becomes a fault event and the session ends as a fault."""
     run = make_run("steps:\n  - {type: wait, id: w, duration_s: 30}\n  - {type: marker, id: m, name: x}\n", speed=SPEED)
     thread = run.start()
     run.wait_for(ev.STEP_START, step_id="w")
     run.thermode.vanish()
     thread.join(5)
     assert run.of(ev.FAULT, device="thermode")
-    assert run.engine.outcome == SessionOutcome.ABORTED
+    assert run.engine.outcome == SessionOutcome.FAULT
     assert not run.of(ev.STEP_START, step_id="m")

@@ -16,6 +16,7 @@ from cpmlab.protocol.values import ExpressionError
 from cpmlab.protocol.walk import StepPath, fmt_path
 
 BATH_SETTLE_TIMEOUT_S = 1800.0
+LimitTimer = threading.Timer  # the hard maximum's timer (a name tests can replace to order the race)
 
 
 def prepare_bath(ctx: SessionContext) -> None:
@@ -57,14 +58,20 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
     ctx.immersion.start(step.id or fmt_path(path))
     ctx.bus.emit(ev.IMMERSION, t=onset, stage="immersion_start", **info)
     hard_end = onset + timer.to_real(step.max_s)
+    # The one record of an end at the limit, whichever path reaches it first (the timer below or
+    # the step's own wait, which both end at hard_end): censored when the step waits for a
+    # withdrawal, stamped at the limit, lasting max_s.
+    at_limit = {**info, "reason": "hard maximum", "duration_s": step.max_s, "censored": step.until_withdrawal}
     # The hard maximum holds whatever the step thread is doing (e.g. waiting on a rating).
-    watchdog = threading.Timer(max(hard_end - now(), 0.0), force_withdrawal, args=(ctx, "hard maximum"))
+    watchdog = LimitTimer(max(hard_end - now(), 0.0), end_immersion, args=(ctx, step.withdraw_text, hard_end, at_limit))
     watchdog.daemon = True
     watchdog.start()
     try:
         withdrawal_t: float | None = None
         if step.detect_pain:
-            detect_t = ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="cold_detection")
+            detect_t = _before(
+                ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="cold_detection"), hard_end
+            )
             timer.check()
             measure(
                 ctx,
@@ -77,13 +84,15 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
                 unit="s",
             )
         if step.until_withdrawal:
-            withdrawal_t = ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="withdrawal")
+            withdrawal_t = _before(
+                ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="withdrawal"), hard_end
+            )
             timer.check()
             measure(
                 ctx,
                 "cold_pain_tolerance",
                 step.max_s if withdrawal_t is None else (withdrawal_t - onset) * timer.speed,
-                withdrawal_t or now(),
+                withdrawal_t or min(now(), hard_end),
                 step_id=step.id,
                 censored=withdrawal_t is None,
                 limit_s=step.max_s,
@@ -105,19 +114,32 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
             timer.sleep_until(min(onset + timer.to_real(step.duration_s), hard_end))
     finally:
         watchdog.cancel()
-    censored = step.until_withdrawal and withdrawal_t is None
-    end_t = withdrawal_t if withdrawal_t is not None else now()
-    if end_immersion(
-        ctx,
-        step.withdraw_text,
-        end_t,
-        info,
-        reason="withdrawal" if withdrawal_t is not None else "time",
-        duration_s=(end_t - onset) * timer.speed,
-        censored=censored,
-    ):
+    planned_at_limit = step.until_withdrawal or step.duration_s >= step.max_s
+    if withdrawal_t is not None:
+        ended = end_immersion(
+            ctx,
+            step.withdraw_text,
+            withdrawal_t,
+            {**info, "reason": "withdrawal", "duration_s": (withdrawal_t - onset) * timer.speed, "censored": False},
+        )
+    elif planned_at_limit:
+        ended = end_immersion(ctx, step.withdraw_text, hard_end, at_limit)
+    else:
+        end_t = now()
+        ended = end_immersion(
+            ctx,
+            step.withdraw_text,
+            end_t,
+            {**info, "reason": "time", "duration_s": (end_t - onset) * timer.speed, "censored": False},
+        )
+    if ended or (planned_at_limit and withdrawal_t is None):
         return "done"
-    return "ended at hard maximum"
+    return "ended at hard maximum"  # the limit cut the step short (e.g. a rating still open)
+
+
+def _before(response_t: float | None, limit_t: float) -> float | None:
+    """Return a response time stamped before the limit, or None (a later one is censored at the limit)."""
+    return response_t if response_t is not None and response_t < limit_t else None
 
 
 def settle_bath(ctx: SessionContext, step: Immersion) -> None:
@@ -150,26 +172,18 @@ def wait_for_bath(ctx: SessionContext, step: Immersion, setpoint: float) -> None
         ctx.timer.sleep(2.0, pausable=False)
 
 
-def end_immersion(ctx: SessionContext, text: str, t: float, info: dict[str, Any], **extra: Any) -> bool:
+def end_immersion(ctx: SessionContext, text: str, t: float, fields: dict[str, Any]) -> bool:
     """Tell the participant to withdraw and journal the end, unless the immersion already ended."""
     if not ctx.immersion.finish():
         return False
     ctx.participant.prompt_withdrawal(text)
-    ctx.bus.emit(ev.IMMERSION, t=t, stage="immersion_end", **info, **extra)
+    ctx.bus.emit(ev.IMMERSION, t=t, stage="immersion_end", **fields)
     return True
 
 
 def force_withdrawal(ctx: SessionContext, reason: str) -> None:
-    """End a running immersion now (hard maximum, abort, emergency stop)."""
+    """End a running immersion now (abort, emergency stop, fault, session end)."""
     step_id = ctx.immersion.running
     if step_id is not None:
-        end_immersion(
-            ctx,
-            "Take your hand out of the water now.",
-            now(),
-            {"step_id": step_id},
-            reason=reason,
-            censored=True if reason == "hard maximum" else None,
-        )
-        if reason != "hard maximum":
-            ctx.participant.cancel()
+        end_immersion(ctx, "Take your hand out of the water now.", now(), {"step_id": step_id, "reason": reason})
+        ctx.participant.cancel()

@@ -25,6 +25,8 @@ def run_thermal(ctx: SessionContext, step: Thermal, path: StepPath, rep: int | N
         zones=tuple(step.zones),
     )
     ramp_return_s = stim.ramp_s + stim.return_s
+    if step.total_s is not None:  # a total_s computed during the session: the load-time check, now
+        step.check_total_s(ctx.limits, ctx.variables, ctx.num(step.total_s))
     plateau = ctx.num(step.plateau_s) if step.plateau_s is not None else ctx.num(step.total_s) - ramp_return_s
     stim = ThermalStimulus(**{**_fields(stim), "plateau_s": max(plateau, 0.0)})
     info = step_fields(ctx, step)

@@ -9,6 +9,7 @@ from cpmlab.engine.context import SessionContext
 from cpmlab.engine.steps.common import step_fields
 from cpmlab.participant.channel import ContinuousRequest, RatingRequest, RatingResult, ScreenResult
 from cpmlab.protocol.model import ContinuousRating, Instruction, Rating, Wait
+from cpmlab.protocol.model.screens import check_continuous_window
 from cpmlab.protocol.values import render_text
 from cpmlab.protocol.walk import StepPath
 
@@ -119,6 +120,7 @@ def run_rating(ctx: SessionContext, step: Rating, path: StepPath, rep: int | Non
 def run_continuous_rating(ctx: SessionContext, step: ContinuousRating, path: StepPath, rep: int | None) -> None:
     """Sample a continuous rating slider over the step's window, journaling every sample."""
     duration = ctx.num(step.duration_s)
+    check_continuous_window(duration)  # at load too; again here for a window computed during the session
     request = ContinuousRequest(
         scale=step.scale,
         question=step.question,

@@ -6,9 +6,30 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from cpmlab.core.errors import LimitError
+from cpmlab.core.limits import SafetyLimits
 from cpmlab.core.scales import DEFAULT_ANCHORS, NumericScaleName
-from cpmlab.protocol.model.base import RatingScale, Scale, StepBase, StepDuration, value_or_none
+from cpmlab.protocol.model.base import (
+    FieldProblem,
+    RatingScale,
+    Scale,
+    StepBase,
+    StepDuration,
+    check_value,
+    value_or_none,
+)
 from cpmlab.protocol.values import Number
+
+# Longer than any stimulus the absolute limits allow (a 300 s plateau or immersion and its ramps).
+MAX_CONTINUOUS_WINDOW_S = 600.0
+
+
+def check_continuous_window(duration_s: float) -> None:
+    """Raise LimitError unless a continuous-rating window is positive and at most MAX_CONTINUOUS_WINDOW_S."""
+    if not 0 < duration_s <= MAX_CONTINUOUS_WINDOW_S:
+        raise LimitError(
+            f"continuous-rating window {duration_s:g} s is outside the allowed range 0-{MAX_CONTINUOUS_WINDOW_S:g} s"
+        )
 
 
 class Instruction(StepBase):
@@ -146,6 +167,10 @@ class ContinuousRating(StepBase):
     def expected_duration(self, variables: dict[str, Any]) -> StepDuration:
         """Return the rating window."""
         return StepDuration(value_or_none(self.duration_s, variables) or 0.0)
+
+    def safety_problems(self, limits: SafetyLimits, defaults: dict[str, Any]) -> list[FieldProblem]:
+        """Check the rating window (positive, bounded) now, with the variables' values where it is an expression."""
+        return check_value(self.duration_s, check_continuous_window, "duration_s", defaults)
 
     def rated_step_id(self) -> str | None:
         """Return the id of the rated stimulus step."""

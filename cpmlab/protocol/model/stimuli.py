@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from cpmlab.core.errors import LimitError
 from cpmlab.core.limits import ABSOLUTE_MAX_IMMERSION_S, SafetyLimits
 from cpmlab.protocol.model.base import (
     FieldProblem,
@@ -86,7 +87,24 @@ class Thermal(StepBase):
             out += check_value(getattr(self, name), partial(limits.check_ramp, what=name), name, defaults)
         if self.plateau_s is not None:
             out += check_value(self.plateau_s, limits.check_plateau_s, "plateau_s", defaults)
+        if self.total_s is not None:
+            out += check_value(self.total_s, partial(self.check_total_s, limits, defaults), "total_s", defaults)
         return out
+
+    def check_total_s(self, limits: SafetyLimits, defaults: dict[str, Any], total_s: float) -> None:
+        """Raise LimitError unless total_s holds the ramp and return and leaves an allowed plateau."""
+        if not total_s > 0:
+            raise LimitError(f"total_s {total_s:g} s must be positive")
+        fields = (self.target_c, self.baseline_c, self.ramp_c_per_s, self.return_c_per_s)
+        target, base, up, down = (value_or_none(v, defaults) for v in fields)
+        if target is None or base is None or not up or not down or up < 0 or down < 0:
+            return  # computed during the session (or a bad rate, refused on its own); the engine checks then
+        ramp_return_s = abs(target - base) / up + abs(target - base) / down
+        if total_s < ramp_return_s:
+            raise LimitError(
+                f"total_s {total_s:g} s is shorter than the ramp and return ({ramp_return_s:.3g} s) it must hold"
+            )
+        limits.check_plateau_s(total_s - ramp_return_s)
 
     def _operator_what(self, variables: dict[str, Any]) -> str:
         target = value_or_none(self.target_c, variables)
