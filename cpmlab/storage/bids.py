@@ -151,10 +151,12 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
         "beh": paths.bids_file("beh", ".tsv"),
         "beh_json": paths.bids_file("beh", ".json"),
     }
-    clash = [p for p in targets.values() if p.exists()]
-    if clash:
-        raise SessionExistsError(f"{clash[0]} already exists; cpmlab never overwrites session data")
+    if not recovered:
+        clash = [p for p in targets.values() if p.exists()]
+        if clash:
+            raise SessionExistsError(f"{clash[0]} already exists; cpmlab never overwrites session data")
     written = ensure_dataset_files(paths.root, paths.participant, str(s.info.get("lab") or "cpmlab"))
+    outputs: list[tuple[Path, bytes]] = []
 
     events = events_table(s)
     ratings = ratings_table(records)
@@ -167,26 +169,32 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
         "journal_records": len(records),
         "software": {"name": "cpmlab", "version": __version__},
     }
-    atomic_write(targets["events"], _tsv_bytes(events))
-    atomic_write(
-        targets["events_json"],
-        _json_bytes(
-            {**meta.EVENTS_COLUMNS, "StimulusPresentation": {"SoftwareName": "cpmlab", "SoftwareVersion": __version__}}
-        ),
+    outputs.append((targets["events"], _tsv_bytes(events)))
+    outputs.append(
+        (
+            targets["events_json"],
+            _json_bytes(
+                {
+                    **meta.EVENTS_COLUMNS,
+                    "StimulusPresentation": {"SoftwareName": "cpmlab", "SoftwareVersion": __version__},
+                }
+            ),
+        )
     )
-    atomic_write(targets["beh"], _tsv_bytes(ratings))
-    atomic_write(
-        targets["beh_json"],
-        _json_bytes(
-            {
-                "TaskName": s.info.get("task", paths.task),
-                "TaskDescription": s.info.get("protocol_title", ""),
-                **meta.BEH_COLUMNS,
-                "cpmlab": session_meta,
-            }
-        ),
+    outputs.append((targets["beh"], _tsv_bytes(ratings)))
+    outputs.append(
+        (
+            targets["beh_json"],
+            _json_bytes(
+                {
+                    "TaskName": s.info.get("task", paths.task),
+                    "TaskDescription": s.info.get("protocol_title", ""),
+                    **meta.BEH_COLUMNS,
+                    "cpmlab": session_meta,
+                }
+            ),
+        )
     )
-    written += list(targets.values())
 
     thermode = [r for r in s.of(ev.READING) if r.get("device") == "thermode"]
     bath = [r for r in s.of(ev.READING) if r.get("device") == "cold_pressor"]
@@ -230,7 +238,30 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
         data, start = result
         data_path = paths.bids_file(suffix, ".tsv.gz", recording=label)
         side_path = paths.bids_file(suffix, ".json", recording=label)
-        atomic_write(data_path, data)
-        atomic_write(side_path, _json_bytes(meta.recording_sidecar(columns, hz, start, what, units)))
-        written += [data_path, side_path]
+        outputs.append((data_path, data))
+        outputs.append((side_path, _json_bytes(meta.recording_sidecar(columns, hz, start, what, units))))
+    written += _write_missing(paths, outputs, recovered)
     return WrittenSession(written, s.outcome, ratings, recovered)
+
+
+def _write_missing(paths: SessionPaths, outputs: list[tuple[Path, bytes]], recovered: bool) -> list[Path]:
+    """Write every output; when recovering after a crash mid-write, keep the files already complete.
+
+    Each file was written whole or not at all (temporary file, fsync, link), so a file that exists is
+    complete; the crashed writer's leftover temporary files are removed. A run whose files all exist
+    has nothing to recover and is refused, as is any overwrite.
+    """
+    if recovered:
+        missing = [(path, data) for path, data in outputs if not path.exists()]
+        if not missing:
+            raise SessionExistsError(
+                f"sub-{paths.participant} ses-{paths.session} run-{paths.run}: every file already exists; "
+                "nothing to recover (cpmlab never overwrites session data)"
+            )
+        for path, _ in outputs:
+            for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+                leftover.unlink()
+        outputs = missing
+    for path, data in outputs:
+        atomic_write(path, data)
+    return [path for path, _ in outputs]

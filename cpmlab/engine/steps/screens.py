@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from cpmlab.core import events as ev
+from cpmlab.core.errors import CpmlabError
+from cpmlab.core.scales import SCALES
 from cpmlab.engine.context import SessionContext
 from cpmlab.engine.steps.common import step_fields
 from cpmlab.participant.channel import ContinuousRequest, RatingRequest, RatingResult, ScreenResult
@@ -78,6 +81,7 @@ def rate(
     )
     with ctx.screen_lock:
         result = ctx.participant.rate(request)
+    _refuse_off_scale(ctx, result, scale.scale, len(scale.categories), step_id)
     fields = {k: v for k, v in info.items() if k in ("role", "phase", "step_id", "rates", "rep")}
     fields.update(step_id=step_id, rates=rates, scale=scale.scale, about=about)
     if rep is not None:
@@ -148,3 +152,18 @@ def run_continuous_rating(ctx: SessionContext, step: ContinuousRating, path: Ste
         ended_by="time",
     )
     ctx.timer.check()
+
+
+def _refuse_off_scale(
+    ctx: SessionContext, result: RatingResult, scale: str, n_categories: int, step_id: str | None
+) -> None:
+    """Journal a fault and stop if an answer lies outside its scale: it is never written as data."""
+    if result.value is None:
+        return
+    low, high = SCALES[scale].range(n_categories)
+    value = result.value
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high:
+        return
+    message = f"the participant screen sent the answer {value!r}, outside the {scale} range {low:g}-{high:g}"
+    ctx.bus.emit(ev.FAULT, device="display", step_id=step_id, message=message)
+    raise CpmlabError(message)
