@@ -13,7 +13,7 @@ from cpmlab.storage import bids
 from cpmlab.storage.paths import SessionPaths
 
 
-class Crash(Exception):
+class CrashError(Exception):
     """The process dying in the middle of writing."""
 
 
@@ -30,7 +30,7 @@ def test_recover_completes_a_session_whose_writing_crashed(tmp_path: Path, monke
             calls.append(path)
         if len(calls) == 3 and path == calls[-1]:
             (path.parent / f".{path.name}.dead.tmp").write_bytes(payload[:10])  # a torn temporary file
-            raise Crash("killed while writing")
+            raise CrashError("killed while writing")
         real_write(path, payload, overwrite=overwrite)
 
     monkeypatch.setattr(bids, "atomic_write", dying_write)
