@@ -26,7 +26,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpmlab.engine.adaptive import make_procedure
+from cpmlab.engine.calibration_methods import make_procedure
 from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
 from cpmlab.protocol.loader import load_protocol
 from cpmlab.protocol.model import Calibration

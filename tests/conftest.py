@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from cpmlab.testing.fake_devices import close_all_fakes
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -61,3 +64,10 @@ def artifacts() -> Path:
 def protocols_dir() -> Path:
     """The shipped protocol library."""
     return ROOT / "protocols"
+
+
+@pytest.fixture(autouse=True)
+def _stop_leftover_fake_devices() -> Iterator[None]:
+    """Stop fake thermodes a test left streaming, so their threads do not slow every later test."""
+    yield
+    close_all_fakes()

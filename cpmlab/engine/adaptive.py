@@ -230,16 +230,3 @@ class FitSeries(Procedure):
             intercept=float(intercept),
             censored=clamped != value,
         )
-
-
-def make_procedure(step: Calibration, ceiling_c: float, scale_max: float, rng: random.Random) -> Procedure:
-    """Return the procedure for step.method."""
-    if step.method == "bayesian":
-        from cpmlab.engine.bayes import BayesianSearch  # bayes builds on this module's Procedure
-
-        return BayesianSearch(step, ceiling_c, scale_max)
-    if step.method == "staircase":
-        return Staircase(step, ceiling_c, scale_max)
-    if step.method == "ascending":
-        return Ascending(step, ceiling_c, scale_max)
-    return FitSeries(step, ceiling_c, scale_max, rng)

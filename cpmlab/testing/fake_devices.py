@@ -8,6 +8,7 @@ conformance suites in ``cpmlab.testing.conformance``) and record every call in `
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from cpmlab.core.clock import now
@@ -29,6 +30,17 @@ from cpmlab.hardware_mocks.physics import BathModel, DeviceClock, ThermodeModel
 COMMAND_CALLS = frozenset({"baseline", "stimulate", "abort", "setpoint", "start", "stop"})
 
 
+_LIVE: weakref.WeakSet[FakeThermode] = weakref.WeakSet()
+
+
+def close_all_fakes() -> int:
+    """Stop every fake thermode still streaming (a test that forgot to close one); return how many."""
+    live = list(_LIVE)
+    for fake in live:
+        fake.close()
+    return len(live)
+
+
 class FakeThermode:
     """A thermode double: ThermodeModel physics, readings streamed at rate_hz, calls recorded."""
 
@@ -46,6 +58,7 @@ class FakeThermode:
         self.rate_hz = rate_hz
         self._thread = threading.Thread(target=self._stream, daemon=True)
         self._thread.start()
+        _LIVE.add(self)
 
     def _stream(self) -> None:
         while not self._stop.wait(1.0 / self.rate_hz):

@@ -133,7 +133,7 @@ def test_setpoint_readback_mismatch_raises() -> None:
     fake.check()
 
 
-@pytest.mark.parametrize("setpoint_c", [3.99, 3.996, -5.0, 40.5, math.nan, math.inf])
+@pytest.mark.parametrize("setpoint_c", [3.99, 3.996, -5.0, 48.5, math.nan, math.inf])
 def test_setpoints_outside_limits_are_refused_before_any_byte(setpoint_c: float) -> None:
     """Below min_bath_c, outside -20..40 C or not finite: LimitError and nothing written."""
     bath, fake = connected()

@@ -76,7 +76,7 @@ def test_setpoint_error_reply_raises() -> None:
     fake.check()
 
 
-@pytest.mark.parametrize("setpoint_c", [3.99, 0.0, -30.0, 41.0, math.nan])
+@pytest.mark.parametrize("setpoint_c", [3.99, 0.0, -30.0, 49.0, math.nan])
 def test_setpoints_outside_limits_are_refused_before_any_byte(setpoint_c: float) -> None:
     """Below min_bath_c, outside -20..40 C or NaN: LimitError and nothing written."""
     bath, fake = connected()

@@ -7,8 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from cpmlab.engine.adaptive import make_procedure
 from cpmlab.engine.bayes import BayesianSearch
+from cpmlab.engine.calibration_methods import make_procedure
 from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
 from cpmlab.protocol.model import Calibration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cpmlab.core.clock import now
 from cpmlab.core.errors import CpmlabError
 from cpmlab.devices.interfaces import ThermalStimulus
-from cpmlab.engine.adaptive import make_procedure
+from cpmlab.engine.calibration_methods import make_procedure
 from cpmlab.engine.context import SessionContext
 from cpmlab.engine.steps.common import measure, set_variable
 from cpmlab.engine.steps.heat import deliver_heat
