@@ -171,7 +171,23 @@ class MainWindow(QMainWindow):
     def build_spec(self) -> SessionSpec:
         """Return the SessionSpec for the current setup."""
         assert self.env is not None
-        return self.study.extend_spec(session_spec(self.setup_view.values(), self.env.lab))
+        spec = self.study.extend_spec(session_spec(self.setup_view.values(), self.env.lab))
+        spec.resume_after_display = False  # the operator resumes after a lost display is back
+        if not spec.fullscreen:
+            self._place_display(spec)
+        return spec
+
+    def _place_display(self, spec: SessionSpec) -> None:
+        from cpmlab.console.placement import display_beside
+
+        frame, screen = self.frameGeometry(), self.screen().availableGeometry()
+        rect, fits = display_beside(
+            (frame.x(), frame.y(), frame.width(), frame.height()),
+            (screen.x(), screen.y(), screen.width(), screen.height()),
+        )
+        spec.display_position, spec.display_size = (rect[0], rect[1]), (rect[2], rect[3])
+        if not fits:
+            log.warning("no room beside the console for the participant display: make the console smaller")
 
     def _remember(self) -> ConsoleSettings:
         return remember(self.setup_view.values(), self.settings)
@@ -332,8 +348,10 @@ class MainWindow(QMainWindow):
             self.run_view.on_event(event)
             if event.kind == ev.CONTROL:
                 action = event.data.get("action")
-                if action == "pause" and self.state == "running":
-                    self._set_state("paused")
+                if action in ("pause", "hold") and self.state == "running":
+                    self._set_state("paused", "participant display lost: held" if action == "hold" else "")
+                elif action == "release" and self.state == "paused":
+                    self.controls.set_hint("The participant display is back and shows the screen again: Resume.")
                 elif action == "resume" and self.state == "paused":
                     self._set_state("running")
                 elif action in ("abort", "emergency_stop") and self.state in ("running", "paused", "preparing"):

@@ -210,11 +210,19 @@ FAULT = Kind(
 )
 CONTROL = Kind(
     "control",
-    "an operator or device control: pause, resume, abort or emergency_stop",
+    "an operator or device control: pause, resume, abort, emergency_stop, hold or release",
     (
-        Field("action", STR, None, "pause, resume, abort or emergency_stop", marker=False),
+        Field(
+            "action",
+            STR,
+            None,
+            "pause, resume, abort, emergency_stop, hold (no participant display: nothing new starts) or "
+            "release (the display is back and shows the interrupted screen again)",
+            marker=False,
+        ),
         SOURCE,
-        Field("reason", STR, None, "Why (abort)", "detail"),
+        Field("reason", STR, None, "Why (abort, hold, release)", "detail"),
+        Field("key", STR, None, "The key that asked for it (e.g. F12 pressed in the participant display)"),
     ),
 )
 NOTE = Kind("note", "an operator note", (Field("text", STR, None, "The note", "detail"), SOURCE))
