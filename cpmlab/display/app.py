@@ -20,7 +20,7 @@ from cpmlab.core.clock import now
 from cpmlab.display.clocksync import clock_id
 from cpmlab.display.engine_watch import EngineWatch
 from cpmlab.display.specs import WindowInfo
-from cpmlab.display.window import DisplayOptions, configure_psychopy, parent_alive, x_connection
+from cpmlab.display.window import DisplayOptions, configure_psychopy, never_grab, parent_alive, x_connection
 
 __all__ = ["DisplayApp", "DisplayOptions", "run_display"]
 
@@ -77,6 +77,7 @@ class DisplayApp:
             title="cpmlab participant display",
             **kwargs,
         )
+        never_grab(self.win.winHandle)
         self.win.mouseVisible = True
         self.ctx = Context(self.win, options.font)
         self.inputs = InputCollector(self.win.winHandle, on_stop=self.emergency_key)

@@ -53,3 +53,25 @@ def x_connection(window: Any) -> tuple[Any, int | None]:
 def parent_alive(parent_pid: int) -> bool:
     """Whether the process that started this one still runs (we are re-parented once it is gone)."""
     return os.getppid() == parent_pid
+
+
+def never_grab(window: Any) -> None:
+    """Keep a pyglet X11 window from grabbing the pointer or keyboard (its full screen grabs the pointer).
+
+    The console's emergency-stop button must take a click whatever window is full screen; the
+    display reads its own input through focus and normal events only.
+    """
+    try:
+        from pyglet.libs.x11 import xlib
+
+        display = window._x_display
+    except Exception:
+        return  # not X11: nothing grabs here
+
+    def no_grab() -> None:
+        window._applied_mouse_exclusive = window._applied_keyboard_exclusive = False
+
+    window._update_exclusivity = no_grab
+    xlib.XUngrabPointer(display, xlib.CurrentTime)
+    xlib.XUngrabKeyboard(display, xlib.CurrentTime)
+    xlib.XFlush(display)
