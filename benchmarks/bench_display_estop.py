@@ -76,10 +76,15 @@ def main(argv: list[str] | None = None) -> int:
             got_abort = threading.Event()
             handle = emulator.on_bytes
 
-            def spy(data: bytes, handle: Callable[[bytes], None] = handle, seen: list[float] = received_at) -> None:
+            def spy(
+                data: bytes,
+                handle: Callable[[bytes], None] = handle,
+                seen: list[float] = received_at,
+                got: threading.Event = got_abort,
+            ) -> None:
                 if b"A" in data and not seen:
                     seen.append(now())
-                    got_abort.set()
+                    got.set()
                 handle(data)
 
             emulator.on_bytes = spy
