@@ -166,6 +166,13 @@ MEASURE = Kind(
         METHOD,
         Field("stopped_by", STR, None, "What ended the procedure (reversals, target reached, ...)", "stopped_by"),
         Field("limit_s", NUM, "s", "Time limit of a cold pain time (its value when censored)", "limit_s"),
+        Field(
+            "display_lost",
+            BOOL,
+            None,
+            "True when the participant display was lost while the response was awaited (value unknown: "
+            "neither a response nor a censored time)",
+        ),
         Field("variable", STR, None, "Session variable the result is stored in", "variable"),
         Field("rating", NUM, "scale units", "Rating given to a calibration trial", "rating"),
         Field("target_rating", NUM, "scale units", "Rating the calibration aims for"),
@@ -308,6 +315,8 @@ CONTROL_ACTIONS: dict[str, str] = {
     "resume": "operator resumed the session",
     "abort": "the session was aborted",
     "emergency_stop": "emergency stop: every device aborted",
+    "hold": "the participant display was lost: the session holds (nothing new starts)",
+    "release": "the participant display is back and shows the interrupted screen again",
 }
 
 

@@ -18,6 +18,7 @@ class SessionTimer:
         self._cond = threading.Condition()
         self._paused = False
         self._holds: set[str] = set()  # what holds the session besides a pause (e.g. "display")
+        self.hold_count = 0  # holds so far: a step can tell whether one began while it waited
         self._aborted: str | None = None
 
     @property
@@ -56,6 +57,7 @@ class SessionTimer:
         """Suspend pausable waits until release(name), whatever resume() says."""
         with self._cond:
             self._holds.add(name)
+            self.hold_count += 1
             self._cond.notify_all()
 
     def release(self, name: str) -> bool:

@@ -78,3 +78,34 @@ def test_emergency_stop_journals_the_key() -> None:
     stop = run.of(ev.CONTROL, action="emergency_stop")[0]
     assert stop.data["source"] == "display key F12" and stop.data["key"] == "F12"
     assert run.engine.outcome == SessionOutcome.EMERGENCY_STOPPED
+
+
+def test_a_tolerance_lost_with_the_display_is_unknown_not_censored() -> None:
+    """The display lost while awaiting the withdrawal: the immersion ends at its hard maximum, and the
+    tolerance is journaled as unknown (display_lost), not as the participant lasting the whole time."""
+    run = make_run(
+        """
+        steps:
+          - {type: immersion, id: cs, setpoint_c: 10, duration_s: 20, max_s: 20, until_withdrawal: true}
+          - {type: marker, id: after, name: after}
+        """,
+        speed=40.0,
+    )
+
+    def lost_display(timeout_s: float, what: str = "withdrawal", on_onset: object = None) -> float | None:
+        run.engine.hold("participant display lost", source="display")
+        threading.Event().wait(timeout_s)  # the channel waits for a display until the deadline
+        return None
+
+    run.participant.wait_for_response = lost_display  # type: ignore[method-assign]
+    thread = run.start()
+    tolerance = run.wait_for(ev.MEASURE, measure="cold_pain_tolerance", timeout_s=10)
+    assert tolerance.data["value"] is None and tolerance.data["display_lost"] is True
+    assert tolerance.data["censored"] is False
+    end = run.wait_for(ev.IMMERSION, stage="immersion_end")
+    assert end.data.get("censored") is not True
+    threading.Event().wait(0.3)
+    assert not run.of(ev.STEP_START, step_id="after"), "the next step started while held"
+    run.engine.release("display back", resume=True)
+    thread.join(10)
+    assert run.engine.outcome == SessionOutcome.COMPLETED

@@ -63,31 +63,38 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
     watchdog.start()
     try:
         withdrawal_t: float | None = None
+        lost = False  # the participant display was lost while a response was awaited: its time is unknown
         if step.detect_pain:
+            holds = timer.hold_count
             detect_t = ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="cold_detection")
             timer.check()
+            lost = detect_t is None and timer.hold_count != holds
             measure(
                 ctx,
                 "cold_pain_detection",
                 None if detect_t is None else (detect_t - onset) * timer.speed,
                 detect_t or now(),
                 step_id=step.id,
-                censored=detect_t is None,
+                censored=detect_t is None and not lost,
                 limit_s=step.max_s,
                 unit="s",
+                **({"display_lost": True} if lost else {}),
             )
         if step.until_withdrawal:
+            holds = timer.hold_count
             withdrawal_t = ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="withdrawal")
             timer.check()
+            lost = withdrawal_t is None and timer.hold_count != holds
             measure(
                 ctx,
                 "cold_pain_tolerance",
-                step.max_s if withdrawal_t is None else (withdrawal_t - onset) * timer.speed,
+                None if lost else step.max_s if withdrawal_t is None else (withdrawal_t - onset) * timer.speed,
                 withdrawal_t or now(),
                 step_id=step.id,
-                censored=withdrawal_t is None,
+                censored=withdrawal_t is None and not lost,
                 limit_s=step.max_s,
                 unit="s",
+                **({"display_lost": True} if lost else {}),
             )
         else:
             for at_s in step.ratings_at_s:
@@ -105,7 +112,7 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
             timer.sleep_until(min(onset + timer.to_real(step.duration_s), hard_end))
     finally:
         watchdog.cancel()
-    censored = step.until_withdrawal and withdrawal_t is None
+    censored = step.until_withdrawal and withdrawal_t is None and not lost
     end_t = withdrawal_t if withdrawal_t is not None else now()
     if end_immersion(
         ctx,
