@@ -18,6 +18,7 @@ from cpmlab.console.bridge import EventBridge
 from cpmlab.console.controls import ControlBar
 from cpmlab.console.devices_panel import DevicesPanel
 from cpmlab.console.environment import ALL_ROLES, Environment, describe_assignment, scan_environment, test_device
+from cpmlab.console.placement import place_beside
 from cpmlab.console.results import ResultActions
 from cpmlab.console.run_view import RunView
 from cpmlab.console.settings import ConsoleSettings, load_settings, save_settings
@@ -174,20 +175,8 @@ class MainWindow(QMainWindow):
         spec = self.study.extend_spec(session_spec(self.setup_view.values(), self.env.lab))
         spec.resume_after_display = False  # the operator resumes after a lost display is back
         if not spec.fullscreen:
-            self._place_display(spec)
+            place_beside(spec, self)
         return spec
-
-    def _place_display(self, spec: SessionSpec) -> None:
-        from cpmlab.console.placement import display_beside
-
-        frame, screen = self.frameGeometry(), self.screen().availableGeometry()
-        rect, fits = display_beside(
-            (frame.x(), frame.y(), frame.width(), frame.height()),
-            (screen.x(), screen.y(), screen.width(), screen.height()),
-        )
-        spec.display_position, spec.display_size = (rect[0], rect[1]), (rect[2], rect[3])
-        if not fits:
-            log.warning("no room beside the console for the participant display: make the console smaller")
 
     def _remember(self) -> ConsoleSettings:
         return remember(self.setup_view.values(), self.settings)
@@ -301,6 +290,9 @@ class MainWindow(QMainWindow):
         """Resume a paused session."""
         engine = self._engine()
         if engine is None or self.state != "paused":
+            return
+        if engine.timer.holds:  # the engine refuses too; keep the button for when the display is back
+            self.controls.set_hint("The participant display is not back yet: Resume once it shows the screen.")
             return
         self.controls.resume_button.setEnabled(False)
         self.tasks.control(engine.resume, "console")

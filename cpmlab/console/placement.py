@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
 Rect = tuple[int, int, int, int]  # x, y, width, height in pixels
 
 MIN_SIZE = (320, 240)
@@ -28,3 +33,15 @@ def display_beside(console: Rect, screen: Rect, size: tuple[int, int] = DISPLAY_
     fits = width >= MIN_SIZE[0] and height >= MIN_SIZE[1]
     width, height = max(width, MIN_SIZE[0]), max(height, MIN_SIZE[1])
     return (x, y, width, height), fits
+
+
+def place_beside(spec: Any, window: Any) -> None:
+    """Set a SessionSpec's windowed display position and size beside the console window (a QWidget)."""
+    frame, screen = window.frameGeometry(), window.screen().availableGeometry()
+    rect, fits = display_beside(
+        (frame.x(), frame.y(), frame.width(), frame.height()),
+        (screen.x(), screen.y(), screen.width(), screen.height()),
+    )
+    spec.display_position, spec.display_size = (rect[0], rect[1]), (rect[2], rect[3])
+    if not fits:
+        log.warning("no room beside the console for the participant display: make the console window smaller")
