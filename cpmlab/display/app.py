@@ -3,7 +3,10 @@
 Run as `cpmlab display [--connect ADDRESS] ...`. The loop, once per frame: read engine
 messages, dispatch window events (stamped by InputCollector), advance the screens, draw,
 flip (onsets are stamped in win.callOnFlip with pylsl.local_clock), send heartbeats.
-Exit codes: 0 quit by the engine, 3 window closed, 4 engine gone (parent died).
+F12 / Ctrl+Space go to the engine as an emergency stop; a silent engine gets the participant
+the stopped notice (cpmlab.display.engine_watch). The window never grabs pointer or keyboard.
+Exit codes: 0 quit by the engine, 3 window closed, 4 engine gone (its process died; after the
+notice has been up for ORPHAN_LINGER_S).
 """
 
 from __future__ import annotations

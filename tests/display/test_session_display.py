@@ -162,3 +162,42 @@ def test_session_spec_display_wiring(tmp_path: Path) -> None:
     ratings = result.written.ratings if result.written is not None else None
     assert ratings is not None and len(ratings) == 2
     assert set(ratings["input"]) <= {"keyboard", "mouse"} and ratings["rating"].notna().all()
+
+
+def test_f12_in_the_display_window_stops_a_session(tmp_path: Path) -> None:
+    """PreparedSession wiring: F12 pressed in the display window (XTEST) ends the session as emergency_stopped,
+    journaled with source 'display key F12' and key F12."""
+    from cpmlab.display.inject import XTestInjector
+
+    spec = SessionSpec(
+        protocol_path=Path(__file__).resolve().parent / "ratings_only.yaml",
+        participant="01",
+        session="1",
+        data_root=tmp_path,
+        speed=1.0,
+        simulate=True,
+        emulate=True,
+        display=True,
+        lsl=False,
+    )
+    prepared = PreparedSession(spec)
+    channel = prepared.participant.channel  # type: ignore[union-attr]
+    injector = XTestInjector()
+    pressed: list[float] = []
+
+    def press_at_first_rating(event: ev.Event) -> None:
+        if event.kind == ev.STEP_START and event.data.get("step_id") == "general" and not pressed:
+            pressed.append(now())
+            injector.set_window(channel.window)
+            injector.key("F12")
+
+    prepared.bus.subscribe(press_at_first_rating)
+    try:
+        result = prepared.run()
+    finally:
+        injector.close()
+    assert pressed and str(result.outcome) == "emergency_stopped"
+    records = list(read_journal(result.paths.journal))
+    stops = [r for r in records if r["kind"] == ev.CONTROL and r["action"] == "emergency_stop"]
+    assert stops and stops[0]["source"] == "display key F12" and stops[0]["key"] == "F12"
+    assert stops[0]["t"] - pressed[0] < 1.0

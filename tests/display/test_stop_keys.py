@@ -6,6 +6,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -72,11 +73,17 @@ def test_the_fullscreen_display_grabs_neither_keyboard_nor_pointer(
         d.close()
 
 
-def test_engine_silence_puts_up_the_stopped_notice(tmp_path: object) -> None:
-    """When the engine's pings stop, the display tells the participant the session has stopped."""
-    channel = DisplayChannel(size=(640, 480), position=(0, 0))
+def test_engine_silence_puts_up_the_stopped_notice(shots: Path) -> None:
+    """When the engine's pings stop mid-immersion, the display tells the participant the session has stopped
+    and to take the hand out of the water (screenshot: engine_gone_notice.png)."""
+    import os
+
+    from PIL import ImageGrab
+
+    channel = DisplayChannel(size=(800, 600), position=(0, 0))
     try:
         assert channel.connection is not None and channel.process.log_path is not None
+        assert channel.prompt_immersion("Put your hand in the water.", 60.0) > 0
         channel.connection.link.close()  # the engine falls silent without saying quit
         deadline = time.monotonic() + 5.0
         text = ""
@@ -85,6 +92,8 @@ def test_engine_silence_puts_up_the_stopped_notice(tmp_path: object) -> None:
             text = channel.process.log_path.read_text(errors="replace")
         assert "the engine stopped answering: telling the participant the session has stopped" in text
         assert channel.process.exit_code() is None, "the notice stays up"
+        time.sleep(0.5)
+        ImageGrab.grab(xdisplay=os.environ["DISPLAY"]).crop((0, 0, 800, 600)).save(shots / "engine_gone_notice.png")
     finally:
         channel._closed = True
         channel.process.kill()
