@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         if values:
             ms = [v * 1000 for v in values]
-            print(
-                f"  {name:52} median {statistics.median(ms):7.2f} ms  p99 {pct(ms, 99):7.2f} ms  max {max(ms):7.2f} ms"
-            )
+            median, p99 = statistics.median(ms), pct(ms, 99)
+            slowest = ", ".join(f"{v:.1f}" for v in sorted(ms)[-3:])
+            print(f"  {name:52} median {median:7.2f} ms  p99 {p99:7.2f} ms  (slowest 3: {slowest} ms)")
     return 0
 
 
