@@ -60,10 +60,13 @@ class SessionSpec:
     display: bool = False  # participant screens in the PsychoPy display process
     display_screen: int = 0  # monitor of the participant display
     fullscreen: bool = False
+    display_position: tuple[int, int] | None = None  # top-left pixel of a windowed display (keep it off the console)
+    display_size: tuple[int, int] = (1024, 768)  # of a windowed display, pixels
     display_address: str | None = None  # engine listens here for a display started elsewhere
     metadata: dict[str, Any] = field(default_factory=dict)  # extra session facts journaled (e.g. a study visit)
     language: str | None = None  # participant display's own texts; None: the protocol's language
     operator_responses: bool = False  # the console's "pain detected" / "hand out" presses answer for the participant
+    resume_after_display: bool = True  # resume once a lost display shows its screen again (console: False)
 
 
 @dataclass
@@ -232,7 +235,6 @@ class PreparedSession:
 
     def _open_display(self, sim: SimulatedParticipant | None) -> ParticipantChannel:
         """Start the PsychoPy display; a simulated participant answers through it with real input."""
-        from cpmlab.core import events as ev
         from cpmlab.display import DisplayChannel, SimulatedDisplayParticipant
 
         spec = self.spec
@@ -240,13 +242,41 @@ class PreparedSession:
             language=spec.language or self.protocol.language,
             screen=spec.display_screen,
             fullscreen=spec.fullscreen,
+            position=spec.display_position,
+            size=spec.display_size,
             address=spec.display_address,
             time_scale=spec.speed,
             auto_restart=True,
-            on_fault=lambda m: self.bus.emit(ev.FAULT, device="display", message=m),
-            on_restored=lambda m: self.bus.emit(ev.NOTE, text=m, source="display"),
+            on_fault=self._display_lost,
+            on_restored=self._display_back,
+            on_emergency_stop=self._display_stop_key,
         )
         return channel if sim is None else SimulatedDisplayParticipant(channel, sim, seed=spec.seed)
+
+    def _display_lost(self, message: str) -> None:
+        """Journal the lost display and hold the session until it is back (nothing new starts)."""
+        from cpmlab.core import events as ev
+
+        self.bus.emit(ev.FAULT, device="display", message=message)
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            engine.hold(message, source="display")
+
+    def _display_back(self, message: str) -> None:
+        """Lift the display hold; the command line resumes at once, the console's operator resumes."""
+        engine = getattr(self, "engine", None)
+        if engine is None:
+            return
+        resume = self.spec.resume_after_display
+        engine.release(f"{message}; {'resuming' if resume else 'the operator resumes'}", "display", resume=resume)
+
+    def _display_stop_key(self, key: str, t: float) -> None:
+        """An emergency-stop key pressed in the participant display: stop the session."""
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            engine.emergency_stop(f"display key {key}", key=key)
+        else:
+            log.error("emergency-stop key %s in the display before the session was built: closing", key)
 
     def run(self) -> SessionResult:
         """Run the session, then close devices and write the BIDS files from the journal."""

@@ -259,6 +259,7 @@ def cmd_display(args: argparse.Namespace) -> int:
         size=(width, height),
         pos=pos,
         parent_pid=args.parent_pid,
+        language=args.language,
     )  # type: ignore[arg-type]
     return run_display(options)
 

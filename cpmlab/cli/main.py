@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="file holding the session's display key (default: the CPMLAB_DISPLAY_KEY environment variable)",
     )
+    p.add_argument(
+        "--language", default="en", metavar="LANG", help="language of the notice shown if the engine stops (en, de)"
+    )
     p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd("display"), fullscreen=False)
 

@@ -40,9 +40,16 @@ class ProgressPrinter:
                 f"    rating ({event.data.get('scale')}, {event.data.get('rates') or event.data.get('about')}):"
                 f" {'no answer' if value is None else value}"
             )
-        elif event.kind in (ev.FAULT, ev.CONTROL):
-            detail = event.data.get("message") or event.data.get("action")
-            self._print(f"  ! {event.kind}: {event.data.get('device', '')} {detail}")
+        elif event.kind == ev.CONTROL:
+            reason = event.data.get("reason")
+            source = event.data.get("source")
+            self._print(
+                f"  ! control: {event.data.get('action')}"
+                + (f" ({source})" if source else "")
+                + (f": {reason}" if reason else "")
+            )
+        elif event.kind == ev.FAULT:
+            self._print(f"  ! fault: {event.data.get('device', '')} {event.data.get('message')}")
 
     def _elapsed(self) -> float:
         return 0.0 if self.t0 is None else (now() - self.t0) * self.speed

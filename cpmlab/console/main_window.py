@@ -18,6 +18,7 @@ from cpmlab.console.bridge import EventBridge
 from cpmlab.console.controls import ControlBar
 from cpmlab.console.devices_panel import DevicesPanel
 from cpmlab.console.environment import ALL_ROLES, Environment, describe_assignment, scan_environment, test_device
+from cpmlab.console.placement import place_beside
 from cpmlab.console.results import ResultActions
 from cpmlab.console.run_view import RunView
 from cpmlab.console.settings import ConsoleSettings, load_settings, save_settings
@@ -173,7 +174,11 @@ class MainWindow(QMainWindow):
     def build_spec(self) -> SessionSpec:
         """Return the SessionSpec for the current setup."""
         assert self.env is not None
-        return self.study.extend_spec(session_spec(self.setup_view.values(), self.env.lab))
+        spec = self.study.extend_spec(session_spec(self.setup_view.values(), self.env.lab))
+        spec.resume_after_display = False  # the operator resumes after a lost display is back
+        if not spec.fullscreen:
+            place_beside(spec, self)
+        return spec
 
     def _remember(self) -> ConsoleSettings:
         return remember(self.setup_view.values(), self.settings)
@@ -288,6 +293,9 @@ class MainWindow(QMainWindow):
         engine = self._engine()
         if engine is None or self.state != "paused":
             return
+        if engine.timer.holds:  # the engine refuses too; keep the button for when the display is back
+            self.controls.set_hint("The participant display is not back yet: Resume once it shows the screen.")
+            return
         self.controls.resume_button.setEnabled(False)
         self.tasks.control(engine.resume, "console")
 
@@ -334,8 +342,10 @@ class MainWindow(QMainWindow):
             self.run_view.on_event(event)
             if event.kind == ev.CONTROL:
                 action = event.data.get("action")
-                if action == "pause" and self.state == "running":
-                    self._set_state("paused")
+                if action in ("pause", "hold") and self.state == "running":
+                    self._set_state("paused", "participant display lost: held" if action == "hold" else "")
+                elif action == "release" and self.state == "paused":
+                    self.controls.set_hint("The participant display is back and shows the screen again: Resume.")
                 elif action == "resume" and self.state == "paused":
                     self._set_state("running")
                 elif action in ("abort", "emergency_stop") and self.state in ("running", "paused", "preparing"):

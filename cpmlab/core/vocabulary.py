@@ -170,6 +170,13 @@ MEASURE = Kind(
         METHOD,
         Field("stopped_by", STR, None, "What ended the procedure (reversals, target reached, ...)", "stopped_by"),
         Field("limit_s", NUM, "s", "Time limit of a cold pain time (its value when censored)", "limit_s"),
+        Field(
+            "display_lost",
+            BOOL,
+            None,
+            "True when the participant display was lost while the response was awaited (value unknown: "
+            "neither a response nor a censored time)",
+        ),
         Field("variable", STR, None, "Session variable the result is stored in", "variable"),
         Field("rating", NUM, "scale units", "Rating given to a calibration trial", "rating"),
         Field("target_rating", NUM, "scale units", "Rating the calibration aims for"),
@@ -238,11 +245,19 @@ FAULT = Kind(
 )
 CONTROL = Kind(
     "control",
-    "an operator or device control: pause, resume, abort or emergency_stop",
+    "an operator or device control: pause, resume, abort, emergency_stop, hold or release",
     (
-        Field("action", STR, None, "pause, resume, abort or emergency_stop", marker=False),
+        Field(
+            "action",
+            STR,
+            None,
+            "pause, resume, abort, emergency_stop, hold (no participant display: nothing new starts) or "
+            "release (the display is back and shows the interrupted screen again)",
+            marker=False,
+        ),
         SOURCE,
-        Field("reason", STR, None, "Why (abort)", "detail"),
+        Field("reason", STR, None, "Why (abort, hold, release)", "detail"),
+        Field("key", STR, None, "The key that asked for it (e.g. F12 pressed in the participant display)"),
     ),
 )
 NOTE = Kind("note", "an operator note", (Field("text", STR, None, "The note", "detail"), SOURCE))
@@ -329,6 +344,8 @@ CONTROL_ACTIONS: dict[str, str] = {
     "resume": "operator resumed the session",
     "abort": "the session was aborted",
     "emergency_stop": "emergency stop: every device aborted",
+    "hold": "the participant display was lost: the session holds (nothing new starts)",
+    "release": "the participant display is back and shows the interrupted screen again",
 }
 
 

@@ -3,7 +3,10 @@
 Run as `cpmlab display [--connect ADDRESS] ...`. The loop, once per frame: read engine
 messages, dispatch window events (stamped by InputCollector), advance the screens, draw,
 flip (onsets are stamped in win.callOnFlip with pylsl.local_clock), send heartbeats.
-Exit codes: 0 quit by the engine, 3 window closed, 4 engine gone (parent died).
+F12 / Ctrl+Space go to the engine as an emergency stop; a silent engine gets the participant
+the stopped notice (cpmlab.display.engine_watch). The window never grabs pointer or keyboard.
+Exit codes: 0 quit by the engine, 3 window closed, 4 engine gone (its process died; after the
+notice has been up for ORPHAN_LINGER_S).
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from typing import Any
 import cpmlab.display.messages as m
 from cpmlab.core.clock import now
 from cpmlab.display.clocksync import clock_id
-from cpmlab.display.session_key import SessionKey
+from cpmlab.display.engine_watch import EngineWatch
 from cpmlab.display.specs import WindowInfo
+from cpmlab.display.window import DisplayOptions, configure_psychopy, never_grab, parent_alive, x_connection
+
+__all__ = ["DisplayApp", "DisplayOptions", "run_display"]
 
 log = logging.getLogger(__name__)
 
@@ -36,35 +42,6 @@ class _Armed:
     keys: tuple[str, ...]
     onset_t: float
     deadline_t: float
-
-
-@dataclass
-class DisplayOptions:
-    """How to open the window and where the engine is."""
-
-    connect: str
-    key: SessionKey
-    screen: int = 0
-    fullscreen: bool = False
-    size: tuple[int, int] = (1024, 768)
-    pos: tuple[int, int] | None = None
-    parent_pid: int | None = None
-    font: str = "DejaVu Sans"
-
-
-def configure_psychopy() -> None:
-    """Set PsychoPy preferences before its visual module loads: no audio, no network checks."""
-    os.environ.setdefault("PSYCHOPY_NO_UPDATE_CHECK", "1")
-    from psychopy import prefs
-
-    prefs.hardware["audioLib"] = []  # the display never plays sound; skip PTB/portaudio probing
-    prefs.general["winType"] = "pyglet"
-    for key in ("allowUsageStats", "checkForUpdates"):
-        if key in prefs.connections:
-            prefs.connections[key] = False
-    from psychopy import logging as plog
-
-    plog.console.setLevel(plog.ERROR)
 
 
 class DisplayApp:
@@ -103,10 +80,12 @@ class DisplayApp:
             title="cpmlab participant display",
             **kwargs,
         )
+        never_grab(self.win.winHandle)
         self.win.mouseVisible = True
         self.ctx = Context(self.win, options.font)
-        self.inputs = InputCollector(self.win.winHandle)
-        self._x_display, self._x_fd = _x_connection(self.win.winHandle)
+        self.inputs = InputCollector(self.win.winHandle, on_stop=self.emergency_key)
+        self._x_display, self._x_fd = x_connection(self.win.winHandle)
+        self.engine_watch = EngineWatch(options.language)
         # PsychoPy stamps flips on its own monotonic clock; keep its offset to local_clock for diagnostics.
         pairs = sorted((now() - core.monotonicClock.getTime(), i) for i in range(5))
         self.psychopy_to_local_s = pairs[2][0]
@@ -130,6 +109,11 @@ class DisplayApp:
             self.sock.send(m.encode(msg), zmq.NOBLOCK)
         except zmq.Again:
             log.warning("engine link full; dropped a %s message", msg.TYPE)
+
+    def emergency_key(self, key: str, t: float) -> None:
+        """Forward an emergency-stop key pressed in this window to the engine at once."""
+        log.warning("emergency-stop key %s pressed in the display window", key)
+        self.send(m.EmergencyStop(key=key, t=t))
 
     def window_info(self) -> WindowInfo:
         """Return the window's position and size on the screen (pixels)."""
@@ -179,6 +163,7 @@ class DisplayApp:
                 return
             self.last_engine_t = time.monotonic()
             self.greeted = True
+            self.engine_watch.engine_back(self)
             try:
                 self.on_message(m.decode(frame, m.TO_DISPLAY))
             except m.MessageError as exc:  # refused before anything changed
@@ -354,8 +339,10 @@ class DisplayApp:
             if not self.greeted and last_flip - last_hello > 1.0:
                 self.hello()  # the engine may not have been listening yet
                 last_hello = last_flip
-            if self.options.parent_pid is not None and self.frame % 30 == 0 and not _alive(self.options.parent_pid):
-                self.exit_code = EXIT_ORPHANED
+            if self.frame % 30 == 0:
+                parent = self.options.parent_pid
+                if self.engine_watch.check(self, orphaned=parent is not None and not parent_alive(parent)):
+                    self.exit_code = EXIT_ORPHANED
         return self.exit_code
 
     def close(self) -> None:
@@ -365,21 +352,6 @@ class DisplayApp:
         finally:
             self.sock.close(0)
             self.zmq_context.term()
-
-
-def _x_connection(window: Any) -> tuple[Any, int | None]:
-    """Return the window's Xlib display and its socket (None, None when not on X11)."""
-    try:
-        from pyglet.libs.x11 import xlib
-
-        display = window._x_display
-        return display, int(xlib.XConnectionNumber(display))
-    except Exception:
-        return None, None
-
-
-def _alive(parent_pid: int) -> bool:
-    return os.getppid() == parent_pid  # re-parented once the engine process is gone
 
 
 def run_display(options: DisplayOptions) -> int:

@@ -4,13 +4,17 @@ It starts and supervises `python -m cpmlab display` (cpmlab.display.process) or 
 display started on another machine, talks to it through a DisplayConnection (hello, heartbeat,
 clock sync, requests), and turns the engine's requests into screens and their results back
 (cpmlab.display.translate). If the display crashes, hangs or its window is closed, the channel
-notices within a second, reports a fault through on_fault, and answers every call at once with
-a missing result until restart() brings the display back. Stimulus safety never depends on the
-display: the engine times and stops the devices itself.
+notices within a second and reports a fault through on_fault (the engine holds the session).
+A screen that was lost, or asked for while no display is up, is never answered as the
+participant's timeout: the call waits until a display is back and shows that screen again,
+then reports on_restored (a key listener waits only until its own deadline). Stimulus safety
+never depends on the display: the engine times and stops the devices itself. An emergency-stop
+key pressed in the display window reaches on_emergency_stop.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -35,6 +39,7 @@ from cpmlab.participant.channel import (
 log = logging.getLogger(__name__)
 
 FaultCallback = Callable[[str], None]
+StopCallback = Callable[[str, float], None]
 RESULT_GRACE_S = 2.0  # beyond a screen's own timeout before a silent display counts as missing
 HOLD_ONSET_WAIT_S = 1.0
 
@@ -59,6 +64,7 @@ class DisplayChannel:
         time_scale: float = 1.0,
         on_fault: FaultCallback | None = None,
         on_restored: FaultCallback | None = None,
+        on_emergency_stop: StopCallback | None = None,
         auto_restart: bool = False,
         heartbeat_timeout_s: float = 2.0,
         start_timeout_s: float = 30.0,
@@ -73,17 +79,19 @@ class DisplayChannel:
         self.spawn = _is_loopback(self.address) if spawn is None else spawn
         self.time_scale = time_scale
         self.on_fault, self.on_restored = on_fault, on_restored
+        self.on_emergency_stop = on_emergency_stop
         self.auto_restart = auto_restart
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.start_timeout_s = start_timeout_s
         self.feedback_s = feedback_s
         self.response_key = response_key
-        self.process = DisplayProcess(WindowPlacement(screen, fullscreen, size, position))
+        self.process = DisplayProcess(WindowPlacement(screen, fullscreen, size, position, language))
         self.connection: DisplayConnection | None = None
         self._restart_lock = threading.Lock()
         self._cancelled = threading.Event()
         self._closed = False
         self._immersed = False
+        self._interrupted = threading.Event()  # a screen was lost and is not shown again yet
         if start:
             self.start()
 
@@ -96,6 +104,7 @@ class DisplayChannel:
                 process=self.process if self.spawn else None,
                 heartbeat_timeout_s=self.heartbeat_timeout_s,
                 on_lost=self._after_fault,
+                on_emergency_stop=self.on_emergency_stop,
             )
         return self.connection
 
@@ -109,7 +118,7 @@ class DisplayChannel:
                 "waiting for a display: on the display PC run %s=%s cpmlab display --connect %s",
                 ENV_VAR,
                 self.key.for_display(),
-                conn.endpoint,
+                conn.remote_address,
             )
         if not conn.wait_for_hello(self.start_timeout_s):
             detail = self.process.log_tail()
@@ -163,9 +172,16 @@ class DisplayChannel:
                 log.error("the display did not come back%s", self.process.log_tail())
                 return False
             log.warning("participant display restarted")
-            if self.on_restored is not None:
-                self.on_restored("participant display restarted")
+            if not self._interrupted.is_set():  # else: once the lost screen is shown again
+                self._restored("participant display back (no screen was interrupted)")
             return True
+
+    def _restored(self, message: str) -> None:
+        if self.on_restored is not None:
+            try:
+                self.on_restored(message)
+            except Exception:
+                log.exception("display restored callback failed")
 
     def _after_fault(self, message: str) -> None:
         if self.on_fault is not None:
@@ -173,7 +189,7 @@ class DisplayChannel:
                 self.on_fault(message)
             except Exception:
                 log.exception("display fault callback failed")
-        if self.auto_restart:
+        while self.auto_restart and not self._closed and not self.available:
             self.restart()
 
     def close(self) -> None:
@@ -202,11 +218,49 @@ class DisplayChannel:
         until: type = m.Result,
         on_onset: OnsetCallback | None = None,
         on_sample: SampleCallback | None = None,
+        reshow: bool = True,
+        deadline_t: float | None = None,
     ) -> tuple[m.Onset | None, m.Result | None, str]:
-        if self.connection is None:
-            return None, None, "outage"
-        reply = self.connection.request(msg, wait_s=wait_s, until=until, on_onset=on_onset, on_sample=on_sample)
-        return reply.onset, reply.final, reply.status
+        """Send a request; on an outage (reshow) wait for a display and send it again, until deadline_t."""
+        retried = False
+        while True:
+            if self.connection is None:
+                return None, None, "outage"
+            if deadline_t is not None and isinstance(msg, m.AwaitKey):
+                msg = dataclasses.replace(msg, timeout_s=max(deadline_t - now(), 0.0))
+                wait_s = msg.timeout_s + RESULT_GRACE_S
+            onset_cb = self._reshown(on_onset) if retried else on_onset
+            reply = self.connection.request(msg, wait_s=wait_s, until=until, on_onset=onset_cb, on_sample=on_sample)
+            if reply.status != "outage" or not reshow:
+                return reply.onset, reply.final, reply.status
+            self._interrupted.set()
+            back = self._await_display(deadline_t)
+            if self._cancelled.is_set():
+                return reply.onset, None, "cancelled"
+            if not back:
+                return reply.onset, None, "outage"
+            retried = True
+            log.warning("participant display back: showing the interrupted %s again", msg.TYPE)
+
+    def _reshown(self, on_onset: OnsetCallback | None) -> OnsetCallback:
+        def onset(msg: m.Onset) -> None:
+            if on_onset is not None:
+                on_onset(msg)
+            if self._interrupted.is_set():
+                self._interrupted.clear()
+                self._restored("participant display back and showing the interrupted screen again")
+
+        return onset
+
+    def _await_display(self, deadline_t: float | None) -> bool:
+        """Wait until a display is up (True), or the call is cancelled or deadline_t passes (False)."""
+        while not self._cancelled.is_set() and not self._closed:
+            if self.available:
+                return True
+            if deadline_t is not None and now() >= deadline_t:
+                return False
+            self._cancelled.wait(0.05)
+        return False
 
     def _begin(self) -> float:
         self._cancelled.clear()
@@ -256,7 +310,11 @@ class DisplayChannel:
 
         spec = tr.continuous_spec(self.language, request, overlay=self._immersed)
         onset, result, status = self._request(
-            m.Show(screen=spec), request.duration_s + RESULT_GRACE_S, on_onset=on_onset, on_sample=sample
+            m.Show(screen=spec),
+            request.duration_s + RESULT_GRACE_S,
+            on_onset=on_onset,
+            on_sample=sample,
+            reshow=False,  # its window belongs to a device-timed stimulus that does not wait
         )
         onset_t = onset.t if onset else start
         if status == "ok" and result is not None:
@@ -280,16 +338,18 @@ class DisplayChannel:
         start = now()
         self._immersed = False
         spec = tr.withdrawal_spec(self.language, text)
-        onset, _, _ = self._request(m.Show(screen=spec), HOLD_ONSET_WAIT_S, until=m.Onset)
+        onset, _, _ = self._request(m.Show(screen=spec), HOLD_ONSET_WAIT_S, until=m.Onset, reshow=False)
         return onset.t if onset else start
 
     def wait_for_response(
         self, timeout_s: float, what: str = "withdrawal", on_onset: OnsetCallback | None = None
     ) -> float | None:
         """Wait for the participant's response key (what: withdrawal, cold_detection, heat_threshold)."""
-        self._begin()
+        start = self._begin()
         msg = tr.await_key(self.language, timeout_s, what, self.response_key)
-        _, result, status = self._request(msg, timeout_s + RESULT_GRACE_S, on_onset=on_onset)
+        _, result, status = self._request(
+            msg, timeout_s + RESULT_GRACE_S, on_onset=on_onset, deadline_t=start + timeout_s
+        )
         if status != "ok" or result is None:
             return None
         return result.response_t

@@ -75,12 +75,14 @@ class DisplayConnection:
         process: ProcessWatch | None,
         heartbeat_timeout_s: float,
         on_lost: Callable[[str], None],
+        on_emergency_stop: Callable[[str, float], None] | None = None,
     ) -> None:
         self.key = key
         self.refused_hellos = 0
         self.process = process
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.on_lost = on_lost
+        self.on_emergency_stop = on_emergency_stop
         self.connected = threading.Event()
         self.window = WindowInfo()
         self.fault_message: str | None = None
@@ -100,6 +102,11 @@ class DisplayConnection:
     def endpoint(self) -> str:
         """The address the link is bound to."""
         return self.link.endpoint
+
+    @property
+    def remote_address(self) -> str:
+        """The address a display on another computer connects to."""
+        return self.link.remote_address
 
     @property
     def connect_address(self) -> str:
@@ -131,6 +138,8 @@ class DisplayConnection:
         self._last_seen = t
         if isinstance(msg, m.Pong) and msg.t_engine is not None:
             self._clock.add(msg.t_engine, msg.t, t)
+        elif isinstance(msg, m.EmergencyStop):
+            self._emergency_stop(msg)
         elif isinstance(msg, m.Closed):
             self._fault(msg.reason)
         elif isinstance(msg, m.Error):
@@ -141,6 +150,16 @@ class DisplayConnection:
             target = self._pending.get(msg.id)
             if target is not None:
                 target.put(self._to_engine_clock(msg))
+
+    def _emergency_stop(self, msg: m.EmergencyStop) -> None:
+        log.warning("emergency-stop key %s pressed in the participant display", msg.key)
+        if self.on_emergency_stop is None:
+            log.error("no one to stop: the display's emergency-stop key has no effect in this channel")
+            return
+        t = self._to_engine_clock(msg).t
+        threading.Thread(
+            target=self.on_emergency_stop, args=(msg.key, t), name="display-estop", daemon=True
+        ).start()  # never block the link: the stop joins the device aborts
 
     def _on_hello(self, msg: m.Hello, identity: bytes, t: float) -> None:
         if not self.key.proves(msg.token):

@@ -24,6 +24,8 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "thank_you": "Thank you!",
         "key_space": "SPACE",
         "key_return": "ENTER",
+        "session_stopped": "The session has stopped. Please wait for the experimenter.",
+        "hand_out": "Take your hand out of the water now.",
     },
     "de": {
         "continue": "Weiter mit der {key}",
@@ -44,6 +46,8 @@ UI_STRINGS: dict[str, dict[str, str]] = {
         "thank_you": "Vielen Dank!",
         "key_space": "LEERTASTE",
         "key_return": "EINGABETASTE",
+        "session_stopped": "Die Sitzung wurde beendet. Bitte warten Sie auf die Versuchsleitung.",
+        "hand_out": "Nehmen Sie die Hand jetzt aus dem Wasser.",
     },
 }
 

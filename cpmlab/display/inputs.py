@@ -7,7 +7,7 @@ dispatches it (resolution: one pass of the display loop, at most one frame).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from cpmlab.core.clock import now
 from cpmlab.display.specs import InjectedInput
 
 KEY_ALIASES = {"enter": "return", "num_enter": "return", "escape": "escape"}
+StopCallback = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,26 @@ def key_symbol(name: str) -> int:
     return int(getattr(key, upper))
 
 
-class InputCollector:
-    """Collect stamped input events from a pyglet window until drained; note a closed window."""
+def stop_key(symbol: int, modifiers: int) -> str | None:
+    """Return the emergency-stop key this press is ("F12", "Ctrl+Space"), or None."""
+    from pyglet.window import key
 
-    def __init__(self, window: Any) -> None:
+    if symbol == key.F12:
+        return "F12"
+    if symbol == key.SPACE and modifiers & key.MOD_CTRL:
+        return "Ctrl+Space"
+    return None
+
+
+class InputCollector:
+    """Collect stamped input events from a pyglet window until drained; note a closed window.
+
+    An emergency-stop key (F12, Ctrl+Space) goes to on_stop at once and never reaches a screen.
+    """
+
+    def __init__(self, window: Any, on_stop: StopCallback | None = None) -> None:
         self.window = window
+        self.on_stop = on_stop
         self.events: list[InputEvent] = []
         self.held: set[str] = set()
         self.closed = False
@@ -77,12 +93,20 @@ class InputCollector:
         return (float(x_px) - width / 2.0) / height, (float(y_px) - height / 2.0) / height
 
     def _on_key_press(self, symbol: int, modifiers: int) -> bool:
+        t = now()
+        stop = stop_key(symbol, modifiers)
+        if stop is not None:
+            if self.on_stop is not None:
+                self.on_stop(stop, t)
+            return True
         name = key_name(symbol)
         self.held.add(name)
-        self.events.append(InputEvent("key", now(), "keyboard", key=name))
+        self.events.append(InputEvent("key", t, "keyboard", key=name))
         return True  # handled: PsychoPy's own key buffer would only grow
 
     def _on_key_release(self, symbol: int, modifiers: int) -> bool:
+        if stop_key(symbol, modifiers) is not None:
+            return True
         name = key_name(symbol)
         self.held.discard(name)
         self.events.append(InputEvent("key_up", now(), "keyboard", key=name))

@@ -63,6 +63,12 @@ class EngineLink:
         """Return the address a display on this machine connects to."""
         return self.endpoint.replace("0.0.0.0", "127.0.0.1").replace("tcp://*", "tcp://127.0.0.1")
 
+    @property
+    def remote_address(self) -> str:
+        """Return the address a display on another computer connects to (never 0.0.0.0 or *)."""
+        host = lan_address()
+        return self.endpoint.replace("0.0.0.0", host).replace("tcp://*", f"tcp://{host}")
+
     def send(self, msg: m.ToDisplay, peer: bytes | None = None) -> None:
         """Queue a message for the current display (or a given peer); never blocks."""
         self._out.put((peer, msg))
@@ -167,3 +173,23 @@ class EngineLink:
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def lan_address() -> str:
+    """Return this computer's address on its outgoing network (the host name's, or loopback if none)."""
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+        address = str(probe.getsockname()[0])
+        if address and not address.startswith("0."):
+            return address
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"

@@ -184,6 +184,16 @@ class Closed:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EmergencyStop:
+    """The participant-display window got an emergency-stop key (F12, Ctrl+Space): stop the session now."""
+
+    TYPE: ClassVar[str] = "emergency_stop"
+    TIME_FIELDS: ClassVar[tuple[str, ...]] = ("t",)
+    key: str  # the key as pressed, e.g. "F12" or "Ctrl+Space"
+    t: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class Error:
     """A message could not be handled (e.g. an unknown screen kind); nothing changed."""
 
@@ -193,12 +203,13 @@ class Error:
 
 
 ToDisplay = Show | Cancel | AwaitKey | Ping | Screenshot | Inject | Quit
-ToEngine = Hello | Heartbeat | Pong | Onset | Sample | Result | ScreenshotSaved | Closed | Error
+ToEngine = Hello | Heartbeat | Pong | Onset | Sample | Result | ScreenshotSaved | Closed | EmergencyStop | Error
 Message = ToDisplay | ToEngine
 
 TO_DISPLAY: dict[str, type[Any]] = {cls.TYPE: cls for cls in (Show, Cancel, AwaitKey, Ping, Screenshot, Inject, Quit)}
 TO_ENGINE: dict[str, type[Any]] = {
-    cls.TYPE: cls for cls in (Hello, Heartbeat, Pong, Onset, Sample, Result, ScreenshotSaved, Closed, Error)
+    cls.TYPE: cls
+    for cls in (Hello, Heartbeat, Pong, Onset, Sample, Result, ScreenshotSaved, Closed, EmergencyStop, Error)
 }
 
 

@@ -23,6 +23,7 @@ class WindowPlacement:
     fullscreen: bool = False
     size: tuple[int, int] = (1024, 768)
     position: tuple[int, int] | None = None
+    language: str = "en"  # of the display's own notice when the engine is gone
 
 
 class DisplayProcess:
@@ -49,6 +50,8 @@ class DisplayProcess:
             "--fullscreen" if place.fullscreen else "--windowed",
             "--size",
             f"{width}x{height}",
+            "--language",
+            place.language,
             "--parent-pid",
             str(os.getpid()),
         ]

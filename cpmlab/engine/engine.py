@@ -93,12 +93,38 @@ class SessionEngine:
         self.timer.pause()
 
     def resume(self, source: str = "operator") -> None:
-        """Resume a paused session."""
+        """Resume a paused session (not while it is held, e.g. with no participant display)."""
         if self.state != "paused":
+            return
+        if self.timer.holds:
+            held = ", ".join(sorted(self.timer.holds))
+            self.bus.emit(ev.NOTE, text=f"resume refused: the session is held ({held} not back)", source=source)
             return
         self.bus.emit(ev.CONTROL, action="resume", source=source)
         self.state = "running"
         self.timer.resume()
+
+    def hold(self, reason: str, source: str = "display") -> None:
+        """Hold the session at once until release(source): no new step, stimulus or immersion starts.
+
+        A running device-timed stimulus finishes as the device times it. The session also stays
+        paused after the release until resume() (the operator, or resume_after_release).
+        """
+        with self._lock:
+            if self.state not in ("running", "paused") or self.timer.aborted or source in self.timer.holds:
+                return
+            self.timer.hold(source)
+            self.timer.pause()
+            self.state = "paused"
+        self.bus.emit(ev.CONTROL, action="hold", source=source, reason=reason)
+
+    def release(self, reason: str, source: str = "display", *, resume: bool = False) -> None:
+        """Lift the hold of source (journaled); resume at once if asked and nothing else holds."""
+        if self.state != "paused" or not self.timer.release(source):
+            return
+        self.bus.emit(ev.CONTROL, action="release", source=source, reason=reason)
+        if resume:
+            self.resume(source=f"{source} back")
 
     def abort(self, reason: str = "operator abort", source: str = "operator") -> None:
         """End the session: abort every device and stop the participant screens."""
@@ -109,13 +135,17 @@ class SessionEngine:
         self.participant.cancel()
         self.timer.abort(reason)
 
-    def emergency_stop(self, source: str = "operator") -> None:
-        """Abort every device at once, in parallel, then end the session; never raises."""
+    def emergency_stop(self, source: str = "operator", key: str | None = None) -> None:
+        """Abort every device at once, in parallel, then end the session; never raises.
+
+        key: the key that asked for it (e.g. F12 in the participant display), journaled with the source.
+        """
         t = now()
         self._estop.set()
         threads = self._abort_devices(wait=False)
         try:
-            self.bus.emit(ev.CONTROL, t=t, action="emergency_stop", source=source)
+            fields = {"key": key} if key is not None else {}
+            self.bus.emit(ev.CONTROL, t=t, action="emergency_stop", source=source, **fields)
         except Exception:
             log.exception("could not journal the emergency stop")
         self.participant.cancel()

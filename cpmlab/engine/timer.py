@@ -17,12 +17,20 @@ class SessionTimer:
         self.speed = speed
         self._cond = threading.Condition()
         self._paused = False
+        self._holds: set[str] = set()  # what holds the session besides a pause (e.g. "display")
+        self.hold_count = 0  # holds so far: a step can tell whether one began while it waited
         self._aborted: str | None = None
 
     @property
     def paused(self) -> bool:
-        """True while paused."""
-        return self._paused
+        """True while paused or held."""
+        return self._paused or bool(self._holds)
+
+    @property
+    def holds(self) -> frozenset[str]:
+        """What holds the session now (resume() does not lift a hold; release() does)."""
+        with self._cond:
+            return frozenset(self._holds)
 
     @property
     def aborted(self) -> str | None:
@@ -45,6 +53,21 @@ class SessionTimer:
             self._paused = False
             self._cond.notify_all()
 
+    def hold(self, name: str) -> None:
+        """Suspend pausable waits until release(name), whatever resume() says."""
+        with self._cond:
+            self._holds.add(name)
+            self.hold_count += 1
+            self._cond.notify_all()
+
+    def release(self, name: str) -> bool:
+        """Lift a hold; return False if it was not held."""
+        with self._cond:
+            held = name in self._holds
+            self._holds.discard(name)
+            self._cond.notify_all()
+            return held
+
     def abort(self, reason: str) -> None:
         """Make every current and future wait raise SessionAborted."""
         with self._cond:
@@ -60,7 +83,7 @@ class SessionTimer:
     def wait_if_paused(self) -> None:
         """Block while paused; raise SessionAborted on abort."""
         with self._cond:
-            while self._paused and self._aborted is None:
+            while (self._paused or self._holds) and self._aborted is None:
                 self._cond.wait()
         self.check()
 
@@ -71,7 +94,7 @@ class SessionTimer:
             while True:
                 if self._aborted is not None:
                     raise SessionAborted(self._aborted)
-                if pausable and self._paused:
+                if pausable and (self._paused or self._holds):
                     self._cond.wait()
                     continue
                 if remaining <= 0:

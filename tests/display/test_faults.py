@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 
@@ -57,27 +58,68 @@ def _answer(channel: DisplayChannel, key: str) -> float | None:
 
 
 def test_window_closed_mid_rating(faulty: tuple[DisplayChannel, list[tuple[float, str]]]) -> None:
-    """Closing the window mid-rating: the rating returns missing, a fault within 1 s, restart() brings it back."""
+    """Closing the window mid-rating: a fault within 1 s, and the rating is never answered as missing.
+
+    The call waits through the outage; once a display is back it shows the same rating again
+    (a second onset), and the participant's answer there is the result.
+    """
     channel, faults = faulty
     first_pid = channel.pid
+    restored: list[str] = []
+    channel.on_restored = restored.append
     run = Running(channel.rate, REQUEST)
     closed_at = now()
     assert channel.window.x_window_id is not None
     _close_window(channel.window.x_window_id)
-    result = run.join(2.0)
-    assert result.value is None and now() - closed_at < 1.0
     deadline = time.monotonic() + 2.0
     while not faults and time.monotonic() < deadline:
         time.sleep(0.01)
     assert faults and faults[0][0] - closed_at < 1.0 and "closed" in faults[0][1]
     assert not channel.available
-    started = now()
-    assert channel.rate(REQUEST).value is None  # during the outage: missing, at once
-    assert channel.show_text("Press SPACE", key="space", timeout_s=None).ended_by == "timeout"
-    assert channel.wait_for_response(30.0) is None
-    assert now() - started < 0.2
+    time.sleep(0.5)
+    assert run.thread.is_alive(), "a lost rating screen must not be answered as a timeout or missing"
+    first_onset = run.onset
     assert channel.restart()
     assert channel.available and channel.pid != first_pid
+    deadline = time.monotonic() + 5.0
+    while run.onset is first_onset and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert run.onset is not first_onset, "the interrupted rating was not shown again"
+    assert restored and "interrupted screen again" in restored[0]
+    injector = XTestInjector()
+    try:
+        assert run.onset is not None and run.onset.window is not None
+        injector.set_window(run.onset.window)
+        injector.key("4")
+        injector.key("return")
+    finally:
+        injector.close()
+    assert run.join().value == 4.0
+
+
+def test_requests_during_an_outage_wait_for_the_display(
+    faulty: tuple[DisplayChannel, list[tuple[float, str]]],
+) -> None:
+    """With no display up, a screen waits for one; a key listener waits only until its own deadline."""
+    channel, faults = faulty
+    assert channel.pid is not None
+    os.kill(channel.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 3.0
+    while not faults and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert faults and not channel.available
+    started = now()
+    assert channel.wait_for_response(0.5) is None
+    assert 0.45 < now() - started < 1.0
+    box: list[object] = []
+    thread = threading.Thread(target=lambda: box.append(channel.show_text("Press SPACE", key="space", timeout_s=None)))
+    thread.start()
+    time.sleep(0.3)
+    assert thread.is_alive() and not box
+    channel.cancel()
+    thread.join(2.0)
+    assert box and box[0].ended_by == "aborted"  # type: ignore[attr-defined]
+    assert channel.restart()
     assert _answer(channel, "4") == 4.0
 
 

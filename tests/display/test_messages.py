@@ -69,6 +69,7 @@ MESSAGES = [
     m.Result(id=None, kind="text", onset_t=5.0, end_t=6.0, ended_by="timeout"),
     m.ScreenshotSaved(id=3, path="/tmp/x.png", kind="text", geometry={"text": {"x": 1}}, window=WINDOW),
     m.Closed(reason="the display window was closed"),
+    m.EmergencyStop(key="F12", t=7.0),
     m.Error(message="bad", id=2),
 ]
 
@@ -268,3 +269,28 @@ def test_session_key_text_round_trip_and_refusals(tmp_path: Path, monkeypatch: p
     assert display_key_from(str(file)).token == KEY.token
     with pytest.raises(CpmlabError, match="not a small regular file"):
         display_key_from(str(tmp_path))
+
+
+def test_emergency_stop_counts_only_from_the_session_display() -> None:
+    """An emergency_stop message reaches on_emergency_stop from the accepted display, never from a stranger."""
+    import threading
+
+    stops: list[tuple[str, float]] = []
+    got = threading.Event()
+
+    def on_stop(key: str, t: float) -> None:
+        stops.append((key, t))
+        got.set()
+
+    conn = DisplayConnection(
+        m.DEFAULT_BIND, key=KEY, process=None, heartbeat_timeout_s=60.0, on_lost=LOST.append, on_emergency_stop=on_stop
+    )
+    try:
+        conn._on_message(m.EmergencyStop(key="F12", t=1.0), b"stranger")
+        assert not got.wait(0.3) and stops == []
+        conn.link.peer = b"display"
+        conn._on_message(m.EmergencyStop(key="Ctrl+Space", t=2.0), b"display")
+        assert got.wait(2.0) and stops == [("Ctrl+Space", 2.0)]
+    finally:
+        conn.close()
+        conn.shutdown()

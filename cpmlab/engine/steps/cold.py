@@ -68,35 +68,42 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
     watchdog.start()
     try:
         withdrawal_t: float | None = None
+        lost = False  # the participant display was lost while a response was awaited: its time is unknown
         if step.detect_pain:
+            holds = timer.hold_count
             detect_t = _before(
                 ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="cold_detection"), hard_end
             )
             timer.check()
+            lost = detect_t is None and timer.hold_count != holds
             measure(
                 ctx,
                 "cold_pain_detection",
                 None if detect_t is None else (detect_t - onset) * timer.speed,
                 detect_t or now(),
                 step_id=step.id,
-                censored=detect_t is None,
+                censored=detect_t is None and not lost,
                 limit_s=step.max_s,
                 unit="s",
+                **({"display_lost": True} if lost else {}),
             )
         if step.until_withdrawal:
+            holds = timer.hold_count
             withdrawal_t = _before(
                 ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="withdrawal"), hard_end
             )
             timer.check()
+            lost = withdrawal_t is None and timer.hold_count != holds
             measure(
                 ctx,
                 "cold_pain_tolerance",
-                step.max_s if withdrawal_t is None else (withdrawal_t - onset) * timer.speed,
+                None if lost else step.max_s if withdrawal_t is None else (withdrawal_t - onset) * timer.speed,
                 withdrawal_t or min(now(), hard_end),
                 step_id=step.id,
-                censored=withdrawal_t is None,
+                censored=withdrawal_t is None and not lost,
                 limit_s=step.max_s,
                 unit="s",
+                **({"display_lost": True} if lost else {}),
             )
         else:
             for at_s in step.ratings_at_s:
@@ -123,7 +130,7 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
             {**info, "reason": "withdrawal", "duration_s": (withdrawal_t - onset) * timer.speed, "censored": False},
         )
     elif planned_at_limit:
-        ended = end_immersion(ctx, step.withdraw_text, hard_end, at_limit)
+        ended = end_immersion(ctx, step.withdraw_text, hard_end, {**at_limit, "censored": False} if lost else at_limit)
     else:
         end_t = now()
         ended = end_immersion(
