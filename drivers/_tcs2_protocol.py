@@ -166,6 +166,13 @@ class StreamParser:
             if len(buf) >= 2 and buf[1] == 0x0A:
                 del buf[:2]
                 return ("skip", None)
+            button = _button_reply_end(bytes(buf))
+            if button == 0:
+                return None  # CR + two digits: a K reply or a record, decided by the next byte
+            if button > 0:  # a K reply with no line end, ended by the next item's CR
+                line = bytes(buf[:button])
+                del buf[:button]
+                return self._line(line)
         newline = buf.find(b"\n")
         if newline < 0:
             if len(buf) > self.max_line:
@@ -193,6 +200,23 @@ class StreamParser:
             self.malformed_count += len(raw)
             return ("skip", None)
         return ("line", text.decode("ascii"))
+
+
+BUTTON_REPLY = re.compile(rb"^\r[01][01]")
+
+
+def _button_reply_end(buf: bytes) -> int:
+    """For a buffer starting with a K reply (CR + two 0/1 digits): 0 if it is still undecided,
+    3 if the reply ends there without a line end (the next byte is a CR that starts no
+    line end); -1 if the buffer does not start with a K reply ended that way.
+    """
+    if not BUTTON_REPLY.match(buf):
+        return -1
+    if len(buf) < 5:
+        return 0 if len(buf) == 3 or buf[3:4] == b"\r" else -1
+    if buf[3:4] == b"\r" and buf[4:5] != b"\n":
+        return 3
+    return -1
 
 
 # A CR followed by something shaped like the start of a record but broken before 24 bytes.

@@ -111,6 +111,11 @@ class JulaboBath(LineBathDriver):
     name = "julabo"
     model = "Julabo circulator (FP/CORIO/MAGIO)"
     spacing_s: ClassVar[Mapping[str, float]] = {"OUT_": 0.26, "": 0.012}
+    sync_command: ClassVar[str] = COMMANDS["identify"]
+
+    def is_sync_reply(self, text: str) -> bool:
+        """Return True for a VERSION reply (it names a Julabo; no other reply does)."""
+        return text.upper().startswith(IDENTITY_PREFIX)
 
     def __init__(
         self,

@@ -26,6 +26,7 @@ from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
 from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._line_bath import EventSink, LineBathDriver, parse_number
+from cpmlab.drivers._line_link import NUMBER_RE
 
 FAMILY = "TYPE/STAT space-syntax family"
 SERIAL_SETTINGS: dict[str, Any] = {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1}
@@ -111,6 +112,7 @@ class LaudaBath(LineBathDriver):
     model = f"Lauda thermostat ({FAMILY})"
     #: Every command is answered before the next is sent, so no extra spacing.
     spacing_s: ClassVar[Mapping[str, float]] = {}
+    sync_command: ClassVar[str] = COMMANDS["identify"]
 
     def __init__(
         self,
@@ -121,6 +123,16 @@ class LaudaBath(LineBathDriver):
     ) -> None:
         super().__init__(transport, event_sink=event_sink, reply_timeout_s=reply_timeout_s)
         self._running = False
+        self._identity: str | None = None
+
+    def is_sync_reply(self, text: str) -> bool:
+        """Return True for a TYPE reply: the identity seen at connect, or no other reply's shape."""
+        if self._identity is not None:
+            return text.strip() == self._identity
+        shaped_like_another = (
+            NUMBER_RE.match(text) or ERROR_RE.match(text.upper()) or STAT_RE.match(text) or text.upper() == OK_REPLY
+        )
+        return bool(text.strip()) and not shaped_like_another
 
     def _command(self, command: str) -> None:
         self._exchange(command, lambda text: parse_ok(text, command))
@@ -135,8 +147,10 @@ class LaudaBath(LineBathDriver):
         return self._exchange(command, parse)
 
     def identify(self) -> str:
-        """Query TYPE and return the model id."""
-        return self._exchange(COMMANDS["identify"], parse_identity)
+        """Query TYPE and return the model id (kept: it is the resynchronisation reply)."""
+        identity = self._exchange(COMMANDS["identify"], parse_identity)
+        self._identity = identity
+        return identity
 
     def connect(self, limits: SafetyLimits) -> DeviceInfo:
         """Identify the thermostat and read its status; return its identity."""

@@ -51,6 +51,7 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
         battery: tuple[float, int] = (4.02, 85),
         alarm_zone: int = 1,
         calibration_s: float = 2.0,
+        button_line_end: bool = True,
     ) -> None:
         self.time_scale = time_scale
         self.clock = DeviceClock(time_scale)
@@ -60,6 +61,7 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
         self.battery = battery
         self.alarm_zone = alarm_zone
         self.calibration_s = calibration_s
+        self.button_line_end = button_line_end  # False: K replies CR + two digits and nothing more
         self.model = ThermodeModel(ZONE_COUNT, neutral_c, DEFAULT_MAX_TENTHS / 10, clock=self.clock)
         self._state = threading.RLock()
         self._buf = ""
