@@ -52,6 +52,9 @@ class LineBathDriver(LineLink):
     model: str = ""
     #: Device range a cold-pressor setpoint must fall in, in C (besides SafetyLimits).
     setpoint_range_c: ClassVar[tuple[float, float]] = (-20.0, 40.0)
+    #: Every temperature the device can report (bath, setpoints, limits), in C; a reply
+    #: outside it is garbage (a DeviceError), never a reading. Each device module sets it.
+    reported_range_c: ClassVar[tuple[float, float]] = (-50.0, 200.0)
 
     def __init__(
         self,
@@ -97,8 +100,12 @@ class LineBathDriver(LineLink):
             limits.check_bath_c(value_c)
         return text
 
-    def _verify(self, command: str, expected: float, what: str) -> None:
-        actual = self.query_number(command)
+    def query_temperature(self, command: str) -> float:
+        """Send a temperature query; return the value, or raise DeviceError if the device cannot report it."""
+        return self.query_number(command, self.reported_range_c)
+
+    def _verify(self, command: str, expected: float, what: str, bounds: tuple[float, float] | None = None) -> None:
+        actual = self.query_number(command, self.reported_range_c if bounds is None else bounds)
         if abs(actual - expected) > 0.005:
             message = f"{self.name}: {what} reads back {actual:g}, not the {expected:g} sent"
             self._report_fault("link", message)

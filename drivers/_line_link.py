@@ -25,7 +25,9 @@ log = logging.getLogger("cpmlab.drivers._line_bath")
 T = TypeVar("T")
 EventSink = Callable[..., None]
 
-NUMBER_RE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*$")
+#: A plain decimal as the baths send it: at most 4 integer and 3 decimal digits (no
+#: exponent, no control characters, no overlong fields).
+NUMBER_RE = re.compile(r"^\s*([+-]?\d{1,4}(?:\.\d{1,3})?)\s*$")
 MAX_REPLY_BYTES = 128
 
 
@@ -41,12 +43,17 @@ class GarbledLineError(DeviceError):
         self.raw = raw
 
 
-def parse_number(text: str, what: str) -> float:
-    """Return the plain decimal in text, or raise DeviceError naming what was expected."""
+def parse_number(text: str, what: str, bounds: tuple[float, float] | None = None) -> float:
+    """Return the plain decimal in text (within bounds, if given), or raise DeviceError."""
     match = NUMBER_RE.match(text)
     if not match:
         raise DeviceError(f"garbled reply to {what}: expected a number, got {text!r}")
-    return float(match.group(1))
+    value = float(match.group(1))
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise DeviceError(
+            f"garbled reply to {what}: {value:g} is outside what the device can report ({bounds[0]:g} to {bounds[1]:g})"
+        )
+    return value
 
 
 def format_c(value_c: float) -> str:
@@ -198,12 +205,13 @@ class LineLink:
             raise DeviceError(f"{self.name}: garbled reply to {command!r}: {len(raw)} bytes in one line")
         self._last_end = time.monotonic()
         try:
-            text = raw.decode("ascii").strip()
+            # Only the line end is cut off: a control character anywhere else is garbage.
+            text = raw.decode("ascii").removesuffix("\n").removesuffix("\r")
         except UnicodeDecodeError:
             text = None
         if text is None or not text.isprintable():
             raise GarbledLineError(f"{self.name}: garbled reply to {command!r}: {raw!r}", raw)
-        return raw, text
+        return raw, text.strip(" ")
 
     def _guarded(self, action: Callable[[], T]) -> T:
         """Run one exchange under the lock; report a DeviceError once, then re-raise it."""
@@ -311,6 +319,6 @@ class LineLink:
         except Exception:
             log.exception("%s: event sink failed on a reply", self.name)
 
-    def query_number(self, command: str) -> float:
-        """Send a query and return its numeric reply."""
-        return self._exchange(command, lambda text: parse_number(text, command))
+    def query_number(self, command: str, bounds: tuple[float, float] | None = None) -> float:
+        """Send a query and return its numeric reply (a value outside bounds is garbage)."""
+        return self._exchange(command, lambda text: parse_number(text, command, bounds))

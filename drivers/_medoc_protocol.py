@@ -79,6 +79,10 @@ class ProbeLimits:
     max_cooling_c_per_s: float
 
 
+#: What a Medoc probe can report, in C (both probes work within 0-55 C; the margin covers
+#: ambient and overshoot): a response outside it is garbage, not a reading.
+REPORTED_RANGE_C = (-10.0, 70.0)
+
 # ATS: 0-55 C up to 8 C/s. CHEPS: 30-55 C, 70 C/s heating; its cooling is slower (40 C/s).
 PROBES: dict[str, ProbeLimits] = {
     "ATS": ProbeLimits(0.0, 55.0, 8.0, 8.0),
@@ -158,7 +162,14 @@ def decode_response(frame: bytes) -> MedocResponse:
     (timestamp, command, system, test, result, test_ms, temp, covas, yes, no, ttl) = values
     if command not in COMMAND_NAMES or system not in SYSTEM_STATES or test not in TEST_STATES:
         raise DeviceError(f"garbage Medoc response (unknown command/state): {frame[:32].hex()}")
+    if not REPORTED_RANGE_C[0] <= temp / 100 <= REPORTED_RANGE_C[1]:
+        raise DeviceError(
+            f"garbage Medoc response: temperature {temp / 100:g} C is outside what a probe can report "
+            f"({REPORTED_RANGE_C[0]:g} to {REPORTED_RANGE_C[1]:g} C)"
+        )
     text = frame[LENGTH.size + RESPONSE_FIXED_LENGTH :].decode("latin-1").rstrip("\x00").strip()
+    if not text.isprintable():
+        raise DeviceError(f"garbage Medoc response: message text {text[:40]!r} holds control bytes")
     return MedocResponse(timestamp, command, system, test, result, test_ms, temp / 100, covas, yes, no, ttl, text)
 
 

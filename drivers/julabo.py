@@ -64,12 +64,19 @@ COMMANDS: dict[str, str] = {
     "run": "OUT_MODE_05 {on}",
 }
 IDENTITY_PREFIX = "JULABO"
-STATUS_RE = re.compile(r"^\s*([+-]?\d+)\b\s*(.*)$")
+STATUS_RE = re.compile(r"^\s*([+-]?\d{1,3})(?:\s+([A-Za-z][ -~]*))?\s*$")
 #: STATUS codes meaning the circulator runs: 01 MANUAL START, 03 REMOTE START.
 RUNNING_CODES = frozenset({1, 3})
 UNIT_CELSIUS = 0
 #: Highest over-temperature warning limit this driver sets, in C.
 MAX_OVER_LIMIT_C = 100.0
+#: What a supported Julabo can report, in C (the widest working range of the FP, CORIO and
+#: MAGIO units): a bath, setpoint or limit reply outside it is garbage, not a reading.
+REPORTED_RANGE_C = (-50.0, 200.0)
+#: Codes the integer queries can answer: unit (0 C, 1 F), active setpoint (0-2), running (0/1).
+UNIT_CODES = (0.0, 1.0)
+SETPOINT_INDEXES = (0.0, 2.0)
+RUNNING_FLAGS = (0.0, 1.0)
 
 
 def resolve_framing(framing: str | None = None, model: str | None = None) -> str | None:
@@ -111,6 +118,7 @@ class JulaboBath(LineBathDriver):
     name = "julabo"
     model = "Julabo circulator (FP/CORIO/MAGIO)"
     spacing_s: ClassVar[Mapping[str, float]] = {"OUT_": 0.26, "": 0.012}
+    reported_range_c: ClassVar[tuple[float, float]] = REPORTED_RANGE_C
     sync_command: ClassVar[str] = COMMANDS["identify"]
 
     def is_sync_reply(self, text: str) -> bool:
@@ -150,7 +158,7 @@ class JulaboBath(LineBathDriver):
             try:
                 identity = self.identify()
                 status = self.status()
-                unit = self.query_number(COMMANDS["read_unit"])
+                unit = self.query_number(COMMANDS["read_unit"], UNIT_CODES)
                 if unit != UNIT_CELSIUS:
                     raise DeviceError(
                         f"julabo: temperature unit is {unit:g} (1 = F), not 0 (C); "
@@ -202,34 +210,34 @@ class JulaboBath(LineBathDriver):
         with self._lock:
             self._send(COMMANDS["set_setpoint"].format(value=value))
             self._verify(COMMANDS["read_setpoint"].format(index=0), float(value), "setpoint 1")
-            if self.query_number(COMMANDS["read_active_setpoint"]) != 0:
+            if self.query_number(COMMANDS["read_active_setpoint"], SETPOINT_INDEXES) != 0:
                 self._send(COMMANDS["select_setpoint"].format(index=0))
-                self._verify(COMMANDS["read_active_setpoint"], 0, "active setpoint")
+                self._verify(COMMANDS["read_active_setpoint"], 0, "active setpoint", SETPOINT_INDEXES)
 
     def active_setpoint_c(self) -> float:
         """Query and return the setpoint the circulator is controlling to, in C."""
         with self._lock:
-            index = int(self.query_number(COMMANDS["read_active_setpoint"]))
+            index = self.query_number(COMMANDS["read_active_setpoint"], SETPOINT_INDEXES)
             if index not in (0, 1, 2):
-                raise DeviceError(f"julabo: active setpoint index {index} is not 0-2")
-            return self.query_number(COMMANDS["read_setpoint"].format(index=index))
+                raise DeviceError(f"julabo: active setpoint index {index:g} is not 0, 1 or 2")
+            return self.query_temperature(COMMANDS["read_setpoint"].format(index=int(index)))
 
     def start_circulation(self) -> None:
         """Check the active setpoint against the limits, then start the circulator."""
         with self._lock:
             self.check_setpoint(self.active_setpoint_c())
             self._send(COMMANDS["run"].format(on=1))
-            self._verify(COMMANDS["read_running"], 1, "circulator running flag")
+            self._verify(COMMANDS["read_running"], 1, "circulator running flag", RUNNING_FLAGS)
 
     def stop_circulation(self) -> None:
         """Stop the circulator."""
         with self._lock:
             self._send(COMMANDS["run"].format(on=0))
-            self._verify(COMMANDS["read_running"], 0, "circulator running flag")
+            self._verify(COMMANDS["read_running"], 0, "circulator running flag", RUNNING_FLAGS)
 
     def read_temperature(self) -> BathReading:
         """Query and return the bath temperature (IN_PV_00)."""
-        return self._reading(self.query_number(COMMANDS["read_temperature"]))
+        return self._reading(self.query_temperature(COMMANDS["read_temperature"]))
 
     def status(self) -> BathStatus:
         """Query STATUS; a negative code is an alarm (ok False, fault listeners told)."""

@@ -60,6 +60,11 @@ ERRORS: dict[int, str] = {
     33: "no external sensor",
     36: "no setpoint input possible, programmer running or paused",
 }
+#: What this family can report, in C (its widest working range): a bath or setpoint reply
+#: outside it is garbage, not a reading.
+REPORTED_RANGE_C = (-40.0, 200.0)
+#: The bath level IN_PV_05 reports (level steps or percent; never negative, never above 100).
+LEVEL_RANGE = (0.0, 100.0)
 ERROR_RE = re.compile(r"^ERR_(\d+)$")
 STAT_RE = re.compile(r"^[01]{5}$")
 OK_REPLY = "OK"
@@ -112,6 +117,7 @@ class LaudaBath(LineBathDriver):
     model = f"Lauda thermostat ({FAMILY})"
     #: Every command is answered before the next is sent, so no extra spacing.
     spacing_s: ClassVar[Mapping[str, float]] = {}
+    reported_range_c: ClassVar[tuple[float, float]] = REPORTED_RANGE_C
     sync_command: ClassVar[str] = COMMANDS["identify"]
 
     def __init__(
@@ -137,12 +143,12 @@ class LaudaBath(LineBathDriver):
     def _command(self, command: str) -> None:
         self._exchange(command, lambda text: parse_ok(text, command))
 
-    def query_number(self, command: str) -> float:
-        """Send a query and return its numeric reply (ERR_n raises DeviceError)."""
+    def query_number(self, command: str, bounds: tuple[float, float] | None = None) -> float:
+        """Send a query and return its numeric reply (ERR_n, or a value outside bounds, raises DeviceError)."""
 
         def parse(text: str) -> float:
             check_error(text, command)
-            return parse_number(text, command)
+            return parse_number(text, command, bounds)
 
         return self._exchange(command, parse)
 
@@ -179,7 +185,7 @@ class LaudaBath(LineBathDriver):
     def start_circulation(self) -> None:
         """Check the device setpoint against the limits, then START."""
         with self._lock:
-            self.check_setpoint(self.query_number(COMMANDS["read_setpoint"]))
+            self.check_setpoint(self.query_temperature(COMMANDS["read_setpoint"]))
             self._command(COMMANDS["start"])
             self._running = True
 
@@ -191,11 +197,11 @@ class LaudaBath(LineBathDriver):
 
     def read_temperature(self) -> BathReading:
         """Query and return the bath temperature (IN_PV_00)."""
-        return self._reading(self.query_number(COMMANDS["read_temperature"]))
+        return self._reading(self.query_temperature(COMMANDS["read_temperature"]))
 
     def read_level(self) -> float:
         """Query and return the bath level (IN_PV_05), in the device's units."""
-        return self.query_number(COMMANDS["read_level"])
+        return self.query_number(COMMANDS["read_level"], LEVEL_RANGE)
 
     def status(self) -> BathStatus:
         """Query STAT; any flag set is an alarm (ok False, fault listeners told)."""
