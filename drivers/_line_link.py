@@ -29,6 +29,12 @@ EventSink = Callable[..., None]
 #: exponent, no control characters, no overlong fields).
 NUMBER_RE = re.compile(r"^\s*([+-]?\d{1,4}(?:\.\d{1,3})?)\s*$")
 MAX_REPLY_BYTES = 128
+#: Default reply timeout of the baths, in s: a reply takes under 0.1 s even at 4800 baud, and
+#: a bath polled every 0.5 s that falls silent must be a fault within 1 s.
+BATH_REPLY_TIMEOUT_S = 0.4
+#: A reply slower than this fraction of the reply timeout is journaled as a warning (the
+#: rule: slow is a warning, no complete reply within the timeout is a fault).
+SLOW_REPLY_FRACTION = 0.5
 
 
 class ReplyTimeoutError(DeviceError):
@@ -82,7 +88,7 @@ class LineLink:
         transport: Any,
         *,
         event_sink: EventSink | None = None,
-        reply_timeout_s: float = 1.0,
+        reply_timeout_s: float = BATH_REPLY_TIMEOUT_S,
     ) -> None:
         self._transport = transport
         self._event_sink = event_sink
@@ -246,6 +252,7 @@ class LineLink:
         if self._desynced and command != self.sync_command:
             self._resync()
         self._write(command)
+        sent_at = time.monotonic()
         try:
             raw, text = self._read_line(command)
             if self._desynced:  # this is the identity query: skip lines until its own reply
@@ -270,8 +277,13 @@ class LineLink:
         except DeviceError as exc:
             self._emit_garbage(raw, exc)
             raise
+        took_s = time.monotonic() - sent_at
+        slow = {}
+        if took_s > SLOW_REPLY_FRACTION * self.reply_timeout_s:
+            slow = {"warning": f"slow reply: {took_s:.2f} s (a fault at {self.reply_timeout_s:g} s)"}
+            log.warning("%s: %s to %r", self.name, slow["warning"], command)
         try:
-            self._emit("reply", raw=raw.hex(), text=text, value=value)
+            self._emit("reply", raw=raw.hex(), text=text, value=value, **slow)
         except Exception:
             log.exception("%s: event sink failed on a reply", self.name)
         return value

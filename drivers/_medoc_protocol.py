@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from cpmlab.core.errors import DeviceError
 
@@ -173,10 +175,15 @@ def decode_response(frame: bytes) -> MedocResponse:
     return MedocResponse(timestamp, command, system, test, result, test_ms, temp / 100, covas, yes, no, ttl, text)
 
 
-def recv_exactly(sock: socket.socket, count: int) -> bytes:
-    """Read exactly count bytes (across several reads) or raise DeviceError."""
+def recv_exactly(sock: socket.socket, count: int, deadline: float | None = None) -> bytes:
+    """Read exactly count bytes (across several reads) by deadline (monotonic s), or raise DeviceError."""
     data = bytearray()
     while len(data) < count:
+        if deadline is not None:
+            left_s = deadline - time.monotonic()
+            if left_s <= 0:
+                raise DeviceError(f"no complete Medoc response in time ({len(data)} of {count} bytes)")
+            sock.settimeout(left_s)
         try:
             chunk = sock.recv(count - len(data))
         except TimeoutError as exc:
@@ -189,13 +196,29 @@ def recv_exactly(sock: socket.socket, count: int) -> bytes:
     return bytes(data)
 
 
-def read_response(sock: socket.socket) -> bytes:
-    """Read one length-prefixed response frame from sock and return it whole."""
-    head = recv_exactly(sock, LENGTH.size)
+def read_response(sock: socket.socket, deadline: float | None = None) -> bytes:
+    """Read one length-prefixed response frame from sock (whole, by deadline) and return it."""
+    head = recv_exactly(sock, LENGTH.size, deadline)
     (length,) = LENGTH.unpack(head)
     if not RESPONSE_FIXED_LENGTH <= length <= MAX_RESPONSE_LENGTH:
         raise DeviceError(
             f"garbage Medoc response: length field {length} (bytes {head.hex()}) is not "
             f"{RESPONSE_FIXED_LENGTH}-{MAX_RESPONSE_LENGTH}"
         )
-    return head + recv_exactly(sock, length)
+    return head + recv_exactly(sock, length, deadline)
+
+
+def probe(connector: Any) -> str | None:
+    """Send GET_STATUS and return an identity string if a Medoc answers, else None."""
+    try:
+        sock = connector.open()
+        try:
+            sock.sendall(encode_request("GET_STATUS", timestamp=int(time.time())))
+            response = decode_response(read_response(sock))
+        finally:
+            sock.close()
+    except Exception:  # a probe never raises: any failure means "not this device"
+        return None
+    if response.command != COMMANDS["GET_STATUS"]:
+        return None
+    return f"Medoc external control ({SYSTEM_STATES[response.system_state]})"

@@ -24,9 +24,10 @@ from typing import Any, ClassVar
 
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
+from cpmlab.devices.interfaces import BathStatus, DeviceInfo
 from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._line_bath import (
+    BATH_REPLY_TIMEOUT_S,
     EventSink,
     LineBathDriver,
     ceil_2dp,
@@ -119,6 +120,7 @@ class JulaboBath(LineBathDriver):
     model = "Julabo circulator (FP/CORIO/MAGIO)"
     spacing_s: ClassVar[Mapping[str, float]] = {"OUT_": 0.26, "": 0.012}
     reported_range_c: ClassVar[tuple[float, float]] = REPORTED_RANGE_C
+    temperature_command: ClassVar[str] = COMMANDS["read_temperature"]
     sync_command: ClassVar[str] = COMMANDS["identify"]
 
     def is_sync_reply(self, text: str) -> bool:
@@ -132,7 +134,7 @@ class JulaboBath(LineBathDriver):
         event_sink: EventSink | None = None,
         framing: str | None = None,
         model: str | None = None,
-        reply_timeout_s: float = 1.0,
+        reply_timeout_s: float = BATH_REPLY_TIMEOUT_S,
     ) -> None:
         super().__init__(transport, event_sink=event_sink, reply_timeout_s=reply_timeout_s)
         self.framing = resolve_framing(framing, model)
@@ -235,19 +237,19 @@ class JulaboBath(LineBathDriver):
             self._send(COMMANDS["run"].format(on=0))
             self._verify(COMMANDS["read_running"], 0, "circulator running flag", RUNNING_FLAGS)
 
-    def read_temperature(self) -> BathReading:
-        """Query and return the bath temperature (IN_PV_00)."""
-        return self._reading(self.query_temperature(COMMANDS["read_temperature"]))
-
     def status(self) -> BathStatus:
         """Query STATUS; a negative code is an alarm (ok False, fault listeners told)."""
         return self._status_seen(self._exchange(COMMANDS["status"], parse_status))
 
 
+#: A probe is not time-critical: it waits longer for a reply than a session does, in s.
+PROBE_TIMEOUT_S = 1.0
+
+
 def probe(transport: Any) -> str | None:
     """Return the VERSION string if a Julabo answers on transport, else None."""
     try:
-        return JulaboBath(transport).identify()
+        return JulaboBath(transport, reply_timeout_s=PROBE_TIMEOUT_S).identify()
     except Exception:
         return None
 

@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 
 from cpmlab.core.errors import DeviceError
 from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
+from cpmlab.devices.interfaces import BathStatus, DeviceInfo
 from cpmlab.devices.plugins import DriverSpec
-from cpmlab.drivers._line_bath import EventSink, LineBathDriver, parse_number
+from cpmlab.drivers._line_bath import BATH_REPLY_TIMEOUT_S, EventSink, LineBathDriver, parse_number
 from cpmlab.drivers._line_link import NUMBER_RE
 
 FAMILY = "TYPE/STAT space-syntax family"
@@ -118,6 +118,7 @@ class LaudaBath(LineBathDriver):
     #: Every command is answered before the next is sent, so no extra spacing.
     spacing_s: ClassVar[Mapping[str, float]] = {}
     reported_range_c: ClassVar[tuple[float, float]] = REPORTED_RANGE_C
+    temperature_command: ClassVar[str] = COMMANDS["read_temperature"]
     sync_command: ClassVar[str] = COMMANDS["identify"]
 
     def __init__(
@@ -125,7 +126,7 @@ class LaudaBath(LineBathDriver):
         transport: Any,
         *,
         event_sink: EventSink | None = None,
-        reply_timeout_s: float = 1.0,
+        reply_timeout_s: float = BATH_REPLY_TIMEOUT_S,
     ) -> None:
         super().__init__(transport, event_sink=event_sink, reply_timeout_s=reply_timeout_s)
         self._running = False
@@ -195,10 +196,6 @@ class LaudaBath(LineBathDriver):
             self._command(COMMANDS["stop"])
             self._running = False
 
-    def read_temperature(self) -> BathReading:
-        """Query and return the bath temperature (IN_PV_00)."""
-        return self._reading(self.query_temperature(COMMANDS["read_temperature"]))
-
     def read_level(self) -> float:
         """Query and return the bath level (IN_PV_05), in the device's units."""
         return self.query_number(COMMANDS["read_level"], LEVEL_RANGE)
@@ -208,10 +205,14 @@ class LaudaBath(LineBathDriver):
         return self._status_seen(self._exchange(COMMANDS["status"], lambda text: parse_stat(text, self._running)))
 
 
+#: A probe is not time-critical: it waits longer for a reply than a session does, in s.
+PROBE_TIMEOUT_S = 1.0
+
+
 def probe(transport: Any) -> str | None:
     """Return the TYPE reply if a Lauda of this family answers on transport, else None."""
     try:
-        return LaudaBath(transport).identify()
+        return LaudaBath(transport, reply_timeout_s=PROBE_TIMEOUT_S).identify()
     except Exception:
         return None
 

@@ -134,7 +134,9 @@ def test_lauda_never_takes_a_late_reply_as_an_answer() -> None:
 def test_tcs2_never_takes_a_late_reply_as_an_answer() -> None:
     """TCS II: buttons changed every trial; every accepted button state is the current one."""
     emu = tcs2_emulator.start(time_scale=1.0)
-    thermode = tcs2.Tcs2Thermode(open_serial(emu.port, tcs2.SERIAL_SETTINGS), reply_timeout_s=REPLY_TIMEOUT_S)
+    thermode = tcs2.Tcs2Thermode(
+        open_serial(emu.port, tcs2.SERIAL_SETTINGS), reply_timeout_s=REPLY_TIMEOUT_S, monitor_every_s=None
+    )
     try:
         thermode.connect(SafetyLimits())
 
