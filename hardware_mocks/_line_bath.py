@@ -38,6 +38,7 @@ class LineBathDevice(PtySerialDevice):
         hand_warming_c_per_s: float = 0.01,
         running: bool = False,
         first_query_timeout: bool = False,
+        tcp: bool = False,
     ) -> None:
         self.clock = DeviceClock(time_scale)
         self.bath = BathModel(
@@ -55,7 +56,7 @@ class LineBathDevice(PtySerialDevice):
         self._last_by_prefix: dict[str, float] = {}
         self._buffer = bytearray()
         self._state_lock = threading.RLock()
-        super().__init__(fault=fault, seed=seed)
+        super().__init__(fault=fault, seed=seed, tcp=tcp)
 
     # -- test and demo controls -----------------------------------------------------------
     def set_hand_immersed(self, immersed: bool) -> None:

@@ -52,6 +52,7 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
         alarm_zone: int = 1,
         calibration_s: float = 2.0,
         button_line_end: bool = True,
+        tcp: bool = False,
     ) -> None:
         self.time_scale = time_scale
         self.clock = DeviceClock(time_scale)
@@ -73,7 +74,7 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
         self.records_sent = 0  # periodic temperature records written (for stream-loss benchmarks)
         self.buzzes: list[tuple[int, int]] = []
         self._kick = threading.Event()
-        super().__init__(fault=fault, seed=seed)
+        super().__init__(fault=fault, seed=seed, tcp=tcp)
         self._streamer = threading.Thread(target=self._stream_loop, name="tcs2-emu-out", daemon=True)
         self._streamer.start()
 

@@ -28,6 +28,16 @@ PORT_FAILURES: tuple[type[BaseException], ...] = (serial.SerialException, OSErro
 WRITE_TIMEOUT_S = 1.0
 
 
+def even_parity(byte: int) -> int:
+    """Return the 7-bit byte with its even-parity bit in bit 7 (a 7E1 frame as 8 data bits)."""
+    return byte | 0x80 if bin(byte & 0x7F).count("1") % 2 else byte & 0x7F
+
+
+def _strip_even_parity(data: bytes) -> bytes:
+    # A character whose parity is wrong is a framing error: it reaches the driver as NUL (garbage).
+    return bytes(b & 0x7F if even_parity(b & 0x7F) == b else 0 for b in data)
+
+
 def _mapped(exc: BaseException) -> DeviceError:
     if isinstance(exc, serial.SerialTimeoutException):
         return WriteTimeoutError(str(exc))
@@ -53,8 +63,16 @@ class SerialTransport:
         except PORT_FAILURES as exc:
             raise _mapped(exc) from exc
 
+    def _software_7e1(self) -> bool:
+        """True for 7E1 over a TCP URL: no UART adds or checks the parity bit, so this does."""
+        serial_obj = self.serial
+        url = str(getattr(serial_obj, "port", "") or "")
+        return url.startswith("socket://") and serial_obj.bytesize == 7 and serial_obj.parity == "E"
+
     def write(self, data: bytes) -> int | None:
         """Write data to the port."""
+        if self._software_7e1():
+            data = bytes(even_parity(b) for b in data)
         try:
             return self.serial.write(data)
         except PORT_FAILURES as exc:
@@ -63,9 +81,10 @@ class SerialTransport:
     def read(self, size: int = 1) -> bytes:
         """Return up to size bytes, waiting at most the port's timeout for the first one."""
         try:
-            return self.serial.read(size)
+            data = self.serial.read(size)
         except PORT_FAILURES as exc:
             raise _mapped(exc) from exc
+        return _strip_even_parity(data) if self._software_7e1() else data
 
     @property
     def in_waiting(self) -> int:
