@@ -135,6 +135,11 @@ class MedocResponse:
         """Meaning of the result code."""
         return RESULT_CODES.get(self.result, f"unknown result code {self.result}")
 
+    def describe(self, prefix: str) -> str:
+        """Return prefix with the result code, its meaning and the Medoc's error text."""
+        text = f"{prefix}: {self.result_text} (result {self.result})"
+        return f"{text}: {self.error_text}" if self.error_text else text
+
     def fields(self) -> dict[str, object]:
         """Return the parsed fields as a plain dict (for the journal)."""
         return {

@@ -279,24 +279,24 @@ class MedocThermode:
         if response.result == RESULT_SAFETY_ERROR:
             if not self._safety_fault:
                 self._safety_fault = True
-                self._report_fault(_describe("Medoc safety error, test stopped", response))
+                self._report_fault(response.describe("Medoc safety error, test stopped"))
         else:
             self._safety_fault = False
         if response.result == RESULT_SAFETY_WARNING:
-            log.warning("%s", _describe("Medoc safety warning (test continues)", response))
+            log.warning("%s", response.describe("Medoc safety warning (test continues)"))
 
     def _expect_ok(self, response: MedocResponse, what: str) -> None:
         self._raise_on_safety(response)
         if response.result == RESULT_DEVICE_COMMUNICATION_ERROR:
-            message = _describe(f"Medoc could not reach the thermode on {what}", response)
+            message = response.describe(f"Medoc could not reach the thermode on {what}")
             self._report_fault(message)
             raise DeviceError(message)
         if response.result not in (RESULT_OK, RESULT_SAFETY_WARNING):
-            raise DeviceError(_describe(f"Medoc refused {what}", response))
+            raise DeviceError(response.describe(f"Medoc refused {what}"))
 
     def _raise_on_safety(self, response: MedocResponse) -> None:
         if response.result == RESULT_SAFETY_ERROR:
-            raise DeviceError(_describe("Medoc safety error, test stopped", response))
+            raise DeviceError(response.describe("Medoc safety error, test stopped"))
 
     # -- checks ---------------------------------------------------------------------------
     def _check_stimulus(self, stimulus: ThermalStimulus) -> int:
@@ -381,11 +381,6 @@ class MedocThermode:
     def _emit(self, kind: str, **data: Any) -> None:
         if self._sink is not None:
             self._sink(kind, **data)
-
-
-def _describe(prefix: str, response: MedocResponse) -> str:
-    text = f"{prefix}: {response.result_text} (result {response.result})"
-    return f"{text}: {response.error_text}" if response.error_text else text
 
 
 DRIVER = DriverSpec(
