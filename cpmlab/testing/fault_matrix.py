@@ -57,6 +57,7 @@ class Cell:
     outcome: str = ""
     event: str = ""  # "fault", "warning" or "" (nothing journaled for the device)
     delay_s: float | None = None  # strike -> first fault/warning event in the journal
+    faulted: bool = False  # a fault event for the device was journaled (perhaps after a warning)
     aborted: bool = False  # the engine sent every device its abort
     written: bool = False  # BIDS files written and the journal closed with session_end
     error: str = ""
@@ -69,9 +70,13 @@ class Cell:
         if self.event == "fault":
             on_time = self.delay_s is not None and self.delay_s <= DETECT_WITHIN_S
             return on_time and self.aborted and self.outcome == "aborted"
-        if self.fault in TRANSIENT_RULES and self.outcome == "completed":
+        if self.fault in TRANSIENT_RULES:
             on_time = self.delay_s is None or self.delay_s <= DETECT_WITHIN_S
-            return on_time and (self.event == "warning" or self.fault == "split")
+            if self.outcome == "completed":
+                return on_time and (self.event == "warning" or self.fault == "split")
+            # Past the rule's limit (e.g. a reply beyond its timeout on a loaded machine) the
+            # warning became a fault: then the session must have ended as one.
+            return on_time and self.faulted and self.aborted and self.outcome == "aborted"
         return False
 
 
@@ -132,10 +137,10 @@ def run_cell(
         if record.get("device") != role:
             continue
         warning = (record.get("fields") or {}).get("warning")
-        if record.get("kind") == "fault" or warning:
+        cell.faulted = cell.faulted or record.get("kind") == "fault"
+        if (record.get("kind") == "fault" or warning) and not cell.event:
             cell.event = "fault" if record.get("kind") == "fault" else "warning"
             cell.delay_s = float(record["t"]) - struck[0]
-            break
     cell.aborted = any(r.get("kind") == "control" and r.get("action") == "abort" for r in after)
     return cell
 
@@ -164,7 +169,8 @@ def format_table(cells: list[Cell]) -> str:
             return "ERROR"
         delay = f"{cell.delay_s * 1000:.0f} ms" if cell.delay_s is not None else "-"
         mark = "ok" if cell.passed else "FAIL"
-        return f"{cell.event or 'none'} {delay} {cell.outcome} {mark}"
+        then = "+fault " if cell.event == "warning" and cell.faulted else ""
+        return f"{cell.event or 'none'} {delay} {then}{cell.outcome} {mark}"
 
     width = 28
     lines = ["driver  | " + " | ".join(f"{f:{width}s}" for f in FAULTS)]
