@@ -17,9 +17,10 @@ from cpmlab.core.clock import now
 from cpmlab.core.errors import DeviceError
 
 #: How often the error state is asked and the stream checked, in s.
-MONITOR_EVERY_S = 0.25
-#: A ``Q`` not answered within this is a fault, in s (the reply is 8 bytes at 115200 baud).
-MONITOR_TIMEOUT_S = 0.4
+MONITOR_EVERY_S = 0.2
+#: A ``Q`` not answered within this is a fault, in s (the reply is 8 bytes at 115200 baud;
+#: the margin keeps a loaded PC from faulting a healthy device).
+MONITOR_TIMEOUT_S = 0.6
 #: With the periodic output on, no record for this long means the stream stopped, in s
 #: (the output is 1 Hz between stimuli).
 STREAM_GAP_S = 1.5
