@@ -19,6 +19,7 @@ from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathListener, BathReading, BathStatus
 from cpmlab.devices.transport import PortVanishedError
 from cpmlab.drivers._line_link import (
+    BATH_REPLY_TIMEOUT_S,
     EventSink,
     LineLink,
     ReplyTimeoutError,
@@ -30,6 +31,7 @@ from cpmlab.drivers._line_link import (
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "BATH_REPLY_TIMEOUT_S",
     "EventSink",
     "LineBathDriver",
     "PortVanishedError",
@@ -43,6 +45,9 @@ __all__ = [
 BELOW_MIN_TOLERANCE_C = 0.5
 #: Between polls the port is checked this often, so a vanished port is reported within 1 s.
 LIVENESS_CHECK_S = 0.25
+#: A temperature reading also asks the status when the last status is this old, in s, so
+#: an alarm raised during the session is a fault within 1 s of the next reading.
+STATUS_EVERY_S = 0.4
 
 
 class LineBathDriver(LineLink):
@@ -53,19 +58,25 @@ class LineBathDriver(LineLink):
     #: Device range a conditioning-bath setpoint must fall in, in C (besides SafetyLimits): cold
     #: pressor down to -20 C, hot-water conditioning up to 50 C (SafetyLimits caps it at 49 C).
     setpoint_range_c: ClassVar[tuple[float, float]] = (-20.0, 50.0)
+    #: The query that reads the bath temperature.
+    temperature_command: ClassVar[str] = "IN_PV_00"
+    #: Every temperature the device can report (bath, setpoints, limits), in C; a reply
+    #: outside it is garbage (a DeviceError), never a reading. Each device module sets it.
+    reported_range_c: ClassVar[tuple[float, float]] = (-50.0, 200.0)
 
     def __init__(
         self,
         transport: Any,
         *,
         event_sink: EventSink | None = None,
-        reply_timeout_s: float = 1.0,
+        reply_timeout_s: float = BATH_REPLY_TIMEOUT_S,
     ) -> None:
         super().__init__(transport, event_sink=event_sink, reply_timeout_s=reply_timeout_s)
         self._limits: SafetyLimits | None = None
         self._reading_listeners: list[BathListener] = []
         self._poller: threading.Thread | None = None
         self._stop_polling = threading.Event()
+        self._status_at = -math.inf
 
     # -- listeners ------------------------------------------------------------------------
     def add_reading_listener(self, listener: BathListener) -> None:
@@ -98,8 +109,12 @@ class LineBathDriver(LineLink):
             limits.check_bath_c(value_c)
         return text
 
-    def _verify(self, command: str, expected: float, what: str) -> None:
-        actual = self.query_number(command)
+    def query_temperature(self, command: str) -> float:
+        """Send a temperature query; return the value, or raise DeviceError if the device cannot report it."""
+        return self.query_number(command, self.reported_range_c)
+
+    def _verify(self, command: str, expected: float, what: str, bounds: tuple[float, float] | None = None) -> None:
+        actual = self.query_number(command, self.reported_range_c if bounds is None else bounds)
         if abs(actual - expected) > 0.005:
             message = f"{self.name}: {what} reads back {actual:g}, not the {expected:g} sent"
             self._report_fault("link", message)
@@ -119,6 +134,7 @@ class LineBathDriver(LineLink):
         return reading
 
     def _status_seen(self, status: BathStatus) -> BathStatus:
+        self._status_at = time.monotonic()
         if status.ok:
             self._clear_fault("alarm")
         else:
@@ -126,8 +142,13 @@ class LineBathDriver(LineLink):
         return status
 
     def read_temperature(self) -> BathReading:
-        """Query and return the bath temperature."""
-        raise NotImplementedError
+        """Query and return the bath temperature; also check the status if it is due."""
+        reading = self._reading(self.query_temperature(self.temperature_command))
+        if time.monotonic() - self._status_at >= STATUS_EVERY_S:
+            status = self.status()  # an alarm reaches the fault listeners (the session ends)
+            if not status.ok:
+                raise DeviceError(f"{self.name} alarm: {status.text}")
+        return reading
 
     def status(self) -> BathStatus:
         """Query and return the circulator status."""

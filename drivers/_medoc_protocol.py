@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from cpmlab.core.errors import DeviceError
 
@@ -79,6 +81,10 @@ class ProbeLimits:
     max_cooling_c_per_s: float
 
 
+#: What a Medoc probe can report, in C (both probes work within 0-55 C; the margin covers
+#: ambient and overshoot): a response outside it is garbage, not a reading.
+REPORTED_RANGE_C = (-10.0, 70.0)
+
 # ATS: 0-55 C up to 8 C/s. CHEPS: 30-55 C, 70 C/s heating; its cooling is slower (40 C/s).
 PROBES: dict[str, ProbeLimits] = {
     "ATS": ProbeLimits(0.0, 55.0, 8.0, 8.0),
@@ -129,6 +135,11 @@ class MedocResponse:
         """Meaning of the result code."""
         return RESULT_CODES.get(self.result, f"unknown result code {self.result}")
 
+    def describe(self, prefix: str) -> str:
+        """Return prefix with the result code, its meaning and the Medoc's error text."""
+        text = f"{prefix}: {self.result_text} (result {self.result})"
+        return f"{text}: {self.error_text}" if self.error_text else text
+
     def fields(self) -> dict[str, object]:
         """Return the parsed fields as a plain dict (for the journal)."""
         return {
@@ -158,14 +169,26 @@ def decode_response(frame: bytes) -> MedocResponse:
     (timestamp, command, system, test, result, test_ms, temp, covas, yes, no, ttl) = values
     if command not in COMMAND_NAMES or system not in SYSTEM_STATES or test not in TEST_STATES:
         raise DeviceError(f"garbage Medoc response (unknown command/state): {frame[:32].hex()}")
+    if not REPORTED_RANGE_C[0] <= temp / 100 <= REPORTED_RANGE_C[1]:
+        raise DeviceError(
+            f"garbage Medoc response: temperature {temp / 100:g} C is outside what a probe can report "
+            f"({REPORTED_RANGE_C[0]:g} to {REPORTED_RANGE_C[1]:g} C)"
+        )
     text = frame[LENGTH.size + RESPONSE_FIXED_LENGTH :].decode("latin-1").rstrip("\x00").strip()
+    if not text.isprintable():
+        raise DeviceError(f"garbage Medoc response: message text {text[:40]!r} holds control bytes")
     return MedocResponse(timestamp, command, system, test, result, test_ms, temp / 100, covas, yes, no, ttl, text)
 
 
-def recv_exactly(sock: socket.socket, count: int) -> bytes:
-    """Read exactly count bytes (across several reads) or raise DeviceError."""
+def recv_exactly(sock: socket.socket, count: int, deadline: float | None = None) -> bytes:
+    """Read exactly count bytes (across several reads) by deadline (monotonic s), or raise DeviceError."""
     data = bytearray()
     while len(data) < count:
+        if deadline is not None:
+            left_s = deadline - time.monotonic()
+            if left_s <= 0:
+                raise DeviceError(f"no complete Medoc response in time ({len(data)} of {count} bytes)")
+            sock.settimeout(left_s)
         try:
             chunk = sock.recv(count - len(data))
         except TimeoutError as exc:
@@ -178,13 +201,29 @@ def recv_exactly(sock: socket.socket, count: int) -> bytes:
     return bytes(data)
 
 
-def read_response(sock: socket.socket) -> bytes:
-    """Read one length-prefixed response frame from sock and return it whole."""
-    head = recv_exactly(sock, LENGTH.size)
+def read_response(sock: socket.socket, deadline: float | None = None) -> bytes:
+    """Read one length-prefixed response frame from sock (whole, by deadline) and return it."""
+    head = recv_exactly(sock, LENGTH.size, deadline)
     (length,) = LENGTH.unpack(head)
     if not RESPONSE_FIXED_LENGTH <= length <= MAX_RESPONSE_LENGTH:
         raise DeviceError(
             f"garbage Medoc response: length field {length} (bytes {head.hex()}) is not "
             f"{RESPONSE_FIXED_LENGTH}-{MAX_RESPONSE_LENGTH}"
         )
-    return head + recv_exactly(sock, length)
+    return head + recv_exactly(sock, length, deadline)
+
+
+def probe(connector: Any) -> str | None:
+    """Send GET_STATUS and return an identity string if a Medoc answers, else None."""
+    try:
+        sock = connector.open()
+        try:
+            sock.sendall(encode_request("GET_STATUS", timestamp=int(time.time())))
+            response = decode_response(read_response(sock))
+        finally:
+            sock.close()
+    except Exception:  # a probe never raises: any failure means "not this device"
+        return None
+    if response.command != COMMANDS["GET_STATUS"]:
+        return None
+    return f"Medoc external control ({SYSTEM_STATES[response.system_state]})"

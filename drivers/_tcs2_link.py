@@ -21,7 +21,8 @@ from cpmlab.core.clock import now
 from cpmlab.core.errors import DeviceError
 from cpmlab.devices.interfaces import FaultListener, ReadingListener, ThermodeReading
 from cpmlab.devices.transport import PortVanishedError, WriteTimeoutError
-from cpmlab.drivers._tcs2_protocol import COMMANDS, DEVICE, HELP_FIELDS, HELP_LINE, StreamParser
+from cpmlab.drivers._reply_sync import IdentityLedger
+from cpmlab.drivers._tcs2_protocol import COMMANDS, DEVICE, HELP_FIELDS, HELP_LINE, IDENTITY, StreamParser
 
 log = logging.getLogger("cpmlab.drivers.tcs2")
 
@@ -62,6 +63,9 @@ class Tcs2Link:
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
         self._closed = False
+        self._desynced = False  # a reply was lost or late: resynchronise with ``?`` first
+        self.late_replies_discarded = 0
+        self._identity_queries = IdentityLedger(reply_timeout_s)
         with contextlib.suppress(Exception):
             if serial_obj.timeout is None or serial_obj.timeout > 0.1:
                 serial_obj.timeout = 0.05  # the reader must notice close() and a vanished port
@@ -87,11 +91,11 @@ class Tcs2Link:
         if self._closed:
             raise DeviceError("TCS II driver is closed")
 
-    def _send(self, commands: list[tuple[str, dict[str, Any]]]) -> None:
-        """Journal then write commands back to back in one write."""
+    def _send(self, commands: list[tuple[str, dict[str, Any]]], *, journal: bool = True) -> None:
+        """Journal (unless journal is False) then write commands back to back in one write."""
         self._check_alive()
         encoded = [(name, COMMANDS[name].encode(**fields)) for name, fields in commands]
-        for _, raw in encoded:
+        for _, raw in encoded if journal else ():
             self._emit("command", device=DEVICE, command=raw.decode("ascii"), raw=raw.hex())
         data = b"".join(raw for _, raw in encoded)
         with self._write_lock:
@@ -103,33 +107,79 @@ class Tcs2Link:
                 raise DeviceError(message) from exc
         log.debug("TCS II <- %r (%s)", data, ", ".join(name for name, _ in encoded))
 
-    def _query(self, name: str, pattern: re.Pattern[str], expected: str) -> re.Match[str]:
+    def _query(
+        self,
+        name: str,
+        pattern: re.Pattern[str],
+        expected: str,
+        timeout_s: float | None = None,
+        *,
+        journal: bool = True,
+    ) -> re.Match[str]:
+        """Ask one query; journal it (a slow reply always, as a warning), or raise DeviceError."""
+        timeout_s = self.reply_timeout_s if timeout_s is None else timeout_s
         with self._query_lock:
             self._require_reader_started()
-            _drain(self._replies)
-            self._send([(name, {})])
+            if not self._desynced or self._identity_queries.owed() == 0:  # else it may answer an owed ``?``
+                _drain(self._replies)
+            if self._desynced and name != "identify":
+                self._resync()
+            self._send([(name, {})], journal=journal)
+            if name == "identify":
+                self._identity_queries.sent()
             command = COMMANDS[name].fmt
-            deadline = time.monotonic() + self.reply_timeout_s
+            started = time.monotonic()
+            deadline = started + timeout_s
             unexpected: list[str] = []
             while True:
                 line = self._next_line(deadline)
                 if line is None:
                     break
                 match = pattern.match(line)
+                if match and name == "identify" and not self._identity_queries.answered():
+                    unexpected.append(line)  # the answer to an earlier ``?``, not to this one
+                    continue
                 if match:
-                    self._emit("reply", device=DEVICE, raw=line.encode().hex(), reply=line)
+                    took_s = time.monotonic() - started
+                    if took_s > timeout_s / 2:  # the rule: slow is a warning, past the timeout a fault
+                        warning = f"slow reply to {command!r}: {took_s:.2f} s (a fault at {timeout_s:g} s)"
+                        self._emit("reply", device=DEVICE, raw=line.encode().hex(), reply=line, warning=warning)
+                    elif journal:
+                        self._emit("reply", device=DEVICE, raw=line.encode().hex(), reply=line)
+                    self._desynced = False
                     return match
                 unexpected.append(line)
+            # The reply may still come: until the device answers ``?`` nothing is an answer.
+            self._desynced = True
             if unexpected:
                 message = f"TCS II answered {unexpected[-1]!r} to {command!r}, expected {expected}"
             else:
-                message = self._timeout_message(command)
+                message = self._timeout_message(command, timeout_s)
             self._report_fault(message)
             raise DeviceError(message)
 
-    def _timeout_message(self, command: str) -> str:
+    def _resync(self) -> None:
+        """Ask ``?`` and discard every line before its ``TCS`` reply (the device answers in order).
+
+        ``TCS`` matches no other reply pattern, so a late identity line is never an answer either.
+        """
+        self._send([("identify", {})])
+        self._identity_queries.sent()
+        deadline = time.monotonic() + 2 * self.reply_timeout_s
+        while (line := self._next_line(deadline)) is not None:
+            if IDENTITY.match(line) and self._identity_queries.answered():
+                self._desynced = False
+                return
+            self.late_replies_discarded += 1
+            self._emit("reply", device=DEVICE, raw=line.encode().hex(), discarded="late reply before TCS")
+        message = f"TCS II did not answer '?' within {2 * self.reply_timeout_s:g} s after a lost reply"
+        self._report_fault(message)
+        raise DeviceError(message)
+
+    def _timeout_message(self, command: str, timeout_s: float | None = None) -> str:
+        timeout_s = self.reply_timeout_s if timeout_s is None else timeout_s
         return (
-            f"no valid reply from the TCS II to {command!r} within {self.reply_timeout_s:g} s "
+            f"no valid reply from the TCS II to {command!r} within {timeout_s:g} s "
             f"({self.malformed_count} garbage bytes skipped so far)"
         )
 

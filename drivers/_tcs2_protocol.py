@@ -105,10 +105,18 @@ def zone_mask(zones: tuple[int, ...]) -> str:
     return "".join("1" if z in zones else "0" for z in ZONES)
 
 
-def decode_record(match: re.Match[bytes]) -> tuple[float, tuple[float, ...]]:
-    """Return (neutral_c, zones_c) from a matched temperature record."""
-    fields = [int(g) for g in match.groups()]
-    return fields[0] / 10, tuple(f / 10 for f in fields[1:])
+#: What the probe can report, in C (stimuli are 10-60 C, neutral 20-40 C; the margin covers
+#: ambient and overshoot). A record with a field outside it is garbage, not a reading.
+REPORTED_PROBE_C = (-5.0, 70.0)
+
+
+def decode_record(match: re.Match[bytes]) -> tuple[float, tuple[float, ...]] | None:
+    """Return (neutral_c, zones_c) from a matched temperature record, or None if impossible."""
+    fields = [int(g) / 10 for g in match.groups()]
+    low_c, high_c = REPORTED_PROBE_C
+    if not all(low_c <= value_c <= high_c for value_c in fields):
+        return None
+    return fields[0], tuple(fields[1:])
 
 
 class StreamParser:
@@ -147,7 +155,8 @@ class StreamParser:
         out: list[tuple[str, object]] = []
         if self._buf:
             line, self._buf = bytes(self._buf), bytearray()
-            item = self._line(line)
+            match = RECORD.fullmatch(line)
+            item = self._record(match) if match else self._line(line)
             if item[0] != "skip":
                 out.append(item)
         return out
@@ -157,15 +166,24 @@ class StreamParser:
         if buf[0] == 0x0D:  # CR: a record, the CR of a K reply, or a line end
             if len(buf) >= RECORD_LENGTH:
                 match = RECORD.match(bytes(buf[:RECORD_LENGTH]))
-                if match:
+                if match and len(buf) == RECORD_LENGTH:
+                    return None  # a record ends with a line end (or the next CR): wait for it
+                if match and buf[RECORD_LENGTH] in b"\r\n":  # else an overlong field: garbage
                     del buf[:RECORD_LENGTH]
                     self._eat_line_end()
-                    return ("record", decode_record(match))
+                    return self._record(match)
             elif _could_be_record(bytes(buf)):
                 return None  # wait for the rest
             if len(buf) >= 2 and buf[1] == 0x0A:
                 del buf[:2]
                 return ("skip", None)
+            button = _button_reply_end(bytes(buf))
+            if button == 0:
+                return None  # CR + two digits: a K reply or a record, decided by the next byte
+            if button > 0:  # a K reply with no line end, ended by the next item's CR
+                line = bytes(buf[:button])
+                del buf[:button]
+                return self._line(line)
         newline = buf.find(b"\n")
         if newline < 0:
             if len(buf) > self.max_line:
@@ -176,6 +194,13 @@ class StreamParser:
         line = bytes(buf[: newline + 1])
         del buf[: newline + 1]
         return self._line(line)
+
+    def _record(self, match: re.Match[bytes]) -> tuple[str, object]:
+        decoded = decode_record(match)
+        if decoded is None:  # a value the probe cannot report
+            self.malformed_count += RECORD_LENGTH
+            return ("skip", None)
+        return ("record", decoded)
 
     def _eat_line_end(self) -> None:
         if self._buf[:2] == b"\r\n":
@@ -193,6 +218,23 @@ class StreamParser:
             self.malformed_count += len(raw)
             return ("skip", None)
         return ("line", text.decode("ascii"))
+
+
+BUTTON_REPLY = re.compile(rb"^\r[01][01]")
+
+
+def _button_reply_end(buf: bytes) -> int:
+    """For a buffer starting with a K reply (CR + two 0/1 digits): 0 if it is still undecided,
+    3 if the reply ends there without a line end (the next byte is a CR that starts no
+    line end); -1 if the buffer does not start with a K reply ended that way.
+    """
+    if not BUTTON_REPLY.match(buf):
+        return -1
+    if len(buf) < 5:
+        return 0 if len(buf) == 3 or buf[3:4] == b"\r" else -1
+    if buf[3:4] == b"\r" and buf[4:5] != b"\n":
+        return 3
+    return -1
 
 
 # A CR followed by something shaped like the start of a record but broken before 24 bytes.

@@ -24,9 +24,10 @@ from typing import Any, ClassVar
 
 from cpmlab.core.errors import DeviceError, LimitError
 from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
+from cpmlab.devices.interfaces import BathStatus, DeviceInfo
 from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._line_bath import (
+    BATH_REPLY_TIMEOUT_S,
     EventSink,
     LineBathDriver,
     ceil_2dp,
@@ -64,12 +65,19 @@ COMMANDS: dict[str, str] = {
     "run": "OUT_MODE_05 {on}",
 }
 IDENTITY_PREFIX = "JULABO"
-STATUS_RE = re.compile(r"^\s*([+-]?\d+)\b\s*(.*)$")
+STATUS_RE = re.compile(r"^\s*([+-]?\d{1,3})(?:\s+([A-Za-z][ -~]*))?\s*$")
 #: STATUS codes meaning the circulator runs: 01 MANUAL START, 03 REMOTE START.
 RUNNING_CODES = frozenset({1, 3})
 UNIT_CELSIUS = 0
 #: Highest over-temperature warning limit this driver sets, in C.
 MAX_OVER_LIMIT_C = 100.0
+#: What a supported Julabo can report, in C (the widest working range of the FP, CORIO and
+#: MAGIO units): a bath, setpoint or limit reply outside it is garbage, not a reading.
+REPORTED_RANGE_C = (-50.0, 200.0)
+#: Codes the integer queries can answer: unit (0 C, 1 F), active setpoint (0-2), running (0/1).
+UNIT_CODES = (0.0, 1.0)
+SETPOINT_INDEXES = (0.0, 2.0)
+RUNNING_FLAGS = (0.0, 1.0)
 
 
 def resolve_framing(framing: str | None = None, model: str | None = None) -> str | None:
@@ -111,6 +119,13 @@ class JulaboBath(LineBathDriver):
     name = "julabo"
     model = "Julabo circulator (FP/CORIO/MAGIO)"
     spacing_s: ClassVar[Mapping[str, float]] = {"OUT_": 0.26, "": 0.012}
+    reported_range_c: ClassVar[tuple[float, float]] = REPORTED_RANGE_C
+    temperature_command: ClassVar[str] = COMMANDS["read_temperature"]
+    sync_command: ClassVar[str] = COMMANDS["identify"]
+
+    def is_sync_reply(self, text: str) -> bool:
+        """Return True for a VERSION reply (it names a Julabo; no other reply does)."""
+        return text.upper().startswith(IDENTITY_PREFIX)
 
     def __init__(
         self,
@@ -119,7 +134,7 @@ class JulaboBath(LineBathDriver):
         event_sink: EventSink | None = None,
         framing: str | None = None,
         model: str | None = None,
-        reply_timeout_s: float = 1.0,
+        reply_timeout_s: float = BATH_REPLY_TIMEOUT_S,
     ) -> None:
         super().__init__(transport, event_sink=event_sink, reply_timeout_s=reply_timeout_s)
         self.framing = resolve_framing(framing, model)
@@ -145,7 +160,7 @@ class JulaboBath(LineBathDriver):
             try:
                 identity = self.identify()
                 status = self.status()
-                unit = self.query_number(COMMANDS["read_unit"])
+                unit = self.query_number(COMMANDS["read_unit"], UNIT_CODES)
                 if unit != UNIT_CELSIUS:
                     raise DeviceError(
                         f"julabo: temperature unit is {unit:g} (1 = F), not 0 (C); "
@@ -197,44 +212,44 @@ class JulaboBath(LineBathDriver):
         with self._lock:
             self._send(COMMANDS["set_setpoint"].format(value=value))
             self._verify(COMMANDS["read_setpoint"].format(index=0), float(value), "setpoint 1")
-            if self.query_number(COMMANDS["read_active_setpoint"]) != 0:
+            if self.query_number(COMMANDS["read_active_setpoint"], SETPOINT_INDEXES) != 0:
                 self._send(COMMANDS["select_setpoint"].format(index=0))
-                self._verify(COMMANDS["read_active_setpoint"], 0, "active setpoint")
+                self._verify(COMMANDS["read_active_setpoint"], 0, "active setpoint", SETPOINT_INDEXES)
 
     def active_setpoint_c(self) -> float:
         """Query and return the setpoint the circulator is controlling to, in C."""
         with self._lock:
-            index = int(self.query_number(COMMANDS["read_active_setpoint"]))
+            index = self.query_number(COMMANDS["read_active_setpoint"], SETPOINT_INDEXES)
             if index not in (0, 1, 2):
-                raise DeviceError(f"julabo: active setpoint index {index} is not 0-2")
-            return self.query_number(COMMANDS["read_setpoint"].format(index=index))
+                raise DeviceError(f"julabo: active setpoint index {index:g} is not 0, 1 or 2")
+            return self.query_temperature(COMMANDS["read_setpoint"].format(index=int(index)))
 
     def start_circulation(self) -> None:
         """Check the active setpoint against the limits, then start the circulator."""
         with self._lock:
             self.check_setpoint(self.active_setpoint_c())
             self._send(COMMANDS["run"].format(on=1))
-            self._verify(COMMANDS["read_running"], 1, "circulator running flag")
+            self._verify(COMMANDS["read_running"], 1, "circulator running flag", RUNNING_FLAGS)
 
     def stop_circulation(self) -> None:
         """Stop the circulator."""
         with self._lock:
             self._send(COMMANDS["run"].format(on=0))
-            self._verify(COMMANDS["read_running"], 0, "circulator running flag")
-
-    def read_temperature(self) -> BathReading:
-        """Query and return the bath temperature (IN_PV_00)."""
-        return self._reading(self.query_number(COMMANDS["read_temperature"]))
+            self._verify(COMMANDS["read_running"], 0, "circulator running flag", RUNNING_FLAGS)
 
     def status(self) -> BathStatus:
         """Query STATUS; a negative code is an alarm (ok False, fault listeners told)."""
         return self._status_seen(self._exchange(COMMANDS["status"], parse_status))
 
 
+#: A probe is not time-critical: it waits longer for a reply than a session does, in s.
+PROBE_TIMEOUT_S = 1.0
+
+
 def probe(transport: Any) -> str | None:
     """Return the VERSION string if a Julabo answers on transport, else None."""
     try:
-        return JulaboBath(transport).identify()
+        return JulaboBath(transport, reply_timeout_s=PROBE_TIMEOUT_S).identify()
     except Exception:
         return None
 

@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 
 from cpmlab.core.errors import DeviceError
 from cpmlab.core.limits import SafetyLimits
-from cpmlab.devices.interfaces import BathReading, BathStatus, DeviceInfo
+from cpmlab.devices.interfaces import BathStatus, DeviceInfo
 from cpmlab.devices.plugins import DriverSpec
-from cpmlab.drivers._line_bath import EventSink, LineBathDriver, parse_number
+from cpmlab.drivers._line_bath import BATH_REPLY_TIMEOUT_S, EventSink, LineBathDriver, parse_number
+from cpmlab.drivers._line_link import NUMBER_RE
 
 FAMILY = "TYPE/STAT space-syntax family"
 SERIAL_SETTINGS: dict[str, Any] = {"baudrate": 9600, "bytesize": 8, "parity": "N", "stopbits": 1}
@@ -59,6 +60,11 @@ ERRORS: dict[int, str] = {
     33: "no external sensor",
     36: "no setpoint input possible, programmer running or paused",
 }
+#: What this family can report, in C (its widest working range): a bath or setpoint reply
+#: outside it is garbage, not a reading.
+REPORTED_RANGE_C = (-40.0, 200.0)
+#: The bath level IN_PV_05 reports (level steps or percent; never negative, never above 100).
+LEVEL_RANGE = (0.0, 100.0)
 ERROR_RE = re.compile(r"^ERR_(\d+)$")
 STAT_RE = re.compile(r"^[01]{5}$")
 OK_REPLY = "OK"
@@ -111,32 +117,47 @@ class LaudaBath(LineBathDriver):
     model = f"Lauda thermostat ({FAMILY})"
     #: Every command is answered before the next is sent, so no extra spacing.
     spacing_s: ClassVar[Mapping[str, float]] = {}
+    reported_range_c: ClassVar[tuple[float, float]] = REPORTED_RANGE_C
+    temperature_command: ClassVar[str] = COMMANDS["read_temperature"]
+    sync_command: ClassVar[str] = COMMANDS["identify"]
 
     def __init__(
         self,
         transport: Any,
         *,
         event_sink: EventSink | None = None,
-        reply_timeout_s: float = 1.0,
+        reply_timeout_s: float = BATH_REPLY_TIMEOUT_S,
     ) -> None:
         super().__init__(transport, event_sink=event_sink, reply_timeout_s=reply_timeout_s)
         self._running = False
+        self._identity: str | None = None
+
+    def is_sync_reply(self, text: str) -> bool:
+        """Return True for a TYPE reply: the identity seen at connect, or no other reply's shape."""
+        if self._identity is not None:
+            return text.strip() == self._identity
+        shaped_like_another = (
+            NUMBER_RE.match(text) or ERROR_RE.match(text.upper()) or STAT_RE.match(text) or text.upper() == OK_REPLY
+        )
+        return bool(text.strip()) and not shaped_like_another
 
     def _command(self, command: str) -> None:
         self._exchange(command, lambda text: parse_ok(text, command))
 
-    def query_number(self, command: str) -> float:
-        """Send a query and return its numeric reply (ERR_n raises DeviceError)."""
+    def query_number(self, command: str, bounds: tuple[float, float] | None = None) -> float:
+        """Send a query and return its numeric reply (ERR_n, or a value outside bounds, raises DeviceError)."""
 
         def parse(text: str) -> float:
             check_error(text, command)
-            return parse_number(text, command)
+            return parse_number(text, command, bounds)
 
         return self._exchange(command, parse)
 
     def identify(self) -> str:
-        """Query TYPE and return the model id."""
-        return self._exchange(COMMANDS["identify"], parse_identity)
+        """Query TYPE and return the model id (kept: it is the resynchronisation reply)."""
+        identity = self._exchange(COMMANDS["identify"], parse_identity)
+        self._identity = identity
+        return identity
 
     def connect(self, limits: SafetyLimits) -> DeviceInfo:
         """Identify the thermostat and read its status; return its identity."""
@@ -165,7 +186,7 @@ class LaudaBath(LineBathDriver):
     def start_circulation(self) -> None:
         """Check the device setpoint against the limits, then START."""
         with self._lock:
-            self.check_setpoint(self.query_number(COMMANDS["read_setpoint"]))
+            self.check_setpoint(self.query_temperature(COMMANDS["read_setpoint"]))
             self._command(COMMANDS["start"])
             self._running = True
 
@@ -175,23 +196,23 @@ class LaudaBath(LineBathDriver):
             self._command(COMMANDS["stop"])
             self._running = False
 
-    def read_temperature(self) -> BathReading:
-        """Query and return the bath temperature (IN_PV_00)."""
-        return self._reading(self.query_number(COMMANDS["read_temperature"]))
-
     def read_level(self) -> float:
         """Query and return the bath level (IN_PV_05), in the device's units."""
-        return self.query_number(COMMANDS["read_level"])
+        return self.query_number(COMMANDS["read_level"], LEVEL_RANGE)
 
     def status(self) -> BathStatus:
         """Query STAT; any flag set is an alarm (ok False, fault listeners told)."""
         return self._status_seen(self._exchange(COMMANDS["status"], lambda text: parse_stat(text, self._running)))
 
 
+#: A probe is not time-critical: it waits longer for a reply than a session does, in s.
+PROBE_TIMEOUT_S = 1.0
+
+
 def probe(transport: Any) -> str | None:
     """Return the TYPE reply if a Lauda of this family answers on transport, else None."""
     try:
-        return LaudaBath(transport).identify()
+        return LaudaBath(transport, reply_timeout_s=PROBE_TIMEOUT_S).identify()
     except Exception:
         return None
 

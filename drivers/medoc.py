@@ -49,12 +49,15 @@ from cpmlab.drivers._medoc_protocol import (
     MedocResponse,
     decode_response,
     encode_request,
+    probe,
     read_response,
 )
 
 log = logging.getLogger(__name__)
 
 EventSink = Callable[..., None]
+#: Overall deadline of an ABORT request, in s.
+ABORT_DEADLINE_S = 1.0
 ProgramFor = Mapping[float, int] | Callable[[ThermalStimulus], int]
 
 
@@ -75,6 +78,8 @@ class MedocThermode:
         pretest_timeout_s: float = 30.0,
         pretest_poll_s: float = 0.05,
         unix_time: Callable[[], float] = time.time,
+        request_deadline_s: float = 2.0,
+        poll_deadline_s: float = 0.5,
     ) -> None:
         if probe_type not in PROBES:
             raise ValueError(f"unknown Medoc probe {probe_type!r}; choose from {sorted(PROBES)}")
@@ -87,6 +92,10 @@ class MedocThermode:
         self.pretest_timeout_s = pretest_timeout_s
         self.pretest_poll_s = pretest_poll_s
         self._unix_time = unix_time
+        #: Overall deadline of a request (connect, send, whole response), in s; status polls
+        #: get a shorter one so a silent Medoc is a fault within 1 s.
+        self.request_deadline_s = request_deadline_s
+        self.poll_deadline_s = poll_deadline_s
         self._lock = threading.Lock()  # one request at a time
         self._reading_listeners: list[ReadingListener] = []
         self._fault_listeners: list[FaultListener] = []
@@ -163,7 +172,8 @@ class MedocThermode:
 
     def abort(self) -> None:
         """Send ABORT (a Medoc with nothing to abort answering 'illegal state' is fine)."""
-        response = self.request("ABORT")
+        # Never behind a slow request, and never long on a Medoc that stopped answering.
+        response = self.request("ABORT", wait_turn=False, deadline_s=ABORT_DEADLINE_S)
         if response.result not in (RESULT_OK, RESULT_ILLEGAL_STATE, RESULT_SAFETY_WARNING):
             self._expect_ok(response, "ABORT")
 
@@ -198,16 +208,33 @@ class MedocThermode:
         self._closed = True
 
     # -- requests -------------------------------------------------------------------------
-    def request(self, command: str, parameter: int | None = None, *, journal: bool = True) -> MedocResponse:
-        """Send one command on a fresh connection and return the decoded response."""
+    def request(
+        self,
+        command: str,
+        parameter: int | None = None,
+        *,
+        journal: bool = True,
+        deadline_s: float | None = None,
+        wait_turn: bool = True,
+    ) -> MedocResponse:
+        """Send one command on a fresh connection and return the decoded response.
+
+        The whole request must finish within deadline_s (default request_deadline_s);
+        wait_turn=False (abort) does not wait for a request in progress to finish.
+        """
         self._check_open()
         frame = encode_request(command, parameter, int(self._unix_time()))
         text = command if parameter is None else f"{command} {parameter}"
         if journal:
             self._emit("command", device=DEVICE, command=text, raw=frame.hex())
+        deadline = time.monotonic() + (self.request_deadline_s if deadline_s is None else deadline_s)
+        started = time.monotonic()
         try:
-            with self._lock:
-                raw = self._exchange(frame)
+            if wait_turn:
+                with self._lock:
+                    raw = self._exchange(frame, deadline)
+            else:
+                raw = self._exchange(frame, deadline)
             response = decode_response(raw)
             if response.command != COMMANDS[command]:
                 raise DeviceError(
@@ -217,19 +244,24 @@ class MedocThermode:
             self._link_failed(f"Medoc {command} failed: {exc}")
             raise
         self._link_fault = False
-        if journal:
-            self._emit("reply", device=DEVICE, raw=raw.hex(), **response.fields())
+        took_s = time.monotonic() - started
+        slow = {}
+        if took_s > (deadline - started) / 2:  # the rule: slow is a warning, past the deadline a fault
+            slow = {"warning": f"slow response: {took_s:.2f} s (a fault at {deadline - started:g} s)"}
+        if journal or slow:
+            self._emit("reply", device=DEVICE, raw=raw.hex(), **response.fields(), **slow)
         self._note_status(response)
         return response
 
-    def _exchange(self, frame: bytes) -> bytes:
+    def _exchange(self, frame: bytes, deadline: float) -> bytes:
         sock = self._connector.open()
         try:
             try:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
                 sock.sendall(frame)
             except OSError as exc:
                 raise DeviceError(f"cannot send to the Medoc: {exc}") from exc
-            return read_response(sock)
+            return read_response(sock, deadline)
         finally:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -247,24 +279,24 @@ class MedocThermode:
         if response.result == RESULT_SAFETY_ERROR:
             if not self._safety_fault:
                 self._safety_fault = True
-                self._report_fault(_describe("Medoc safety error, test stopped", response))
+                self._report_fault(response.describe("Medoc safety error, test stopped"))
         else:
             self._safety_fault = False
         if response.result == RESULT_SAFETY_WARNING:
-            log.warning("%s", _describe("Medoc safety warning (test continues)", response))
+            log.warning("%s", response.describe("Medoc safety warning (test continues)"))
 
     def _expect_ok(self, response: MedocResponse, what: str) -> None:
         self._raise_on_safety(response)
         if response.result == RESULT_DEVICE_COMMUNICATION_ERROR:
-            message = _describe(f"Medoc could not reach the thermode on {what}", response)
+            message = response.describe(f"Medoc could not reach the thermode on {what}")
             self._report_fault(message)
             raise DeviceError(message)
         if response.result not in (RESULT_OK, RESULT_SAFETY_WARNING):
-            raise DeviceError(_describe(f"Medoc refused {what}", response))
+            raise DeviceError(response.describe(f"Medoc refused {what}"))
 
     def _raise_on_safety(self, response: MedocResponse) -> None:
         if response.result == RESULT_SAFETY_ERROR:
-            raise DeviceError(_describe("Medoc safety error, test stopped", response))
+            raise DeviceError(response.describe("Medoc safety error, test stopped"))
 
     # -- checks ---------------------------------------------------------------------------
     def _check_stimulus(self, stimulus: ThermalStimulus) -> int:
@@ -323,7 +355,7 @@ class MedocThermode:
         interval = self.poll_interval_s or 0.1
         while not self._stop.wait(interval):
             try:
-                self.request("GET_STATUS", journal=False)
+                self.request("GET_STATUS", journal=False, deadline_s=self.poll_deadline_s)
             except DeviceError:
                 pass  # reported once by request(); keep polling so a recovery is seen
             except Exception:
@@ -349,27 +381,6 @@ class MedocThermode:
     def _emit(self, kind: str, **data: Any) -> None:
         if self._sink is not None:
             self._sink(kind, **data)
-
-
-def _describe(prefix: str, response: MedocResponse) -> str:
-    text = f"{prefix}: {response.result_text} (result {response.result})"
-    return f"{text}: {response.error_text}" if response.error_text else text
-
-
-def probe(connector: Any) -> str | None:
-    """Send GET_STATUS and return an identity string if a Medoc answers, else None."""
-    try:
-        sock = connector.open()
-        try:
-            sock.sendall(encode_request("GET_STATUS", timestamp=int(time.time())))
-            response = decode_response(read_response(sock))
-        finally:
-            sock.close()
-    except Exception:  # a probe never raises: any failure means "not this device"
-        return None
-    if response.command != COMMANDS["GET_STATUS"]:
-        return None
-    return f"Medoc external control ({SYSTEM_STATES[response.system_state]})"
 
 
 DRIVER = DriverSpec(

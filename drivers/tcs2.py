@@ -27,6 +27,7 @@ from cpmlab.devices.interfaces import (
 )
 from cpmlab.devices.plugins import DriverSpec
 from cpmlab.drivers._tcs2_link import PORT_ERRORS, EventSink, Tcs2Link
+from cpmlab.drivers._tcs2_monitor import MONITOR_EVERY_S, Tcs2Monitor
 from cpmlab.drivers._tcs2_protocol import (
     BATTERY,
     BUTTONS,
@@ -78,12 +79,16 @@ class Tcs2Thermode(Tcs2Link):
         event_sink: EventSink | None = None,
         *,
         reply_timeout_s: float = 1.0,
+        monitor_every_s: float | None = MONITOR_EVERY_S,
     ) -> None:
         super().__init__(serial_obj, event_sink, reply_timeout_s=reply_timeout_s)
+        self.monitor_every_s = monitor_every_s  # None: no monitoring (byte-exchange tests)
         self._limits: SafetyLimits | None = None
         self._max_target_tenths: int | None = None
         self._neutral_tenths: int | None = None
         self._streaming = True  # the device streams by default until muted
+        self.streaming_since = time.monotonic()
+        self._monitor: Tcs2Monitor | None = None
 
     # -- Thermode protocol ----------------------------------------------------------------
     def connect(self, limits: SafetyLimits) -> DeviceInfo:
@@ -103,8 +108,9 @@ class Tcs2Thermode(Tcs2Link):
         self._send([("max_target", {"tenths": max_tenths})])
         self._limits, self._max_target_tenths = limits, max_tenths
         self._send([("output_between", {}), ("output_during", {})])
-        self._streaming = True
+        self._streaming, self.streaming_since = True, time.monotonic()
         details["max_target_c"] = f"{max_tenths / 10:.1f}"
+        self.start_monitoring()
         return DeviceInfo(kind=self.kind, model=self.model, identity=identity, details=details)
 
     def set_baseline(self, baseline_c: float) -> None:
@@ -149,6 +155,26 @@ class Tcs2Thermode(Tcs2Link):
                 assert self._latest is not None
                 return self._latest
 
+    def start_monitoring(self) -> None:
+        """Watch the error state, the answers and the stream on a thread (connect starts it)."""
+        if self._monitor is None and self.monitor_every_s:
+            self._monitor = Tcs2Monitor(self, self.monitor_every_s)
+            self._monitor.start()
+
+    @property
+    def streaming(self) -> bool:
+        """True while the periodic temperature output is on."""
+        return self._streaming
+
+    @property
+    def latest_reading(self) -> ThermodeReading | None:
+        """The last streamed or queried reading, if any."""
+        return self._latest
+
+    def report_fault(self, message: str) -> None:
+        """Journal a fault and tell the fault listeners (used by the monitor)."""
+        self._report_fault(message)
+
     def response_button_pressed(self) -> bool:
         """Query ``K`` and return True while the response button is pressed."""
         return self.buttons()[1]
@@ -162,6 +188,8 @@ class Tcs2Thermode(Tcs2Link):
                 self.abort()
             except Exception as exc:  # best effort: the port may be gone
                 log.warning("TCS II abort on close failed: %s", exc)
+        if self._monitor is not None:
+            self._monitor.stop()
         self._closed = True
         self._stop.set()
         with contextlib.suppress(Exception):
@@ -181,9 +209,9 @@ class Tcs2Thermode(Tcs2Link):
         match = self._query("buttons", BUTTONS, "two digits 0/1")
         return match.group(1) == "1", match.group(2) == "1"
 
-    def error_state(self) -> Tcs2ErrorState:
+    def error_state(self, timeout_s: float | None = None, *, journal: bool = True) -> Tcs2ErrorState:
         """Query ``Q``; return the per-zone and neutral error codes (zones 1-5, then neutral)."""
-        match = self._query("error_state", ERROR_STATE, "six digits")
+        match = self._query("error_state", ERROR_STATE, "six digits", timeout_s, journal=journal)
         codes = tuple(int(g) for g in match.groups())
         return Tcs2ErrorState(zones=codes[:5], neutral=codes[5])
 
@@ -198,7 +226,7 @@ class Tcs2Thermode(Tcs2Link):
             self._send([("output_between", {}), ("output_during", {})])
         else:
             self._send([("mute", {})])
-        self._streaming = enabled
+        self._streaming, self.streaming_since = enabled, time.monotonic()
 
     # -- validation -----------------------------------------------------------------------
     def _stimulus_commands(self, stimulus: ThermalStimulus) -> list[tuple[str, dict[str, Any]]]:

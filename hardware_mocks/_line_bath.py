@@ -41,6 +41,7 @@ class LineBathDevice(PtySerialDevice):
         hand_warming_c_per_s: float = 0.01,
         running: bool = False,
         first_query_timeout: bool = False,
+        tcp: bool = False,
     ) -> None:
         self.clock = DeviceClock(time_scale)
         self.bath = BathModel(
@@ -58,7 +59,7 @@ class LineBathDevice(PtySerialDevice):
         self._last_by_prefix: dict[str, float] = {}
         self._buffer = bytearray()
         self._state_lock = threading.RLock()
-        super().__init__(fault=fault, seed=seed)
+        super().__init__(fault=fault, seed=seed, tcp=tcp)
 
     def set_fault(self, fault: str | None, **params: Any) -> None:
         """Switch a fault on (one of ``faults``) or off (None); ``drift`` moves the water off its setpoint."""

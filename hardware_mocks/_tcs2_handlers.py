@@ -32,6 +32,7 @@ class Tcs2CommandHandlers:
     record: Callable[[], bytes]
     error_codes: Callable[[], str]
     _reset_state: Callable[[], None]
+    button_line_end: bool
 
     def _reply(self, *lines: str) -> None:
         self.send("".join(line + EOL for line in lines).encode("latin-1"))
@@ -212,7 +213,7 @@ class Tcs2CommandHandlers:
 
     def _buttons_reply(self) -> str:
         stim, response = self.buttons
-        return f"\r{int(stim)}{int(response)}{EOL}"
+        return f"\r{int(stim)}{int(response)}{EOL if self.button_line_end else ''}"
 
     def _cmd_k(self, _: str) -> None:
         self.send(self._buttons_reply().encode("latin-1"))

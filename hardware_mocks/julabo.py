@@ -2,7 +2,8 @@
 
 Framing: newer units' 9600 8N1 by default (as the driver's default), ``framing="7E1"``
 for legacy FP units at 4800 7E1 (Linux pseudo-terminals cannot carry 7-bit/parity
-framing, so 7E1 needs a real port or a pty-capable OS); a client at another baud rate
+framing, so 7E1 needs a real port, a pty-capable OS or ``tcp=True``, where each frame
+travels with its even-parity bit); a client at another baud rate
 or framing reads noise and is not understood. Commands end
 with ``\\r``; queries are answered with one ``\\r\\n``-terminated line (numbers as plain
 decimals such as ``12.34``); ``OUT_`` commands and unknown commands get no reply. Commands

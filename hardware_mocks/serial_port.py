@@ -1,7 +1,9 @@
 """A serial device emulated on a real pseudo-terminal, with line timing and fault injection.
 
 The client opens the printed /dev/pts/N path with pyserial exactly as it would open
-/dev/ttyUSB0. Replies are paced at the configured baud rate (10 bits per byte on the
+/dev/ttyUSB0; with ``tcp=True`` (or where there are no pseudo-terminals) the device is served
+on a loopback TCP port instead, printed as a pyserial ``socket://127.0.0.1:PORT`` URL.
+Replies are paced at the configured baud rate (10 bits per byte on the
 wire for both 8N1 and 7E1), and faults can be switched on while running:
 
 - ``unplug``: the port vanishes (the pty is closed; client reads and writes fail).
@@ -24,11 +26,20 @@ import logging
 import os
 import random
 import select
-import termios
+import socket
 import threading
 import time
-import tty
 from typing import Any
+
+try:  # pseudo-terminals exist on Linux and macOS; elsewhere the emulators serve TCP
+    import termios
+    import tty
+except ImportError:  # Windows
+    termios = None  # type: ignore[assignment]
+    tty = None  # type: ignore[assignment]
+
+#: True where this platform has pseudo-terminals (else ``tcp=True`` is the only way).
+HAS_PTY = termios is not None and hasattr(os, "openpty")
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +48,7 @@ SERIAL_FAULTS = ("unplug", "silence", "garbage", "slow", "split", "alarm")
 _BAUD_CONSTANTS = {
     getattr(termios, f"B{b}"): b
     for b in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
-    if hasattr(termios, f"B{b}")
+    if termios is not None and hasattr(termios, f"B{b}")
 }
 
 
@@ -51,13 +62,23 @@ class PtySerialDevice:
     #: Faults this emulator accepts; subclasses extend it with their own.
     faults: tuple[str, ...] = SERIAL_FAULTS
 
-    def __init__(self, *, fault: str | None = None, seed: int | None = None) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        # A real UART drops bytes when nobody reads them; a blocking pty write would instead
-        # hang the emulator (and close()) once a client stops draining its input.
-        os.set_blocking(self._master, False)
-        self.port = os.ttyname(self._slave)
+    def __init__(self, *, fault: str | None = None, seed: int | None = None, tcp: bool = False) -> None:
+        self.tcp = tcp or not HAS_PTY
+        self._listener: socket.socket | None = None
+        self._conn: socket.socket | None = None
+        if self.tcp:
+            # One client at a time on a loopback port, opened as a pyserial socket:// URL.
+            self._listener = socket.create_server(("127.0.0.1", 0))
+            self._listener.settimeout(0.05)
+            self._master = self._slave = self._listener.fileno()
+            self.port = f"socket://127.0.0.1:{self._listener.getsockname()[1]}"
+        else:
+            self._master, self._slave = os.openpty()
+            tty.setraw(self._slave)
+            # A real UART drops bytes when nobody reads them; a blocking pty write would instead
+            # hang the emulator (and close()) once a client stops draining its input.
+            os.set_blocking(self._master, False)
+            self.port = os.ttyname(self._slave)
         self._write_lock = threading.Lock()
         self._send_lock = threading.RLock()  # one reply at a time: chunks never interleave
         self._stop = threading.Event()
@@ -90,6 +111,14 @@ class PtySerialDevice:
 
     def _unplug(self) -> None:
         with self._write_lock:
+            if self.tcp:
+                for sock in (self._conn, self._listener):
+                    if sock is not None:
+                        with contextlib.suppress(OSError):
+                            sock.close()
+                self._conn = self._listener = None
+                self._master = self._slave = -1
+                return
             for fd in (self._master, self._slave):
                 if fd >= 0:
                     with contextlib.suppress(OSError):
@@ -98,8 +127,11 @@ class PtySerialDevice:
 
     # -- wire -----------------------------------------------------------------------------
     def client_settings(self) -> tuple[int | None, int | None, str | None]:
-        """Return (baudrate, bytesize, parity) the client configured on its end, if readable."""
-        if self._slave < 0:
+        """Return (baudrate, bytesize, parity) the client configured on its end, if readable.
+
+        Over TCP the client's framing is its own declaration, never seen here: all None.
+        """
+        if self._slave < 0 or self.tcp:
             return None, None, None
         try:
             _, _, cflag, _, _, ospeed, _ = termios.tcgetattr(self._slave)
@@ -129,6 +161,8 @@ class PtySerialDevice:
             data = bytes(self._rng.randrange(256) for _ in data)
         if self.bytesize == 7:
             data = bytes(b & 0x7F for b in data)
+            if self.tcp:  # no UART on a TCP link: send each 7E1 frame as 7 data bits + even parity
+                data = bytes(b | 0x80 if bin(b).count("1") % 2 else b for b in data)
         with self._send_lock:
             if self.fault == "slow":
                 time.sleep(float(self.fault_params.get("latency_s", 0.3)))
@@ -155,6 +189,8 @@ class PtySerialDevice:
             with self._write_lock:
                 if self._master < 0:
                     return False
+                if self.tcp:
+                    return self._send_tcp(chunk)
                 try:
                     written = os.write(self._master, chunk)
                 except BlockingIOError:
@@ -168,8 +204,54 @@ class PtySerialDevice:
                 time.sleep(0.001)
         return True
 
+    def _send_tcp(self, chunk: bytes) -> bool:
+        """Send chunk to the connected client (none connected: the bytes are lost, as on a line)."""
+        if self._conn is not None:
+            try:
+                self._conn.sendall(chunk)
+            except OSError:
+                self._conn = None
+        return True
+
+    def _read_tcp(self) -> bytes | None:
+        """Accept a client if none is connected; return its next bytes (None: nothing yet)."""
+        listener = self._listener
+        if listener is None:
+            return None
+        if self._conn is None:
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                return None
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._conn = conn
+        conn = self._conn
+        ready, _, _ = select.select([conn], [], [], 0.05)
+        if not ready:
+            return None
+        data = conn.recv(4096)
+        if not data:  # the client closed: wait for the next one
+            with contextlib.suppress(OSError):
+                conn.close()
+            self._conn = None
+            return None
+        return data
+
     def _read_loop(self) -> None:
         while not self._stop.is_set():
+            if self.tcp:
+                try:
+                    tcp_data = self._read_tcp()
+                except OSError:
+                    if self._master < 0 or self._stop.is_set():
+                        return
+                    self._conn = None
+                    continue
+                if tcp_data:
+                    self._handle(tcp_data)
+                elif self._master < 0:
+                    return
+                continue
             fd = self._master
             if fd < 0:
                 return
@@ -183,15 +265,21 @@ class PtySerialDevice:
                     return
                 time.sleep(0.01)  # no client has the port open yet
                 continue
-            if not data:
-                continue
-            self.received.extend(data)
-            if self.fault in ("silence", "unplug"):
-                continue
-            try:
-                self.on_bytes(data)
-            except Exception:  # an emulator bug must not kill the port
-                log.exception("%s failed to handle %r", type(self).__name__, data)
+            if data:
+                self._handle(data)
+
+    def _handle(self, data: bytes) -> None:
+        if self.tcp and self.bytesize == 7:
+            # A 7E1 receiver checks each frame's parity bit; a wrong one is a framing error
+            # (a client at 8N1 is not understood), delivered as NUL.
+            data = bytes(b & 0x7F if bin(b).count("1") % 2 == 0 else 0 for b in data)
+        self.received.extend(data)
+        if self.fault in ("silence", "unplug"):
+            return
+        try:
+            self.on_bytes(data)
+        except Exception:  # an emulator bug must not kill the port
+            log.exception("%s failed to handle %r", type(self).__name__, data)
 
     def on_bytes(self, data: bytes) -> None:
         """Handle bytes from the client (subclasses parse commands here)."""

@@ -53,6 +53,8 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
         battery: tuple[float, int] = (4.02, 85),
         alarm_zone: int = 1,
         calibration_s: float = 2.0,
+        button_line_end: bool = True,
+        tcp: bool = False,
     ) -> None:
         self.time_scale = time_scale
         self.clock = DeviceClock(time_scale)
@@ -62,6 +64,7 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
         self.battery = battery
         self.alarm_zone = alarm_zone
         self.calibration_s = calibration_s
+        self.button_line_end = button_line_end  # False: K replies CR + two digits and nothing more
         self.model = ThermodeModel(ZONE_COUNT, neutral_c, DEFAULT_MAX_TENTHS / 10, clock=self.clock)
         self._state = threading.RLock()
         self._buf = ""
@@ -73,7 +76,7 @@ class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):
         self.records_sent = 0  # periodic temperature records written (for stream-loss benchmarks)
         self.buzzes: list[tuple[int, int]] = []
         self._kick = threading.Event()
-        super().__init__(fault=fault, seed=seed)
+        super().__init__(fault=fault, seed=seed, tcp=tcp)
         self._streamer = threading.Thread(target=self._stream_loop, name="tcs2-emu-out", daemon=True)
         self._streamer.start()
 

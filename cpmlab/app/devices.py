@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,7 +112,10 @@ def open_devices(
                 registry = emulators or load_emulators()
                 emulator_spec = registry.get(spec.emulator or spec.name)
                 drv_opts = (driver_options or {}).get(role, {})
+                # Where there are no pseudo-terminals (Windows) serial emulators serve loopback TCP.
+                platform_options = {} if hasattr(os, "openpty") or spec.transport != "serial" else {"tcp": True}
                 options = {
+                    **platform_options,
                     **spec.emulator_options,
                     **{k: v for k, v in drv_opts.items() if k in spec.emulator_options},
                     **(emulator_options or {}).get(role, {}),

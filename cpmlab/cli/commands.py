@@ -229,6 +229,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         emulator_options={"cold_pressor": {"start_c": 10.0}},
         display=args.display,
     )
+    if getattr(args, "tcp", False):  # the default drivers (tcs2, julabo) are both serial
+        spec.emulator_options = {"thermode": {"tcp": True}, "cold_pressor": {"start_c": 10.0, "tcp": True}}
     answering = "through the PsychoPy screens" if args.display else "in process"
     print(
         f"cpmlab demo: {spec.protocol_path.name} at speed {spec.speed:g}, emulated devices, "
@@ -311,6 +313,13 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serves_serial(emulator_name: str) -> bool:
+    """True if the driver of this emulator speaks serial (so the emulator can serve TCP instead of a pty)."""
+    from cpmlab.devices.plugins import load_drivers
+
+    return any(d.emulator == emulator_name and d.transport == "serial" for d in load_drivers().specs.values())
+
+
 def cmd_mock(args: argparse.Namespace) -> int:
     """Start an emulator, print its port first, and run until interrupted."""
     from cpmlab.devices.plugins import load_emulators
@@ -319,7 +328,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
         spec = load_emulators().get(args.name)
     except KeyError as exc:
         raise CpmlabError(str(exc).strip('"')) from None
-    emulator = spec.start(time_scale=args.speed, fault=args.fault)
+    options = {"tcp": True} if getattr(args, "tcp", False) and _serves_serial(args.name) else {}
+    emulator = spec.start(time_scale=args.speed, fault=args.fault, **options)
     print(emulator.port, flush=True)
     print(f"{spec.model} emulator running (faults: {', '.join(spec.faults)}); Ctrl-C to stop", file=sys.stderr)
     done = threading.Event()

@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed")
     p.add_argument("--protocol", default="cpm_sequential", help="shipped protocol name or file")
     p.add_argument(
+        "--tcp",
+        action="store_true",
+        help="serve the serial emulators on loopback TCP, as where there are no pseudo-terminals (Windows)",
+    )
+    p.add_argument(
         "--display",
         action="store_true",
         help="collect every rating through the PsychoPy participant screens (needs an X display)",
@@ -173,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start with a fault on (unplug, silence, garbage, slow, split, alarm; thermodes: overshoot, baths: drift)",
     )
     p.add_argument("--speed", type=float, default=1.0, help="device time scale")
+    p.add_argument(
+        "--tcp",
+        action="store_true",
+        help="serve a serial device on a loopback TCP port (prints a socket://127.0.0.1:PORT URL that "
+        "pyserial and --device ROLE=DRIVER:URL accept; the default where there are no pseudo-terminals)",
+    )
     p.set_defaults(func=_cmd("mock"))
 
     p = sub.add_parser(

@@ -131,9 +131,11 @@ class SessionEngine:
         if self.state == "finished" or self.timer.aborted:
             return
         self.bus.emit(ev.CONTROL, action="abort", source=source, reason=reason)
-        self._abort_devices()
+        threads = self._abort_devices(wait=False)  # a device slow to answer must not delay the end
         self.participant.cancel()
         self.timer.abort(reason)
+        for thread in threads:
+            thread.join(timeout=2.0)
 
     def emergency_stop(self, source: str = "operator", key: str | None = None) -> None:
         """Abort every device at once, in parallel, then end the session; never raises.

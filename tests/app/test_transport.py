@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from cpmlab.app.transport import SerialTransport, open_serial, open_transport
@@ -41,3 +43,30 @@ def test_open_transport_gives_tcp_drivers_a_connector() -> None:
     """The medoc driver (TCP) gets a TcpConnector with its default port when none is given."""
     connector = open_transport(load_drivers().get("medoc"), "127.0.0.1")
     assert connector == TcpConnector("127.0.0.1", 20121)
+
+
+@pytest.mark.parametrize("emulator_name", ["julabo", "lauda", "tcs2"])
+def test_an_unplugged_pty_raises_only_device_errors(emulator_name: str) -> None:
+    """After unplug every port call (settings included) raises a DeviceError, never termios.error or OSError."""
+    from cpmlab.devices.plugins import load_emulators
+
+    spec = load_drivers().get(emulator_name)
+    emu = load_emulators().get(emulator_name).start(**spec.emulator_options)
+    port = open_transport(spec, emu.port)
+    try:
+        emu.set_fault("unplug")
+        calls = [
+            lambda: port.write(b"x\r"),
+            lambda: port.read(1) and port.read(1),
+            lambda: port.in_waiting,
+            port.reset_input_buffer,
+            port.flush,
+            lambda: setattr(port, "baudrate", 4800),
+        ]
+        for call in calls:
+            # A vanished pty may also let some calls succeed; none may raise anything else.
+            with contextlib.suppress(DeviceError):
+                call()
+    finally:
+        port.close()
+        emu.close()

@@ -112,3 +112,31 @@ def test_display_without_the_session_key_is_a_clear_error(tmp_path: Path, capsys
     bad.write_text("not a key")
     assert main(["display", "--key-file", str(bad)]) == 2
     assert "not a cpmlab display key" in capsys.readouterr().err
+
+
+def test_mock_tcp_serves_a_socket_url_that_pyserial_and_probe_accept() -> None:
+    """cpmlab mock lauda --tcp prints socket://127.0.0.1:PORT; pyserial and devices --probe use it."""
+    proc = subprocess.Popen(
+        [*CPMLAB, "mock", "lauda", "--tcp"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("socket://127.0.0.1:")
+        with serial.serial_for_url(url, timeout=1.0) as port:
+            port.write(b"TYPE\r")
+            assert port.readline() == b"RE206\r\n"
+        probe = subprocess.run([*CPMLAB, "devices", "--probe", url], capture_output=True, text=True, timeout=60)
+        assert probe.returncode == 0, probe.stdout + probe.stderr
+        assert f"{url}: lauda (" in probe.stdout
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_demo_runs_entirely_over_tcp_emulators(tmp_path: Path, capsys) -> None:
+    """cpmlab demo --tcp completes with both serial emulators on loopback TCP (as on Windows)."""
+    data = tmp_path / "demo"
+    assert main(["demo", "--tcp", "--data", str(data), "--speed", "40"]) == 0
+    journal = next(data.rglob("*_journal.jsonl")).read_text()
+    assert journal.count("socket://127.0.0.1:") >= 2, "the devices were not on TCP emulators"

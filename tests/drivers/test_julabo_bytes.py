@@ -229,8 +229,12 @@ def test_status_parsing_and_alarm_reported_once() -> None:
     ],
 )
 def test_garbage_raises_device_error_and_changes_nothing(command: str, call: str, reply: bytes) -> None:
-    """A non-numeric reply raises DeviceError; the next exchange works normally."""
-    bath, fake = connected((cmd(command), reply), (cmd("IN_PV_00"), line("12.00")))
+    """A non-numeric reply raises DeviceError; the link resynchronises (VERSION), then works."""
+    bath, fake = connected(
+        (cmd(command), reply),
+        (cmd("VERSION"), line(VERSION)),
+        (cmd("IN_PV_00"), line("12.00")),
+    )
     with pytest.raises(DeviceError, match="garbled"):
         getattr(bath, call)()
     assert bath.read_temperature().bath_c == 12.0

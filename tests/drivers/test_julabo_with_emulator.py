@@ -96,18 +96,21 @@ def test_julabo_garbage_fault_raises_device_error() -> None:
 
 
 def test_julabo_legacy_framing_through_the_driver() -> None:
-    """framing='7E1' on the driver talks to the legacy emulator (skipped on CS8-only ptys)."""
-    emu = julabo_emulator.start(time_scale=60.0)
+    """framing='7E1' on the driver talks to the 4800 7E1 emulator over TCP; an 8N1 client is not understood.
+
+    Linux ptys cannot carry 7E1, so the emulator serves loopback TCP, where each frame travels
+    as 7 data bits plus its even-parity bit and the client's transport adds and checks parity.
+    """
+    emu = julabo_emulator.start(time_scale=60.0, framing="7E1", tcp=True)
     try:
-        try:
-            port = open_serial(emu.port, serial_settings_for("7E1"))
-        except DeviceError:
-            pytest.skip("this kernel's pty refuses 7E1 termios; needs a real port")
-        if not emu.framing_matches():
-            port.close()
-            pytest.skip("this kernel's pty drops 7E1 (CS8 only); needs a real port")
-        bath = JulaboBath(port, framing="7E1")
+        bath = JulaboBath(open_serial(emu.port, serial_settings_for("7E1")), framing="7E1")
         assert bath.connect(LIMITS).identity.startswith("JULABO")
+        assert bath.read_temperature().bath_c == pytest.approx(20.0, abs=1.0)
         bath.close()
+        assert all(b < 0x80 for b in emu.received)
+        wrong = JulaboBath(open_serial(emu.port, serial_settings_for("8N1")), framing="8N1")
+        with pytest.raises(DeviceError):
+            wrong.identify()
+        wrong.close()
     finally:
         emu.close()

@@ -149,8 +149,12 @@ def test_stat_flags_are_alarms(flags: str, code: int, text: str) -> None:
     ],
 )
 def test_garbage_raises_device_error_and_changes_nothing(command: str, call: str, reply: bytes) -> None:
-    """Garbage where flags or a number are expected raises DeviceError; next call works."""
-    bath, fake = connected((cmd(command), reply), (cmd("IN_PV_00"), line("11.00")))
+    """Garbage where flags or a number are expected raises DeviceError; after TYPE, next call works."""
+    bath, fake = connected(
+        (cmd(command), reply),
+        (cmd("TYPE"), line("RE206")),
+        (cmd("IN_PV_00"), line("11.00")),
+    )
     with pytest.raises(DeviceError, match="garbled"):
         getattr(bath, call)()
     assert bath.read_temperature().bath_c == 11.0

@@ -35,7 +35,8 @@ LIMITS = SafetyLimits(max_thermode_c=50.0, min_thermode_c=5.0, max_ramp_c_per_s=
 
 
 def make(fake: FakeSerial, **kwargs: object) -> Tcs2Thermode:
-    """Build a driver with short timeouts suited to a fake port."""
+    """Build a driver with short timeouts suited to a fake port (no monitor: the exchanges are scripted)."""
+    kwargs.setdefault("monitor_every_s", None)
     driver = Tcs2Thermode(fake, reply_timeout_s=0.3, **kwargs)  # type: ignore[arg-type]
     driver.help_quiet_s = 0.05
     return driver

@@ -32,3 +32,14 @@ class TestEmulatorFaults(EmulatorFaults):
     @pytest.fixture(params=EMULATORS)
     def link(self, request: pytest.FixtureRequest) -> Iterator[Link]:
         yield from open_link(_driver_for(request.param), load_emulators().get(request.param))
+
+
+SERIAL_EMULATORS = [name for name in EMULATORS if _driver_for(name).transport == "serial"]
+
+
+class TestEmulatorFaultsOverTcp(EmulatorFaults):
+    """The same suite with every serial emulator served on loopback TCP (as on Windows)."""
+
+    @pytest.fixture(params=SERIAL_EMULATORS)
+    def link(self, request: pytest.FixtureRequest) -> Iterator[Link]:
+        yield from open_link(_driver_for(request.param), load_emulators().get(request.param), tcp=True)

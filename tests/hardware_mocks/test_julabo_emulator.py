@@ -68,17 +68,45 @@ def client(emulator: JulaboEmulator) -> Iterator[serial.Serial]:
 
 
 def test_legacy_7e1_client_from_the_manual_reads_the_bath() -> None:
-    """A client at 4800 7E1 (legacy default) writes IN_PV_00 and reads a plain decimal."""
-    emu = julabo.start()
+    """A client at 4800 7E1 (legacy default) writes IN_PV_00 and reads a plain decimal.
+
+    Over a pty where the kernel carries 7E1; else over the emulator's TCP port, where each
+    frame is 7 data bits + even parity and the client (written here from the manual) adds
+    and checks the parity bit itself, as its UART would.
+    """
+    emu = julabo.start(framing="7E1")
+    client = open_7e1_client(emu.port)
+    if client is None:
+        emu.close()
+        emu = julabo.start(framing="7E1", tcp=True)
+        client = ParityClient(serial.serial_for_url(emu.port, timeout=0.05))
     try:
-        client = open_7e1_client(emu.port)
-        if client is None:
-            pytest.skip("this kernel's pty cannot carry 7E1 (CS8 only); needs a real port")
         assert NUMBER.match(ask(client, "IN_PV_00"))
         assert ask(client, "VERSION").startswith(b"JULABO")
         client.close()
     finally:
         emu.close()
+
+
+class ParityClient:
+    """A 7E1 client on a TCP URL: adds even parity to each byte written, checks and strips it on read."""
+
+    def __init__(self, port: serial.SerialBase) -> None:
+        self.port = port
+
+    def write(self, data: bytes) -> int | None:
+        """Write data as 7E1 frames."""
+        return self.port.write(bytes(b | 0x80 if bin(b).count("1") % 2 else b for b in data))
+
+    def read(self, size: int = 1) -> bytes:
+        """Read frames; a parity error fails the test."""
+        data = self.port.read(size)
+        assert all(bin(b).count("1") % 2 == 0 for b in data), f"parity error in {data!r}"
+        return bytes(b & 0x7F for b in data)
+
+    def close(self) -> None:
+        """Close the port."""
+        self.port.close()
 
 
 def test_client_from_the_manual_speaks_to_newer_framing(emulator: JulaboEmulator, client: serial.Serial) -> None:
