@@ -69,14 +69,14 @@ class Cell:
             return False
         if self.event == "fault":
             on_time = self.delay_s is not None and self.delay_s <= DETECT_WITHIN_S
-            return on_time and self.aborted and self.outcome == "aborted"
+            return on_time and self.aborted and self.outcome == "fault"
         if self.fault in TRANSIENT_RULES:
             on_time = self.delay_s is None or self.delay_s <= DETECT_WITHIN_S
             if self.outcome == "completed":
                 return on_time and (self.event == "warning" or self.fault == "split")
             # Past the rule's limit (e.g. a reply beyond its timeout on a loaded machine) the
             # warning became a fault: then the session must have ended as one.
-            return on_time and self.faulted and self.aborted and self.outcome == "aborted"
+            return on_time and self.faulted and self.aborted and self.outcome == "fault"
         return False
 
 

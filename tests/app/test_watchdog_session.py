@@ -97,9 +97,13 @@ def test_a_bath_drifting_out_of_range_under_a_hand_ends_the_session_as_a_fault(t
     result = prepared.run()
     assert drifting and result.outcome == SessionOutcome.FAULT
     records = list(read_journal(prepared.paths.journal))
-    fault = next(r for r in records if r["kind"] == "fault" and r.get("cause") == "watchdog")
-    assert fault["device"] == "cold_pressor" and fault["bound"] == "min" and fault["limit_c"] == 5
-    assert fault["reading_c"] < 5 - BATH_TOLERANCE_C
+    faults = [r for r in records if r["kind"] == "fault" and r["device"] == "cold_pressor"]
+    watchdog = [r for r in faults if r.get("cause") == "watchdog"]
+    if watchdog:  # the engine's watchdog saw the reading first
+        assert watchdog[0]["bound"] == "min" and watchdog[0]["limit_c"] == 5
+        assert watchdog[0]["reading_c"] < 5 - BATH_TOLERANCE_C
+    else:  # the bath driver's own range check, which polls the same readings, got there first
+        assert faults and "below the minimum 5 C" in faults[0]["message"]
     ends = [r for r in records if r["kind"] == "immersion" and r["stage"] == "immersion_end"]
     assert len(ends) == 1 and ends[0]["reason"] in ("fault", "session end")  # the driver may report it first
     assert not [r for r in records if r["kind"] == "step_start" and r.get("step_id") == "after"]
