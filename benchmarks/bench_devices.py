@@ -11,7 +11,6 @@ import statistics
 import struct
 import threading
 import time
-from collections.abc import Callable
 
 import serial
 
@@ -25,6 +24,7 @@ from cpmlab.devices.plugins import load_drivers, load_emulators
 from cpmlab.engine import EngineDevices, SessionEngine
 from cpmlab.participant.simulated import SimulatedParticipant
 from cpmlab.protocol.loader import effective_limits, parse_protocol
+from cpmlab.testing.abort_spy import AbortSpy
 
 
 def pct(values: list[float], q: float) -> float:
@@ -107,22 +107,7 @@ def estop_latencies(trials: int) -> list[float]:
     out = []
     for _ in range(trials):
         emulator = load_emulators().get("tcs2").start()
-        got_abort = threading.Event()
-        received_at: list[float] = []
-        handle = emulator.on_bytes
-
-        def spy(
-            data: bytes,
-            handle: Callable[[bytes], None] = handle,
-            received_at: list[float] = received_at,
-            got_abort: threading.Event = got_abort,
-        ) -> None:
-            if b"A" in data and not received_at:
-                received_at.append(now())
-                got_abort.set()
-            handle(data)
-
-        emulator.on_bytes = spy
+        spy = AbortSpy(emulator)
         transport = open_transport(spec, emulator.port)
         bus = EventBus()
         bus.subscribe(lambda e: None, critical=True)
@@ -138,10 +123,10 @@ def estop_latencies(trials: int) -> list[float]:
         time.sleep(0.2)
         t_button = now()
         engine.emergency_stop("benchmark")
-        got_abort.wait(2.0)
+        received_at = spy.wait(2.0)
         runner.join(5)
-        if received_at:
-            out.append(received_at[0] - t_button)
+        if received_at is not None:
+            out.append(received_at - t_button)
         device.close()
         transport.close()
         emulator.close()

@@ -17,7 +17,6 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 PROTOCOL = """\
@@ -52,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from cpmlab.engine import EngineDevices, SessionEngine
     from cpmlab.participant.simulated import SimulatedParticipant
     from cpmlab.protocol.loader import effective_limits, parse_protocol
+    from cpmlab.testing.abort_spy import AbortSpy
 
     spec = load_drivers().get("tcs2")
     protocol = parse_protocol(PROTOCOL, "estop.yaml")
@@ -72,22 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for _ in range(args.trials):
             emulator = load_emulators().get("tcs2").start()
-            received_at: list[float] = []
-            got_abort = threading.Event()
-            handle = emulator.on_bytes
-
-            def spy(
-                data: bytes,
-                handle: Callable[[bytes], None] = handle,
-                seen: list[float] = received_at,
-                got: threading.Event = got_abort,
-            ) -> None:
-                if b"A" in data and not seen:
-                    seen.append(now())
-                    got.set()
-                handle(data)
-
-            emulator.on_bytes = spy
+            spy = AbortSpy(emulator)
             transport = open_transport(spec, emulator.port)
             bus = EventBus()
             bus.subscribe(lambda e: None, critical=True)
@@ -103,12 +88,12 @@ def main(argv: list[str] | None = None) -> int:
             n_stamps = len(stamps)
             t_press = now()
             injector.key("F12")
-            got_abort.wait(2.0)
+            received_at = spy.wait(2.0)
             runner.join(5)
-            if received_at:
-                press_to_abort.append(received_at[0] - t_press)
+            if received_at is not None:
+                press_to_abort.append(received_at - t_press)
                 if len(stamps) > n_stamps:
-                    stamp_to_abort.append(received_at[0] - stamps[n_stamps])
+                    stamp_to_abort.append(received_at - stamps[n_stamps])
                     stamp_to_engine.append(arrivals[n_stamps] - stamps[n_stamps])
             device.close()
             transport.close()

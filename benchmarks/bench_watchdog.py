@@ -11,18 +11,18 @@ import argparse
 import statistics
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
+from cpmlab.app.transport import open_transport
 from cpmlab.core import events as ev
-from cpmlab.core.clock import now
 from cpmlab.core.events import EventBus
+from cpmlab.core.vocabulary import driver_sink
 from cpmlab.devices.plugins import load_drivers, load_emulators
-from cpmlab.devices.transport import open_transport
 from cpmlab.engine import EngineDevices, SessionEngine, SessionOutcome
 from cpmlab.participant.simulated import SimulatedParticipant
 from cpmlab.protocol.loader import effective_limits, parse_protocol
 from cpmlab.storage.journal import Journal
+from cpmlab.testing.abort_spy import AbortSpy
 
 SPEED = 5.0  # device and session time scale: the probe reaches the limit sooner, the latency is real time
 
@@ -49,22 +49,14 @@ def one_trial(folder: Path, n: int, journal_on: bool = True) -> float | None:
     protocol = parse_protocol(PROTOCOL, "watchdog.yaml")
     limits = effective_limits(protocol, None)
     emulator = load_emulators().get("tcs2").start(time_scale=SPEED, fault="overshoot")
-    abort_at: list[float] = []
-    handle = emulator.on_bytes
-
-    def spy(data: bytes, handle: Callable[[bytes], None] = handle) -> None:
-        if b"A" in data and not abort_at:
-            abort_at.append(now())
-        handle(data)
-
-    emulator.on_bytes = spy
+    spy = AbortSpy(emulator)
     transport = open_transport(spec, emulator.port)
     bus = EventBus()
     journal = Journal(folder / f"trial{n}_journal.jsonl")
     bus.subscribe(journal if journal_on else (lambda e: None), critical=True)
     faults: list[ev.Event] = []
     bus.subscribe(lambda e: faults.append(e) if e.kind == ev.FAULT else None)
-    device = spec.factory(transport, event_sink=bus.emit)
+    device = spec.factory(transport, event_sink=driver_sink(bus.emit))
     try:
         device.connect(limits)
         engine = SessionEngine(
@@ -74,10 +66,10 @@ def one_trial(folder: Path, n: int, journal_on: bool = True) -> float | None:
         runner = threading.Thread(target=lambda: (engine.run(), done.set()), daemon=True)
         runner.start()
         done.wait(30)
-        if engine.outcome != SessionOutcome.FAULT or not abort_at or not faults:
+        if engine.outcome != SessionOutcome.FAULT or spy.received_at is None or not faults:
             print(f"  trial {n}: no watchdog trip (outcome {engine.outcome})")
             return None
-        return abort_at[0] - faults[0].data["reading_t"]
+        return spy.received_at - faults[0].data["reading_t"]
     finally:
         device.close()
         transport.close()
