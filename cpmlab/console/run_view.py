@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
 )
 
 from cpmlab.console import style
+from cpmlab.console.empty_table import TableOrNote
 from cpmlab.console.event_log import EventLog
 from cpmlab.console.plots import LivePlots
 from cpmlab.console.progress import Occurrence, SessionProgress, format_zones, row_text
@@ -87,7 +88,8 @@ class RunView(QWidget):
 
         bottom = QTabWidget()
         bottom.addTab(self.log, "Event log && notes")
-        bottom.addTab(self.ratings, "Ratings")
+        self.ratings_area = TableOrNote(self.ratings, "No ratings yet.")
+        bottom.addTab(self.ratings_area, "Ratings")
         self.bottom_tabs = bottom
 
         right = QSplitter(Qt.Orientation.Vertical)

@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
 )
 
 from cpmlab.console import style
+from cpmlab.console.empty_table import TableOrNote
 from cpmlab.console.worker import SessionReport
 
 RATING_COLUMNS = {
@@ -96,12 +97,14 @@ class SummaryView(QWidget):
         layout.addWidget(cpm_box)
 
         self.ratings = QTableWidget(0, len(RATING_COLUMNS))
+        self.ratings.setHorizontalHeaderLabels(list(RATING_COLUMNS.values()))
         self.ratings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.ratings.verticalHeader().hide()
         self.ratings.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.ratings.horizontalHeader().setStretchLastSection(True)
         ratings_box = QGroupBox("Ratings")
-        QVBoxLayout(ratings_box).addWidget(self.ratings)
+        self.ratings_area = TableOrNote(self.ratings, "No ratings in this session.")
+        QVBoxLayout(ratings_box).addWidget(self.ratings_area)
 
         self.faults = QListWidget()
         self.controls = QListWidget()
@@ -165,6 +168,8 @@ class SummaryView(QWidget):
     def _fill_ratings(self, ratings: pd.DataFrame | None) -> None:
         if ratings is None or ratings.empty:
             self.ratings.setRowCount(0)
+            self.ratings.setColumnCount(len(RATING_COLUMNS))
+            self.ratings.setHorizontalHeaderLabels(list(RATING_COLUMNS.values()))
             return
         columns = [c for c in RATING_COLUMNS if c in ratings.columns] or list(ratings.columns)
         self.ratings.setColumnCount(len(columns))
