@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import html
-import time
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from cpmlab.console import style
 from cpmlab.console.progress import format_zones
+from cpmlab.console.protocol_clock import ProtocolClock
 from cpmlab.core import events as ev
-from cpmlab.protocol.timeline import format_clock
 
 QUIET_KINDS = frozenset({ev.READING, ev.CONTINUOUS_SAMPLE, ev.DISPLAY, ev.RATING_ONSET})
 QUIET_MARKERS = frozenset({"lsl_streams", "block_repetition", "wait"})
@@ -102,8 +101,7 @@ class EventLog(QWidget):
         row.addWidget(self.note_edit, 1)
         row.addWidget(self.note_button)
         layout.addLayout(row)
-        self.t0: float | None = None
-        self.speed = 1.0
+        self.clock = ProtocolClock()  # the run view's clock once shared (use_clock)
         self.lines: list[str] = []
         self.set_note_enabled(False)
 
@@ -111,7 +109,10 @@ class EventLog(QWidget):
         """Clear the log for a new session."""
         self.view.clear()
         self.lines = []
-        self.t0 = None
+
+    def use_clock(self, clock: ProtocolClock) -> None:
+        """Stamp rows with this clock (fed with the session's events by its owner)."""
+        self.clock = clock
 
     def set_note_enabled(self, enabled: bool) -> None:
         """Allow notes only while a session is running."""
@@ -119,10 +120,7 @@ class EventLog(QWidget):
         self.note_button.setEnabled(enabled)
 
     def add_event(self, event: ev.Event) -> None:
-        """Append an event's line if it is worth showing."""
-        if event.kind == ev.SESSION_START:
-            self.t0 = event.t
-            self.speed = float(event.data.get("speed", 1.0) or 1.0)
+        """Append an event's line, stamped with its protocol time, if it is worth showing."""
         shown = describe_event(event)
         if shown is None:
             return
@@ -130,15 +128,15 @@ class EventLog(QWidget):
         self.add_line(text, colour, event.t)
 
     def add_line(self, text: str, colour: str = "", t: float | None = None) -> None:
-        """Append one line stamped with the wall clock and the protocol clock."""
-        stamp = time.strftime("%H:%M:%S")
-        if t is not None and self.t0 is not None:
-            stamp += f"  +{format_clock(max(t - self.t0, 0.0) * self.speed)}"
+        """Append one line stamped with the protocol time of shared-clock time t (blank without one)."""
+        stamp = self.clock.stamp(t) if t is not None and self.clock.started else ""
+        stamp = stamp.rjust(7)
         self.lines.append(f"{stamp}  {text}")
         body = html.escape(text)
         if colour:
             body = f'<span style="color:{colour}; font-weight:600">{body}</span>'
-        self.view.appendHtml(f'<span style="color:#607d8b; font-family:monospace">{stamp}</span>&nbsp;&nbsp;{body}')
+        stamp_html = f'<span style="color:#607d8b; font-family:monospace; white-space:pre">{stamp}</span>'
+        self.view.appendHtml(f"{stamp_html}&nbsp;&nbsp;{body}")
 
     def _submit(self) -> None:
         text = self.note_edit.text().strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cpmlab.console.protocol_clock import ProtocolClock
 from cpmlab.core import events as ev
 from cpmlab.protocol.model import Protocol, StepBase
 from cpmlab.protocol.timeline import TimelineEntry, build_timeline, format_clock, total_duration_s
@@ -54,6 +55,8 @@ class Occurrence:
     step: StepBase | None = None
     state: str = "pending"  # pending, running, done, or the step_end status
     started_pc: float | None = None  # protocol clock at step_start
+    started_t: float | None = None  # shared clock at step_start
+    actual_duration_s: float | None = None  # a random wait's drawn length (its 'wait' marker)
 
     @property
     def end_s(self) -> float:
@@ -83,6 +86,11 @@ def build_occurrences(protocol: Protocol, variables: dict[str, Any] | None = Non
     return out
 
 
+def pausable(occ: Occurrence) -> bool:
+    """True for a step whose wait the engine suspends while paused (a wait without participant text)."""
+    return occ.kind == "wait" and occ.step is not None and not getattr(occ.step, "text", None)
+
+
 def next_phrase(occ: Occurrence, variables: dict[str, Any]) -> str:
     """Return what the operator should expect, e.g. 'Hand into the water (10 °C, 60 s)'."""
     phrase = occ.step.announcement(variables) if occ.step is not None else None
@@ -90,7 +98,7 @@ def next_phrase(occ: Occurrence, variables: dict[str, Any]) -> str:
 
 
 class SessionProgress:
-    """Track step events against the expected timeline; clocks in protocol seconds."""
+    """Track step events against the expected timeline; every time in protocol seconds."""
 
     def __init__(self, occurrences: list[Occurrence], speed: float, variables: dict[str, Any] | None = None) -> None:
         self.occurrences = occurrences
@@ -102,33 +110,37 @@ class SessionProgress:
             if o.depth == 0
         ]
         self.total_s = total_duration_s(top)
-        self.t0: float | None = None
-        self.t_end: float | None = None
-        self.paused_since: float | None = None
-        self.paused_total_s = 0.0  # real seconds spent paused
+        self.clock = ProtocolClock()
+        self.clock.speed = speed
+        self.immersion_t: float | None = None  # flip of the running immersion's countdown (immersion_start)
         self._last_done: Occurrence | None = None
+
+    @property
+    def t0(self) -> float | None:
+        """Shared-clock time of session_start (None before it)."""
+        return self.clock.t0
+
+    @property
+    def t_end(self) -> float | None:
+        """Shared-clock time of session_end (None while running)."""
+        return self.clock.t_end
 
     # -- clocks ----------------------------------------------------------------------------
     def protocol_clock_s(self, t: float) -> float:
-        """Protocol seconds since session start at shared-clock time t, paused time excluded."""
-        if self.t0 is None:
-            return 0.0
-        t = min(t, self.t_end) if self.t_end is not None else t
-        paused = self.paused_total_s + (t - self.paused_since if self.paused_since is not None else 0.0)
-        return max((t - self.t0 - paused) * self.speed, 0.0)
+        """Protocol seconds since session start at shared-clock time t (the data's time base)."""
+        return self.clock.at(t)
 
-    def elapsed_real_s(self, t: float) -> float:
-        """Real seconds since the session start (pauses included)."""
-        if self.t0 is None:
+    def step_elapsed_s(self, occ: Occurrence, t: float) -> float:
+        """Protocol seconds a started row has run; a pausable wait stands still while paused."""
+        if occ.started_t is None:
             return 0.0
-        return max((min(t, self.t_end) if self.t_end is not None else t) - self.t0, 0.0)
+        return self.clock.since(occ.started_t, t, pausable=pausable(occ))
 
     def position_s(self, t: float) -> float:
-        """Where the session is on the expected timeline (protocol seconds)."""
-        pc = self.protocol_clock_s(t)
-        running = [o for o in self.occurrences if o.leaf and o.state == "running" and o.started_pc is not None]
+        """Where the session is on the expected timeline (protocol seconds; frozen while paused between steps)."""
+        running = [o for o in self.occurrences if o.leaf and o.state == "running" and o.started_t is not None]
         if running:
-            return max(o.start_s + min(max(pc - (o.started_pc or 0.0), 0.0), o.duration_s) for o in running)
+            return max(o.start_s + min(self.step_elapsed_s(o, t), o.duration_s) for o in running)
         if self._last_done is not None:
             return self._last_done.end_s
         return 0.0
@@ -137,46 +149,55 @@ class SessionProgress:
         """Actual start of a started row, else its expected start given the delays so far (protocol s)."""
         if occ.started_pc is not None:
             return occ.started_pc
-        return max(occ.start_s + self.protocol_clock_s(t) - self.position_s(t), self.protocol_clock_s(t))
+        now_s = self.clock.at(t)
+        return max(occ.start_s + now_s - self.position_s(t), now_s)
 
     def remaining_s(self, t: float) -> float:
         """Expected protocol seconds left (upper bound: screens may end sooner)."""
         if self.t_end is not None:
             return 0.0
-        return max(self.total_s - self.position_s(t), 0.0)
+        return max(self.total_s - self.position_s(t) - self._shortfall_s(), 0.0)
+
+    def _shortfall_s(self) -> float:
+        """Protocol seconds by which running random waits end before their timeline maximum."""
+        return sum(
+            max(o.duration_s - o.actual_duration_s, 0.0) for o in self.current() if o.actual_duration_s is not None
+        )
 
     # -- events ----------------------------------------------------------------------------
     def on_event(self, event: ev.Event) -> list[int]:
         """Apply an event; return the indices of rows whose state changed."""
         kind, data = event.kind, event.data
+        self.clock.on_event(event)
         if kind == ev.SESSION_START:
-            self.t0 = event.t
-            return []
-        if kind == ev.CONTROL:
-            action = data.get("action")
-            if action == "pause" and self.paused_since is None:
-                self.paused_since = event.t
-            elif action == "resume" and self.paused_since is not None:
-                self.paused_total_s += event.t - self.paused_since
-                self.paused_since = None
+            self.speed = self.clock.speed
             return []
         if kind == ev.SESSION_END:
-            if self.paused_since is not None:
-                self.paused_total_s += event.t - self.paused_since
-                self.paused_since = None
-            self.t_end = event.t
+            self.immersion_t = None
             changed = []
             for o in self.occurrences:
                 if o.state == "running":
                     o.state = "aborted"
                     changed.append(o.index)
             return changed
+        if kind == ev.IMMERSION:
+            stage = data.get("stage")
+            self.immersion_t = (
+                event.t if stage == "immersion_start" else None if stage == "immersion_end" else self.immersion_t
+            )
+            return []
+        if kind == ev.MARKER and data.get("name") == "wait":
+            waiting = [o for o in self.current() if o.kind == "wait"]
+            if waiting and data.get("duration_s") is not None:
+                waiting[-1].actual_duration_s = float(data["duration_s"])  # a random wait's drawn length
+            return []
         if kind == ev.STEP_START:
             occ = self._find(data.get("path", ""), data.get("rep"), ("pending",))
             if occ is None:
                 return []
             occ.state = "running"
-            occ.started_pc = self.protocol_clock_s(event.t)
+            occ.started_t = event.t
+            occ.started_pc = self.clock.at(event.t)
             return [occ.index]
         if kind == ev.STEP_END:
             occ = self._find(data.get("path", ""), data.get("rep"), ("running",))
@@ -210,13 +231,13 @@ class SessionProgress:
         return started[-1] if started else None
 
     def next_up(self, t: float) -> tuple[Occurrence, float] | None:
-        """Return the next notable step and the real seconds until it is expected."""
+        """Return the next notable step and the protocol seconds until it is expected."""
         started = [o.index for o in self.occurrences if o.leaf and o.state != "pending"]
         after = started[-1] if started else -1
         running_ids = {id(o) for o in self.current()}
         for o in self.occurrences[after + 1 :]:
             if o.leaf and o.state == "pending" and o.step is not None and o.step.notable and id(o) not in running_ids:
-                return o, max(o.start_s - self.position_s(t), 0.0) / self.speed
+                return o, max(o.start_s - self.position_s(t) - self._shortfall_s(), 0.0)
         return None
 
     def next_text(self, t: float) -> str:
@@ -226,11 +247,8 @@ class SessionProgress:
         up = self.next_up(t)
         if up is None:
             return "Last step: the session ends after it"
-        occ, in_real_s = up
+        occ, in_s = up
         phrase = next_phrase(occ, self.variables)
-        if any(o.upper_bound for o in self.current()):
-            return f"{phrase} when this step ends (at most {format_clock(in_real_s)})"
-        text = f"{phrase} in {format_clock(in_real_s)}"
-        if self.speed != 1:
-            text += f"  ({format_clock(in_real_s * self.speed)} protocol)"
-        return text
+        if any(o.upper_bound and o.actual_duration_s is None for o in self.current()):
+            return f"{phrase} when this step ends (at most {format_clock(in_s)})"
+        return f"{phrase} in {format_clock(in_s)}"

@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
 )
 
 from cpmlab.console import style
+from cpmlab.console.countdown import Countdown, current_countdown
 from cpmlab.console.empty_table import TableOrNote
 from cpmlab.console.event_log import EventLog
 from cpmlab.console.plots import LivePlots
@@ -102,7 +103,9 @@ class RunView(QWidget):
         split.setSizes([430, 650])
         layout.addWidget(split, 1)
 
-        self.progress: SessionProgress | None = None
+        self.progress = SessionProgress([], 1.0)
+        self.log.use_clock(self.progress.clock)
+        self.countdown: Countdown | None = None  # what the 'now' line last showed
         self._now_colour = ""
         self._activity: dict[str, Any] = {}
         self._bold = QFont()
@@ -113,6 +116,8 @@ class RunView(QWidget):
     def begin(self, occurrences: list[Occurrence], speed: float, variables: dict[str, Any]) -> None:
         """Show a new session's script; clear plots, ratings and log."""
         self.progress = SessionProgress(occurrences, speed, variables)
+        self.log.use_clock(self.progress.clock)
+        self.countdown = None
         self.speed = speed
         self._activity = {}
         self.steps.setRowCount(len(occurrences))
@@ -132,6 +137,7 @@ class RunView(QWidget):
         self.plots.reset(now(), speed)
         self.set_now("Session starting…", "#37474f")
         self.next_label.setText("")
+        self.clock_label.setText("")
 
     def _paint_row(self, o: Occurrence) -> None:
         background, foreground = ROW_COLOURS.get(o.state, ("#ffcdd2", "#b71c1c"))
@@ -160,19 +166,17 @@ class RunView(QWidget):
         """Update rows, plots, ratings and the log from one event (GUI thread)."""
         if event.kind == ev.SESSION_START:
             self.plots.reset(event.t, float(event.data.get("speed", 1.0) or 1.0))
-            if self.progress is not None:
-                self.plots.set_span(self.progress.total_s)
+            self.plots.set_span(self.progress.total_s)
         self.plots.on_event(event)
+        changed = self.progress.on_event(event)  # feeds the clock first: the log stamps with it
         self.log.add_event(event)
-        if self.progress is not None:
-            changed = self.progress.on_event(event)
-            for index in changed:
-                self._paint_row(self.progress.occurrences[index])
-            if changed:
-                self._update_times()
-                current = self.progress.current_index()
-                if current is not None:
-                    self.steps.scrollToItem(self.steps.item(current, 3), QAbstractItemView.ScrollHint.PositionAtCenter)
+        for index in changed:
+            self._paint_row(self.progress.occurrences[index])
+        if changed:
+            self._update_times()
+            current = self.progress.current_index()
+            if current is not None:
+                self.steps.scrollToItem(self.steps.item(current, 3), QAbstractItemView.ScrollHint.PositionAtCenter)
         self._track_activity(event)
         if event.kind == ev.RATING:
             self._add_rating(event)
@@ -180,7 +184,7 @@ class RunView(QWidget):
     def _update_times(self) -> None:
         """Show actual starts of started rows and expected starts (after the delays so far) of the rest."""
         p = self.progress
-        if p is None or p.t0 is None:
+        if p.t0 is None:
             return
         t = now()
         for o in p.occurrences:
@@ -217,7 +221,7 @@ class RunView(QWidget):
         d = event.data
         row = self.ratings.rowCount()
         self.ratings.insertRow(row)
-        t = 0.0 if self.progress is None else self.progress.protocol_clock_s(event.t)
+        t = self.progress.protocol_clock_s(event.t)
         value = d.get("value")
         rt = d.get("rt_s")
         cells = (
@@ -234,46 +238,51 @@ class RunView(QWidget):
 
     # -- clocks (timer, ~5 Hz) -----------------------------------------------------------------
     def tick(self, paused: bool) -> None:
-        """Refresh the clocks, the 'now' line and the 'next' line."""
+        """Refresh the protocol clock, the countdown, the 'now' line and the 'next' line."""
         p = self.progress
-        if p is None or p.t0 is None:
+        if p.t0 is None:
             return
         t = now()
-        elapsed = p.elapsed_real_s(t)
-        remaining_real = p.remaining_s(t) / p.speed
-        text = f"elapsed {format_clock(elapsed)}\nremaining ~{format_clock(remaining_real)}"
-        if p.speed != 1:
-            text += f"\nprotocol {format_clock(p.protocol_clock_s(t))} / {format_clock(p.total_s)}  ×{p.speed:g}"
+        clock = p.clock
+        lines = [f"{format_clock(clock.shown_s(t))} / ~{format_clock(p.total_s)}"]
+        if clock.paused:
+            lines.append(f"PAUSED {format_clock(clock.paused_for_s(t))}")
+        lines.append(f"remaining ~{format_clock(p.remaining_s(t))}")
+        if p.speed != 1 and not clock.paused:
+            lines.append(f"dry run ×{p.speed:g}")
+        text = "\n".join(lines)
         if text != self.clock_label.text():
             self.clock_label.setText(text)
         if p.t_end is not None:
+            self.countdown = None
             return
         upcoming = p.next_text(t)
         text = f"Next: {upcoming}" if upcoming else ""
         if text != self.next_label.text():
             self.next_label.setText(text)
-        self._show_now(paused, t)
+        self.countdown = current_countdown(p, t)
+        self._show_now(paused or clock.paused, t)
 
     def _show_now(self, paused: bool, t: float) -> None:
         a = self._activity
-        prefix = "PAUSED · " if paused else ""
+        prefix = f"PAUSED {format_clock(self.progress.clock.paused_for_s(t))} · " if paused else ""
+        left = f" · {self.countdown.text}" if self.countdown is not None else ""
         if "heat" in a:
             stage, target, zones = a["heat"]
             what = {"ramp_start": "ramping to", "plateau_start": "plateau at", "return_start": "returning from"}
             where = f"zones {format_zones(zones)}"
-            self.set_now(f"{prefix}HEAT: {what.get(stage, '')} {target:.1f} °C ({where})", style.HEAT)
+            self.set_now(f"{prefix}HEAT: {what.get(stage, '')} {target:.1f} °C ({where}){left}", style.HEAT)
         elif "cold" in a:
-            t_in, setpoint = a["cold"]
-            held = (t - t_in) * (self.progress.speed if self.progress else 1.0)
-            self.set_now(f"{prefix}HAND IN WATER ({setpoint:g} °C) for {format_clock(held)}", style.COLD)
+            _, setpoint = a["cold"]
+            self.set_now(f"{prefix}HAND IN WATER ({setpoint:g} °C){left}", style.COLD)
         elif "rating" in a:
-            self.set_now(f"{prefix}Participant is rating ({a['rating'].upper()})", style.RATING)
+            self.set_now(f"{prefix}Participant is rating ({a['rating'].upper()}){left}", style.RATING)
         elif "settling" in a:
             self.set_now(f"{prefix}Waiting for the bath to reach {a['settling']:g} °C", style.COLD)
         else:
-            current = self.progress.current() if self.progress else []
+            current = self.progress.current()
             text = current[-1].description if current else "between steps"
-            self.set_now(prefix + text, style.AMBER if paused else "#37474f")
+            self.set_now(prefix + text + left, style.AMBER if paused else "#37474f")
 
     def finish(self, outcome: str) -> None:
         """Show the end of the session in the 'now' line."""

@@ -133,12 +133,13 @@ class SummaryView(QWidget):
         if report.error:
             text += f"\n{report.error}"
         self.outcome.setText(text)
+        clock = f"{report.clock_text}\n" if report.clock_text else ""
         if report.data_root is not None:
             n_files = len(report.files)
             journal = f"\nJournal: {report.journal}" if report.journal else ""
-            self.where.setText(f"Data: {report.data_root}  ({n_files} BIDS files written){journal}")
+            self.where.setText(f"{clock}Data: {report.data_root}  ({n_files} BIDS files written){journal}")
         else:
-            self.where.setText("Nothing was written.")
+            self.where.setText(f"{clock}Nothing was written.")
         self.summary.setPlainText(report.summary_text or "No results or ratings to summarise.")
         self._fill_ratings(report.ratings)
         self.faults.clear()

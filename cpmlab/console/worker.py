@@ -15,8 +15,11 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 
 from cpmlab.app.session import PreparedSession, SessionResult, SessionSpec
 from cpmlab.console.progress import Occurrence, build_occurrences
+from cpmlab.console.protocol_clock import ProtocolClock
+from cpmlab.core import events as ev
 from cpmlab.core.errors import CpmlabError
 from cpmlab.core.events import Subscriber
+from cpmlab.protocol.timeline import format_clock
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class SessionReport:
     report_html: list[Path] = field(default_factory=list)
     error: str | None = None
     journal: Path | None = None
+    clock_text: str = ""  # where on the protocol clock the session stopped and ended, paused time
 
 
 @dataclass
@@ -145,7 +149,7 @@ class SessionWorker(QObject):
                 error=f"{type(exc).__name__}: {exc} (the journal is kept: cpmlab recover {session.paths.journal})",
                 journal=session.paths.journal,
             )
-            report.faults = _journal_lines(session.paths.journal)[0]
+            report.faults, _, report.clock_text = journal_times(session.paths.journal)
             self._emit(self.finished, report)
             return
         self._emit(self.finished, build_report(result))
@@ -171,12 +175,13 @@ def build_report(result: SessionResult) -> SessionReport:
         except Exception as exc:  # the scoring behind the summary must not hide the session's end
             log.exception("CPM summary failed")
             report.summary_text = f"CPM summary unavailable: {type(exc).__name__}: {exc}"
-    report.faults, report.controls = _journal_lines(result.paths.journal)
+    report.faults, report.controls, report.clock_text = journal_times(result.paths.journal)
     report.report_html = find_reports(result.paths.root)
     return report
 
 
-def _journal_lines(journal: Path) -> tuple[list[str], list[str]]:
+def journal_times(journal: Path) -> tuple[list[str], list[str], str]:
+    """Return the journal's faults and operator controls at protocol time, and the session's clock line."""
     from cpmlab.storage.journal import read_journal
 
     faults: list[str] = []
@@ -184,16 +189,36 @@ def _journal_lines(journal: Path) -> tuple[list[str], list[str]]:
     try:
         records = list(read_journal(journal))
     except OSError:
-        return faults, controls
-    start = next((r for r in records if r.get("kind") == "session_start"), None)
-    t0 = None if start is None else start["t"]
-    speed = float(start.get("speed") or 1.0) if start is not None else 1.0
+        return faults, controls, ""
+    clock = ProtocolClock()  # the run view's clock, replayed: the same times as the event log and BIDS onsets
+    stopped: str | None = None
+    end_t: float | None = None
     for r in records:
-        # protocol seconds, as the event log, the run view's protocol clock and the BIDS onsets count them
-        at = "" if t0 is None else f"+{max(r['t'] - t0, 0.0) * speed:.1f} s  "
-        if r.get("kind") == "fault":
+        try:
+            event = ev.Event.from_json(r)
+        except (KeyError, TypeError, ValueError):
+            continue
+        clock.on_event(event)
+        at = f"{format_clock(clock.at(event.t))}  " if clock.started else ""
+        if event.kind == ev.FAULT:
             faults.append(f"{at}{r.get('device', '?')}: {r.get('message', '')}")
-        elif r.get("kind") == "control":
+        elif event.kind == ev.CONTROL:
             detail = r.get("reason") or ""
             controls.append(f"{at}{r.get('action')} by {r.get('source', '?')}" + (f": {detail}" if detail else ""))
-    return faults, controls
+            if r.get("action") in ("abort", "emergency_stop") and stopped is None and clock.started:
+                stopped = format_clock(clock.at(event.t))
+        elif event.kind == ev.SESSION_END:
+            end_t = event.t
+    return faults, controls, _clock_line(clock, end_t, stopped)
+
+
+def _clock_line(clock: ProtocolClock, end_t: float | None, stopped: str | None) -> str:
+    """Return e.g. 'Protocol time: stopped at 3:21, ended at 3:24 (paused 0:40 in all)'."""
+    if not clock.started or end_t is None:
+        return ""
+    parts = [f"stopped at {stopped}"] if stopped else []
+    parts.append(f"ended at {format_clock(clock.at(end_t))}")
+    paused = clock.paused_total_s(end_t)
+    pause_text = f" (paused {format_clock(paused)} in all)" if paused > 0 else ""
+    speed = f"; dry run ×{clock.speed:g}" if clock.speed != 1 else ""
+    return f"Protocol time: {', '.join(parts)}{pause_text}{speed}"

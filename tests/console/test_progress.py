@@ -46,10 +46,11 @@ def test_step_events_move_the_session_along_and_tell_what_comes_next() -> None:
     p.on_event(Event("step_start", 103.0, {"path": instruction.path}))
     up = p.next_up(103.0)
     assert up is not None and up[0] is cs
-    assert p.next_text(103.0) == "Hand into the water (10 °C, 60 s) in 0:03  (0:30 protocol)"
+    assert p.next_text(103.0) == "Hand into the water (10 °C, 60 s) in 0:30"  # protocol seconds, as every clock
     assert p.remaining_s(103.0) == p.total_s - instruction.start_s
     p.on_event(Event("control", 103.5, {"action": "pause"}))
-    assert p.protocol_clock_s(110.0) == p.protocol_clock_s(103.5)  # the clock stands still while paused
+    assert p.protocol_clock_s(110.0) == 100.0  # the data's clock: (t - start) x speed, pauses included
+    assert p.clock.shown_s(110.0) == p.clock.shown_s(103.5) == 35.0  # the header's clock stops at the pause
     p.on_event(Event("session_end", 111.0, {"outcome": "aborted"}))
     assert instruction.state == "aborted" and p.next_text(111.0) == ""
 
