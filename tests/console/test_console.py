@@ -173,7 +173,7 @@ def test_unplugged_device_is_shown(qtbot, window: MainWindow, tmp_path: Path) ->
     qtbot.waitUntil(lambda: window.state == "finished", timeout=15_000)
     report = window.last_report
     assert report is not None and report.outcome == "fault"
-    assert any(f.split(":")[0].strip().endswith("thermode") for f in report.faults), report.faults
+    assert any(f.split("  ", 1)[-1].startswith("thermode:") for f in report.faults), report.faults  # "m:ss  device: …"
     assert window.devices_panel.state("thermode") == "fault"
 
 
