@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from cpmlab.core.errors import CpmlabError
+from cpmlab.core.file_lock import exclusive_lock, lock_path_for
 from cpmlab.core.labels import validate_label
 from cpmlab.storage.bids import atomic_write
 from cpmlab.study.counterbalance import order_for, order_label, order_levels
 from cpmlab.study.model import ParticipantField, Study
 
 MISSING = "n/a"
+ENROL_LOCK_TIMEOUT_S = 15.0  # another enrolment holds participants.tsv for milliseconds; longer is a stuck process
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,29 @@ def _sidecar(study: Study) -> dict[str, Any]:
     return out
 
 
-def enrol(study: Study, root: Path, label: str, values: dict[str, str]) -> Participant:
-    """Add a participant with the study's fields and the next counterbalanced order; never change another row."""
+def enrol(
+    study: Study, root: Path, label: str, values: dict[str, str], *, lock_timeout_s: float = ENROL_LOCK_TIMEOUT_S
+) -> Participant:
+    """Add a participant with the study's fields and the next counterbalanced order; never change another row.
+
+    The read of participants.tsv, the enrolment index drawn from it and the write happen under one
+    lock across processes (two consoles, a console and `cpmlab study add`), so every participant
+    gets their own index and no row is lost.
+    """
     validate_label("participant", label)
     unknown = sorted(set(values) - {f.name for f in study.participant_fields})
     if unknown:
         known = ", ".join(f.name for f in study.participant_fields) or "none"
         raise CpmlabError(f"unknown participant field(s) {', '.join(unknown)}; this study collects: {known}")
     cells = {f.name: check_field(f, values.get(f.name)) for f in study.participant_fields}
+    root.mkdir(parents=True, exist_ok=True)
+    lock = lock_path_for(root / "participants.tsv")
+    with exclusive_lock(lock, timeout_s=lock_timeout_s, purpose=f"enrol sub-{label} in {study.name}"):
+        return _enrol_locked(study, root, label, cells)
+
+
+def _enrol_locked(study: Study, root: Path, label: str, cells: dict[str, str]) -> Participant:
+    """Read participants.tsv, give the participant the next index's order, write it back (lock held)."""
     existing = participants(study, root)
     if any(p.label == label and p.order is not None for p in existing):
         raise CpmlabError(f"sub-{label} is already enrolled in {root}")
@@ -138,7 +155,6 @@ def enrol(study: Study, root: Path, label: str, values: dict[str, str]) -> Parti
     writer = csv.DictWriter(buf, columns, delimiter="\t", lineterminator="\n", restval=MISSING)
     writer.writeheader()
     writer.writerows(rows)
-    root.mkdir(parents=True, exist_ok=True)
     atomic_write(root / "participants.tsv", buf.getvalue().encode("utf-8"), overwrite=True)
     _merge_sidecar(root / "participants.json", _sidecar(study))
     return Participant(label, {n: row.get(n, MISSING) for n in cells}, order)
