@@ -22,6 +22,7 @@ class AfterStopBanner(QLabel):
         self.stopped = False
         self.at_neutral: bool | None = None  # None until the session says
         self.stop_t = 0.0
+        self.speed = 1.0  # the session's: durations shown in protocol seconds, as every console time
         self.hide()
 
     def _show(self, text: str, colour: str) -> None:
@@ -35,6 +36,7 @@ class AfterStopBanner(QLabel):
         data = event.data
         if event.kind == ev.SESSION_START:
             self.stopped, self.at_neutral = False, None
+            self.speed = float(data.get("speed") or 1.0)
             self.hide()
         elif (event.kind == ev.CONTROL and data.get("action") in STOP_ACTIONS) or event.kind == ev.FAULT:
             if not self.stopped:
@@ -54,7 +56,7 @@ class AfterStopBanner(QLabel):
             self.at_neutral = True
             self._show(
                 f"Probe back at neutral ({data.get('neutral_c', 0):.1f} °C),\n"
-                f"{max(event.t - self.stop_t, 0.0):.1f} s after the stop.",
+                f"{max(event.t - self.stop_t, 0.0) * self.speed:.1f} s after the stop.",
                 style.GREEN,
             )
         elif event.kind == ev.MARKER and data.get("name") == PROBE_NOT_AT_NEUTRAL:

@@ -73,3 +73,16 @@ def test_a_failed_device_test_reads_as_a_sentence(qtbot, window: MainWindow, tmp
     assert "does not exist" in text and missing in text, text
     assert "Error" not in text and "Errno" not in text and "Exception" not in text, text
     assert not window.controls.start_button.isEnabled()
+
+
+def test_time_back_at_neutral_is_in_protocol_seconds(qtbot) -> None:
+    """At speed 10, a probe back 0.5 real seconds after the stop reads '5.0 s after the stop', as the plots count."""
+    from cpmlab.console.after_stop import AfterStopBanner
+    from cpmlab.core import events as ev
+
+    banner = AfterStopBanner()
+    qtbot.addWidget(banner)
+    banner.on_event(ev.Event(ev.SESSION_START, 0.0, {"speed": 10}))
+    banner.on_event(ev.Event(ev.CONTROL, 1.0, {"action": "emergency_stop", "source": "test"}))
+    banner.on_event(ev.Event(ev.MARKER, 1.5, {"name": "probe_at_neutral", "neutral_c": 32.0}))
+    assert banner.text().endswith("5.0 s after the stop."), banner.text()
