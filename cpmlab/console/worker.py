@@ -191,8 +191,10 @@ def journal_times(journal: Path) -> tuple[list[str], list[str], str]:
     except OSError:
         return faults, controls, ""
     clock = ProtocolClock()  # the run view's clock, replayed: the same times as the event log and BIDS onsets
-    stopped: str | None = None
+    stopped: str | None = None  # the first abort or emergency stop
+    first_fault: str | None = None
     end_t: float | None = None
+    outcome = ""
     for r in records:
         try:
             event = ev.Event.from_json(r)
@@ -202,13 +204,17 @@ def journal_times(journal: Path) -> tuple[list[str], list[str], str]:
         at = f"{format_clock(clock.at(event.t))}  " if clock.started else ""
         if event.kind == ev.FAULT:
             faults.append(f"{at}{r.get('device', '?')}: {r.get('message', '')}")
+            if first_fault is None and clock.started:
+                first_fault = format_clock(clock.at(event.t))
         elif event.kind == ev.CONTROL:
             detail = r.get("reason") or ""
             controls.append(f"{at}{r.get('action')} by {r.get('source', '?')}" + (f": {detail}" if detail else ""))
             if r.get("action") in ("abort", "emergency_stop") and stopped is None and clock.started:
                 stopped = format_clock(clock.at(event.t))
         elif event.kind == ev.SESSION_END:
-            end_t = event.t
+            end_t, outcome = event.t, str(r.get("outcome", ""))
+    if stopped is None and outcome == "fault":
+        stopped = first_fault  # a fault ended it: the first one is where it stopped
     return faults, controls, _clock_line(clock, end_t, stopped)
 
 

@@ -46,4 +46,18 @@ def test_pauses_count_in_the_clock_and_are_stated(tmp_path: Path) -> None:
     faults, controls, clock = journal_times(journal)
     assert faults == ["0:30  bath: too warm"]
     assert controls == ["0:10  pause by console", "0:22  resume by console"]
-    assert clock == "Protocol time: ended at 0:31 (paused 0:12 in all)"
+    assert clock == "Protocol time: stopped at 0:30, ended at 0:31 (paused 0:12 in all)"  # the fault ended it
+
+
+def test_a_fault_the_session_survived_is_not_where_it_stopped(tmp_path: Path) -> None:
+    """A completed session lists its recovered fault but states no stop."""
+    journal = write(
+        tmp_path,
+        [
+            {"kind": "session_start", "t": 0.0, "speed": 1},
+            {"kind": "fault", "t": 5.0, "device": "display", "message": "display lost"},
+            {"kind": "session_end", "t": 65.0, "outcome": "completed"},
+        ],
+    )
+    faults, _, clock = journal_times(journal)
+    assert faults == ["0:05  display: display lost"] and clock == "Protocol time: ended at 1:05"
