@@ -7,6 +7,7 @@ events are matched to rows by their path (steps[1].steps[0]) in order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,6 +249,7 @@ class SessionProgress:
         if up is None:
             return "Last step: the session ends after it"
         occ, in_s = up
+        in_s = max(math.ceil(in_s - 1e-6), 0)  # rounded up, as countdowns are: 'in 0:28' while '0:28 left'
         phrase = next_phrase(occ, self.variables)
         if any(o.upper_bound and o.actual_duration_s is None for o in self.current()):
             return f"{phrase} when this step ends (at most {format_clock(in_s)})"

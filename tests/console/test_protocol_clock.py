@@ -116,3 +116,15 @@ def test_next_step_is_expected_when_the_drawn_wait_ends() -> None:
     p.on_event(Event("marker", 10.0, {"name": "wait", "duration_s": 24.0}))
     assert p.next_text(14.0).endswith(" in 0:20")
     assert p.remaining_s(14.0) == p.total_s - wait.start_s - 4.0 - 6.0
+
+
+def test_next_and_countdown_round_alike() -> None:
+    """Mid-second, the running wait's countdown and the next step's 'in' show the same second."""
+    occ = build_occurrences(load_protocol(PROTOCOL))
+    wait = next(o for o in occ if o.kind == "wait" and o.step is not None and not o.step.text)
+    p = SessionProgress(occ, 1.0)
+    p.on_event(Event("session_start", 0.0, {"speed": 1}))
+    p.on_event(Event("step_start", 10.0, {"path": wait.path, "rep": wait.rep}))
+    p.on_event(Event("marker", 10.0, {"name": "wait", "duration_s": 24.0}))
+    down = current_countdown(p, 11.4)
+    assert down is not None and down.text == "0:23 left" and p.next_text(11.4).endswith(" in 0:23")
