@@ -6,7 +6,6 @@ into a session value; a participant's value is the mean of their session values.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from cpmlab.scoring.columns import MEASURES
@@ -163,7 +162,7 @@ def active_sham_contrast(long: pd.DataFrame, options: ScoringOptions) -> pd.Data
                 "n": len(paired),
                 "mean_active": float(paired["active"].mean()),
                 "mean_sham": float(paired["sham"].mean()),
-                **paired_tests(np.asarray(diff)),
+                **paired_tests(diff),
                 "sign_convention": options.sign,
             }
         )
