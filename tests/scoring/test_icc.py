@@ -55,8 +55,8 @@ def test_sem_and_srd_formulas() -> None:
 
 
 def _pingouin_iccs(x: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[float, float, float]]:
-    pg = pytest.importorskip("pingouin")
     import pandas as pd
+    import pingouin as pg  # dev dependency: the independent reference
 
     monkeypatch.setitem(pg.options, "round.column.CI95", None)  # pingouin rounds CIs to 2 decimals by default
     n, k = x.shape
