@@ -237,6 +237,13 @@ def _add_score_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="multiply NRS (0-10) ratings by 10 so they combine with VAS (0-100)",
     )
+    p.add_argument(
+        "--retest-sessions",
+        metavar="A,B",
+        default=None,
+        help="the two sessions compared for test-retest, e.g. 1,2 or ses-2,ses-3 (default: each "
+        "participant's first two sessions in natural order: ses-2 before ses-10)",
+    )
 
 
 def _score_cmd(name: str) -> Command:

@@ -10,14 +10,22 @@ from cpmlab.core.errors import CpmlabError
 
 def _options(args: argparse.Namespace, dataset: Path) -> object:
     from cpmlab.scoring.derivatives import previous_options
-    from cpmlab.scoring.options import SIGNS, ScoringOptions
+    from cpmlab.scoring.options import SIGNS, ScoringOptions, parse_session_pair
 
     previous = previous_options(dataset) if getattr(args, "reuse_previous", False) else {}
     sign = args.sign or previous.get("sign") or "inhibition-negative"
     if sign not in SIGNS:
         raise CpmlabError(f"unknown sign convention {sign!r}; use one of {', '.join(SIGNS)}")
     normalise = bool(args.normalise_nrs or previous.get("normalise_nrs", False))
-    return ScoringOptions(sign=sign, normalise_nrs=normalise)
+    pair_text = getattr(args, "retest_sessions", None)
+    previous_pair = previous.get("retest_sessions")
+    if pair_text is not None:
+        pair: tuple[str, str] | None = parse_session_pair(pair_text)
+    elif isinstance(previous_pair, list) and len(previous_pair) == 2:
+        pair = parse_session_pair(",".join(str(p) for p in previous_pair))
+    else:
+        pair = None
+    return ScoringOptions(sign=sign, normalise_nrs=normalise, retest_sessions=pair)
 
 
 def _summary_lines(scored: object) -> list[str]:
@@ -32,16 +40,18 @@ def _summary_lines(scored: object) -> list[str]:
         lines.append("no CPM effects could be computed (no test-stimulus ratings before and with conditioning)")
         return lines
     lines.append(
-        f"{'group':<8} {'measure':<10} {'range':<6} {'n':>5} {'mean':>8} {'sd':>7} {'median':>8} {'inhib.':>6}"
+        f"{'task':<14} {'condition':<9} {'measure':<10} {'range':<6} {'n':>5} {'mean':>8} {'95% CI':>15} "
+        f"{'median':>8} {'inhib.':>6}"
     )
 
     def f(v: object, w: int, p: int = 1) -> str:
         return f"{'n/a':>{w}}" if v is None or v != v else f"{float(v):>{w}.{p}f}"
 
     for _, r in g.iterrows():
+        ci = "n/a" if r["ci_low"] is None or r["ci_low"] != r["ci_low"] else f"{r['ci_low']:.1f} to {r['ci_high']:.1f}"
         lines.append(
-            f"{r['group']:<8} {r['measure']:<10} {r['range']:<6} {int(r['n']):>5} {f(r['mean'], 8)} "
-            f"{f(r['sd'], 7)} {f(r['median'], 8)} {f(r['prop_inhibition'], 6, 2)}"
+            f"{r['task']:<14} {r['condition']:<9} {r['measure']:<10} {r['range']:<6} {int(r['n']):>5} "
+            f"{f(r['mean'], 8)} {ci:>15} {f(r['median'], 8)} {f(r['prop_inhibition'], 6, 2)}"
         )
     lines.append(scored.options.sign_text())  # type: ignore[attr-defined]
     return lines

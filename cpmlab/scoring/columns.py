@@ -170,97 +170,162 @@ MEASURES = {
 }
 
 
+UNIT = "rating units of range (or % for *_pct measures)"
+CONFIDENCE_TEXT = "95% confidence interval"
+
+
+def _keys(with_condition: bool = True) -> dict[str, dict[str, Any]]:
+    """Return the descriptions of the columns that identify a group-level row."""
+    cols: dict[str, dict[str, Any]] = {
+        "task": {
+            "Description": "BIDS task label (the paradigm, e.g. cpmsequential, cpmparallel); tables are computed "
+            "per task and never pool two tasks"
+        }
+    }
+    if with_condition:
+        cols["condition"] = {
+            "Description": "Condition of the sessions (never pooled: there are no rows mixing conditions)",
+            "Levels": {
+                "active": "painful conditioning stimulus",
+                "sham": "neutral-temperature control",
+                "none": "no conditioning stimulus",
+            },
+        }
+    cols["measure"] = {"Description": "Which score", "Levels": dict(MEASURES)}
+    cols["range"] = {"Description": "Rating range of the scores (0-100 or 0-10); ranges are never pooled"}
+    return cols
+
+
 def summary_columns(options: ScoringOptions, level: str) -> dict[str, dict[str, Any]]:
-    """Return the columns of a participant or group summary table."""
-    unit = "rating units of range (or % for *_pct measures)"
+    """Return the columns of the participant ('participant') or group ('group') summary table."""
     cols: dict[str, dict[str, Any]] = {}
     if level == "participant":
         cols["participant_id"] = {"Description": "Participant label"}
+    cols.update(_keys())
+    if level == "participant":
+        cols.update(
+            {
+                "n_sessions": {"Description": "Sessions summarised (runs of one session are averaged first)"},
+                "mean": {"Description": "Mean of the session values", "Units": UNIT},
+                "sd": {
+                    "Description": "Standard deviation (n-1) of the session values; n/a when fewer than 2",
+                    "Units": UNIT,
+                },
+                "median": {"Description": "Median of the session values", "Units": UNIT},
+            }
+        )
+    else:
+        cols.update(
+            {
+                "n": {"Description": "Participants summarised (each contributes the mean of their sessions)"},
+                "n_sessions": {"Description": "Sessions behind the summary (all participants)"},
+                "mean": {"Description": "Mean over participants", "Units": UNIT},
+                "sd": {"Description": "Standard deviation (n-1) over participants; n/a when n < 2", "Units": UNIT},
+                "ci_low": {
+                    "Description": f"Lower bound of the {CONFIDENCE_TEXT} of the mean: mean - t(0.975, n-1) x sd / "
+                    "sqrt(n); n/a when n < 2",
+                    "Units": UNIT,
+                },
+                "ci_high": {"Description": f"Upper bound of the {CONFIDENCE_TEXT} of the mean", "Units": UNIT},
+                "median": {"Description": "Median over participants", "Units": UNIT},
+                "prop_inhibition": {
+                    "Description": "Proportion of participants whose mean shows inhibition (less pain with "
+                    "conditioning), 0-1"
+                },
+            }
+        )
+    cols["sign_convention"] = {"Description": options.sign_text()}
+    return cols
+
+
+def contrast_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
+    """Return the columns of the active-versus-sham contrast table (per task, paired by participant)."""
+    cols = _keys(with_condition=False)
     cols.update(
         {
-            "group": {"Description": "active or sham (the session's condition), none, or overall (every session)"},
-            "measure": {"Description": "Which score", "Levels": dict(MEASURES)},
-            "range": {"Description": "Rating range of the scores (0-100 or 0-10); ranges are never pooled"},
-            "n": {
-                "Description": (
-                    "Sessions summarised"
-                    if level == "participant"
-                    else "Participants summarised (each contributes the mean of their sessions)"
-                )
+            "n": {"Description": "Participants with both active and sham sessions of this task (paired)"},
+            "mean_active": {
+                "Description": "Mean over those participants of their active-session mean",
+                "Units": UNIT,
             },
-            "n_sessions": {"Description": "Sessions behind the summary"},
-            "mean": {"Description": "Mean", "Units": unit},
-            "sd": {"Description": "Standard deviation (n-1); n/a when n < 2", "Units": unit},
-            "median": {"Description": "Median", "Units": unit},
-            "prop_inhibition": {
-                "Description": "Proportion of values showing inhibition (less pain with conditioning), 0-1"
+            "mean_sham": {"Description": "Mean over those participants of their sham-session mean", "Units": UNIT},
+            "mean_diff": {
+                "Description": "Mean paired difference, active minus sham (per participant: mean of active "
+                "sessions - mean of sham sessions, same task). " + options.sign_text(),
+                "Units": UNIT,
             },
+            "sd_diff": {"Description": "Standard deviation (n-1) of the paired differences", "Units": UNIT},
+            "diff_ci_low": {
+                "Description": f"Lower bound of the {CONFIDENCE_TEXT} of mean_diff (t-interval, n-1 df)",
+                "Units": UNIT,
+            },
+            "diff_ci_high": {"Description": f"Upper bound of the {CONFIDENCE_TEXT} of mean_diff", "Units": UNIT},
+            "t": {"Description": "Paired t statistic: mean_diff / (sd_diff / sqrt(n)); n/a when sd_diff is 0 or n < 2"},
+            "df": {"Description": "Degrees of freedom of the paired t-test (n - 1)"},
+            "p_t": {"Description": "Two-sided p-value of the paired t-test"},
+            "wilcoxon_w": {
+                "Description": "Wilcoxon signed-rank statistic: the smaller of the positive and negative rank "
+                "sums of the differences (zero differences dropped; scipy.stats.wilcoxon)"
+            },
+            "p_wilcoxon": {
+                "Description": "Two-sided p-value of the Wilcoxon signed-rank test (exact distribution for "
+                "n <= 50 without ties, all sign flips for n <= 13 with ties or zeros, normal approximation otherwise)"
+            },
+            "dz": {"Description": "Effect size Cohen's dz: mean_diff / sd_diff"},
             "sign_convention": {"Description": options.sign_text()},
         }
     )
     return cols
 
 
-def contrast_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
-    """Return the columns of the active-versus-sham contrast table."""
-    return {
-        "measure": {"Description": "Which score", "Levels": dict(MEASURES)},
-        "range": {"Description": "Rating range of the scores"},
-        "n": {"Description": "Participants with both active and sham sessions (paired)"},
-        "mean_active": {"Description": "Mean over those participants of their active-session mean"},
-        "mean_sham": {"Description": "Mean over those participants of their sham-session mean"},
-        "mean_diff": {
-            "Description": "Mean paired difference, active minus sham (per participant: mean of "
-            "active sessions - mean of sham sessions). " + options.sign_text()
-        },
-        "sd_diff": {"Description": "Standard deviation (n-1) of the paired differences"},
-        "sign_convention": {"Description": options.sign_text()},
-    }
-
-
 def retest_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
     """Return the columns of the test-retest table."""
-    unit = "rating units of range (or % for *_pct measures)"
-    return {
-        "condition": {"Description": "Condition whose sessions are compared (same participant, same condition)"},
-        "measure": {"Description": "Which score", "Levels": dict(MEASURES)},
-        "range": {"Description": "Rating range of the scores"},
-        "n": {"Description": "Participants with at least 2 sessions with this score"},
-        "k": {
-            "Description": "Sessions per participant compared: each participant's first 2 sessions in "
-            "session-label order"
-        },
-        "sessions": {
-            "Description": "Session labels that entered the comparison (occasion 1 | occasion 2); "
-            "the per-participant pairs are in cpm_retest_pairs.tsv"
-        },
-        "icc_3_1": {
-            "Description": "ICC(3,1), two-way mixed, consistency, single measures (Shrout & Fleiss "
-            "1979; McGraw & Wong 1996 ICC(C,1)): (MSR - MSE) / (MSR + (k-1) MSE)"
-        },
-        "icc_2_1": {
-            "Description": "ICC(2,1), two-way random, absolute agreement, single measures (ICC(A,1)): "
-            "(MSR - MSE) / (MSR + (k-1) MSE + k (MSC - MSE) / n)"
-        },
-        "sd_pooled": {"Description": "Standard deviation (n-1) of all n x k values", "Units": unit},
-        "sem_3_1": {
-            "Description": "Standard error of measurement from ICC(3,1): sd_pooled x sqrt(1 - ICC)",
-            "Units": unit,
-        },
-        "srd_3_1": {"Description": "Smallest real difference from ICC(3,1): 1.96 x sqrt(2) x SEM", "Units": unit},
-        "sem_2_1": {"Description": "Standard error of measurement from ICC(2,1)", "Units": unit},
-        "srd_2_1": {"Description": "Smallest real difference from ICC(2,1)", "Units": unit},
-        "sign_convention": {"Description": options.sign_text()},
-    }
+    cols = _keys()
+    ci = "F-based 95% confidence interval (McGraw & Wong 1996)"
+    cols.update(
+        {
+            "n": {"Description": "Participants with both sessions of the pair with this score"},
+            "sessions": {
+                "Description": "Session labels that entered the comparison (occasion 1 | occasion 2); pairs: "
+                + options.retest_text()
+                + "; the per-participant pairs are in cpm_retest_pairs.tsv"
+            },
+            "icc_3_1": {
+                "Description": "ICC(3,1), two-way mixed, consistency, single measures (Shrout & Fleiss "
+                "1979; McGraw & Wong 1996 ICC(C,1)): (MSR - MSE) / (MSR + (k-1) MSE), k = 2 sessions"
+            },
+            "icc_3_1_ci_low": {"Description": f"Lower bound of the {ci} of ICC(3,1), from F = MSR / MSE"},
+            "icc_3_1_ci_high": {"Description": f"Upper bound of the {ci} of ICC(3,1)"},
+            "icc_2_1": {
+                "Description": "ICC(2,1), two-way random, absolute agreement, single measures (ICC(A,1)): "
+                "(MSR - MSE) / (MSR + (k-1) MSE + k (MSC - MSE) / n)"
+            },
+            "icc_2_1_ci_low": {
+                "Description": f"Lower bound of the {ci} of ICC(2,1), with Satterthwaite's approximate df"
+            },
+            "icc_2_1_ci_high": {"Description": f"Upper bound of the {ci} of ICC(2,1)"},
+            "sd_pooled": {"Description": "Standard deviation (n-1) of all n x 2 values", "Units": UNIT},
+            "sem_3_1": {
+                "Description": "Standard error of measurement from ICC(3,1): sd_pooled x sqrt(1 - ICC)",
+                "Units": UNIT,
+            },
+            "srd_3_1": {"Description": "Smallest real difference from ICC(3,1): 1.96 x sqrt(2) x SEM", "Units": UNIT},
+            "sem_2_1": {"Description": "Standard error of measurement from ICC(2,1)", "Units": UNIT},
+            "srd_2_1": {"Description": "Smallest real difference from ICC(2,1)", "Units": UNIT},
+            "sign_convention": {"Description": options.sign_text()},
+        }
+    )
+    return cols
 
 
 RETEST_PAIR_COLUMNS: dict[str, dict[str, Any]] = {
     "participant_id": {"Description": "Participant label"},
+    "task": {"Description": "BIDS task label (paradigm) of both sessions"},
     "condition": {"Description": "Condition of both sessions"},
     "measure": {"Description": "Which score", "Levels": dict(MEASURES)},
     "range": {"Description": "Rating range"},
-    "session_1": {"Description": "First session (label order)"},
-    "session_2": {"Description": "Second session"},
-    "value_1": {"Description": "Score in the first session"},
-    "value_2": {"Description": "Score in the second session"},
+    "session_1": {"Description": "First session of the pair (natural order, or the first of --retest-sessions)"},
+    "session_2": {"Description": "Second session of the pair"},
+    "value_1": {"Description": "Score in the first session (runs of one session averaged)", "Units": UNIT},
+    "value_2": {"Description": "Score in the second session", "Units": UNIT},
 }

@@ -1,4 +1,4 @@
-"""Score a whole dataset: every run, then participant, group, contrast and retest tables."""
+"""Score a whole dataset: every run, then participant, group, contrast and retest tables per task and condition."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def score_dataset(root: str | Path, options: ScoringOptions | None = None) -> Sc
     runs = read_dataset(root)
     sessions, plateaus = score_runs(runs, options)
     long = long_scores(sessions)
-    pairs = retest_pairs(long)
+    pairs = retest_pairs(long, options)
     return ScoredDataset(
         root=Path(root).resolve(),
         options=options,

@@ -15,7 +15,7 @@ from cpmlab.study.loader import load_study
 FAST = ["--emulate", "--simulate", "--speed", "150", "--no-lsl"]
 TASKS = {
     "v1": {"active": "pain60cpm", "sham": "pain60sham"},
-    "v2": {"active": "cpmsequential", "sham": "cpmsham"},
+    "v2": {"active": "cpmsequential", "sham": "cpmsequential"},
 }
 
 

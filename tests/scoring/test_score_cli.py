@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def test_score_prints_a_summary_and_where_files_went(dataset: Path, capsys: pyte
     """Exit 0; the group lines and the derivatives folder are printed."""
     assert main(["score", str(dataset)]) == 0
     out = capsys.readouterr().out
-    assert "6 participants, 24 runs" in out and "active   cpm_late" in out
+    assert "6 participants, 24 runs" in out
+    assert re.search(r"^cpm +active +cpm_late +0-100 +6 .* to ", out, re.MULTILINE)  # task, condition, 95% CI
     assert str(derivative_root(dataset.resolve())) in out
 
 
@@ -70,4 +72,40 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exc:
             main([cmd, "--help"])
         assert exc.value.code == 0
-        assert "--sign" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "--sign" in out and "--retest-sessions" in out
+
+
+def test_retest_sessions_option_is_used_recorded_and_reused(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--retest-sessions ses-3,1 pairs active ses-3 with ses-1 (sham is 2 and 4: no pair); recorded and reused."""
+    assert main(["score", str(dataset), "--retest-sessions", "ses-3,1"]) == 0
+    group = derivative_root(dataset) / GROUP_DIR
+    pairs = pd.read_csv(group / "cpm_retest_pairs.tsv", sep="\t")
+    assert set(pairs["session_1"]) == {"ses-3"} and set(pairs["session_2"]) == {"ses-1"}
+    assert set(pairs["condition"]) == {"active"} and len(pairs) == 6 * 4  # 6 participants x 4 measures
+    options = json.loads((group / "cpm_sessions.json").read_text())["ScoringOptions"]
+    assert options["retest_sessions"] == ["3", "1"]
+    assert main(["report", str(dataset)]) == 0
+    assert set(pd.read_csv(group / "cpm_retest.tsv", sep="\t")["sessions"]) == {"ses-3 | ses-1"}
+    assert main(["score", str(dataset)]) == 0  # without the option: each condition's first two sessions again
+    retest = pd.read_csv(group / "cpm_retest.tsv", sep="\t")
+    assert set(zip(retest["condition"], retest["sessions"], strict=True)) == {
+        ("active", "ses-1 | ses-3"),
+        ("sham", "ses-2 | ses-4"),
+    }
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("pair", ["1", "1,2,3", "2,2", "ses_1,2", ","])
+def test_bad_retest_sessions_exit_2_and_change_nothing(
+    dataset: Path, pair: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A malformed pair prints a clear error, exits 2 and leaves the earlier derivatives as they were."""
+    main(["score", str(dataset)])
+    capsys.readouterr()
+    table = derivative_root(dataset) / GROUP_DIR / "cpm_retest.tsv"
+    before = table.read_bytes()
+    assert main(["score", str(dataset), "--retest-sessions", pair]) == 2
+    err = capsys.readouterr().err
+    assert "session" in err and "Traceback" not in err
+    assert table.read_bytes() == before
