@@ -12,7 +12,7 @@ from typing import Any
 
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
-from cpmlab.core.errors import CpmlabError, SessionAborted
+from cpmlab.core.errors import CpmlabError, SessionAborted, StimulusRefusedError
 from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading, ColdPressor, ThermodeReading
@@ -227,6 +227,14 @@ class SessionEngine:
         self.participant.cancel()
         self.timer.abort(reason)
 
+    def _end_for_refused_stimulus(self, exc: StimulusRefusedError) -> None:
+        """A stimulus the thermode did not accept: every device to safe state, one fault, outcome fault."""
+        self._faulted.set()
+        self._abort_devices()
+        fields = {"step_id": exc.step_id} if exc.step_id else {}
+        self.bus.emit(ev.FAULT, device="thermode", message=str(exc), cause="stimulus_refused", **fields)
+        self.outcome = SessionOutcome.FAULT
+
     def _on_fault(self, role: str, message: str) -> None:
         if not self._streaming:
             return
@@ -290,6 +298,8 @@ class SessionEngine:
             elif self._faulted.is_set():
                 self.outcome = SessionOutcome.FAULT
             log.info("session ended early: %s", exc)
+        except StimulusRefusedError as exc:
+            self._end_for_refused_stimulus(exc)
         except Exception as exc:
             log.exception("session failed")
             self.bus.emit(ev.FAULT, device="engine", message=f"{type(exc).__name__}: {exc}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
-from cpmlab.core.errors import CpmlabError
+from cpmlab.core.errors import CpmlabError, StimulusRefusedError
 from cpmlab.devices.interfaces import ThermalStimulus
 from cpmlab.engine.context import SessionContext
 from cpmlab.engine.steps.common import step_fields
@@ -61,7 +61,11 @@ def deliver_heat(
         "zones": list(stim.zones),
     }
     t0 = now()
-    thermode.stimulate(stim)
+    try:
+        thermode.stimulate(stim)
+    except StimulusRefusedError as exc:  # no stimulus event: the trial was never delivered
+        exc.step_id = step_id
+        raise
     ctx.bus.emit(ev.STIMULUS, t=t0, stage="ramp_start", **info)
     if step_id:
         ctx.stimuli[step_id] = {**info, "onset_t": t0}
