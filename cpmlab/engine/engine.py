@@ -230,9 +230,14 @@ class SessionEngine:
     def _end_for_refused_stimulus(self, exc: StimulusRefusedError) -> None:
         """A stimulus the thermode did not accept: every device to safe state, one fault, outcome fault."""
         self._faulted.set()
-        self._abort_devices()
+        threads = self._abort_devices(wait=False)
         fields = {"step_id": exc.step_id} if exc.step_id else {}
         self.bus.emit(ev.FAULT, device="thermode", message=str(exc), cause="stimulus_refused", **fields)
+        self.bus.emit(ev.CONTROL, action="abort", source="device", reason=f"thermode refused a stimulus: {exc}")
+        self.participant.cancel()
+        self.timer.abort("stimulus refused")
+        for thread in threads:
+            thread.join(timeout=2.0)
         self.outcome = SessionOutcome.FAULT
 
     def _on_fault(self, role: str, message: str) -> None:

@@ -49,4 +49,5 @@ def test_a_refused_stimulus_is_a_fault_without_a_rating(body: str) -> None:
     assert not run.of(ev.STIMULUS) and not run.of(ev.RATING)
     assert not run.of(ev.STEP_START, step_id="after")
     assert any(name == "abort" for name, _ in run.thermode.calls)
+    assert run.of(ev.CONTROL, action="abort", source="device")
     assert run.of(ev.SESSION_END)[0].data["outcome"] == "fault"
