@@ -24,6 +24,7 @@ import contextlib
 import time
 from typing import Protocol
 
+from cpmlab.core.clock import now
 from cpmlab.core.errors import DeviceError, StimulusRefusedError
 from cpmlab.drivers._medoc_protocol import MedocResponse, MedocState, ResultKind
 
@@ -40,6 +41,7 @@ class MedocRequests(Protocol):
     """What the sequence needs from the driver."""
 
     start_mode: str
+    stimulus_onset_t: float | None
     pretest_timeout_s: float
     pretest_poll_s: float
     trigger_settle_s: float
@@ -70,7 +72,9 @@ def run_program(driver: MedocRequests, code: int) -> None:
             started = _start(driver)
     _wait_for_running(driver, started, time.monotonic())
     time.sleep(driver.trigger_settle_s)
+    onset_t = now()
     driver.expect_accepted(driver.request("TRIGGER"), "TRIGGER")
+    driver.stimulus_onset_t = onset_t
 
 
 def _start(driver: MedocRequests) -> bool:

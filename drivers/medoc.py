@@ -91,6 +91,7 @@ class MedocThermode:
         self.start_mode = start_mode  # which 'Automatic Start' setting is expected: see _medoc_start
         self.trigger_settle_s = trigger_settle_s
         self.autostart_grace_s = autostart_grace_s
+        self.stimulus_onset_t: float | None = None  # shared-clock time of the last TRIGGER
         self._sink = event_sink
         self._program_for = program_for
         self.poll_interval_s = poll_interval_s

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from cpmlab.core.clock import now
 from cpmlab.core.errors import DeviceError, LimitError, StimulusRefusedError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus, Thermode
@@ -519,7 +520,8 @@ class TimedConnector(FakeConnector):
 
 
 def test_trigger_waits_the_settling_time_after_running() -> None:
-    """Between the GET_STATUS that shows RUNNING and TRIGGER lie at least trigger_settle_s."""
+    """Between the GET_STATUS that shows RUNNING and TRIGGER lie at least trigger_settle_s; the
+    stimulus onset the driver reports is the TRIGGER's time."""
     connector = TimedConnector(
         [
             *CONNECT,
@@ -531,9 +533,12 @@ def test_trigger_waits_the_settling_time_after_running() -> None:
     )
     driver = make(connector, trigger_settle_s=0.3)
     driver.connect(LIMITS)
+    assert driver.stimulus_onset_t is None
+    called_t = now()
     driver.stimulate(STIM)
     connector.check()
     assert connector.opened[-1] - connector.opened[-2] >= 0.3
+    assert driver.stimulus_onset_t is not None and driver.stimulus_onset_t - called_t >= 0.3  # at TRIGGER
 
 
 def test_default_settling_time_is_pymedocs_one_second() -> None:
