@@ -39,11 +39,10 @@ from cpmlab.drivers._medoc_protocol import (
     COMMANDS,
     DEVICE,
     PROBES,
-    RESULT_SAFETY_ERROR,
-    RESULT_SAFETY_WARNING,
     SYSTEM_STATES,
     TEST_STATES,
     MedocResponse,
+    ResultCode,
     ResultKind,
     decode_response,
     encode_request,
@@ -266,13 +265,13 @@ class MedocThermode:
                 listener(reading)
             except Exception:
                 log.exception("Medoc reading listener %r failed", listener)
-        if response.result == RESULT_SAFETY_ERROR:
+        if response.result == ResultCode.SAFETY_ERROR:
             if not self._safety_fault:
                 self._safety_fault = True
                 self._report_fault(response.describe("Medoc safety error, test stopped"))
         else:
             self._safety_fault = False
-        if response.result == RESULT_SAFETY_WARNING:
+        if response.result == ResultCode.SAFETY_WARNING:
             log.warning("%s", response.describe("Medoc safety warning (test continues)"))
 
     def expect_accepted(self, response: MedocResponse, what: str) -> None:
@@ -292,7 +291,7 @@ class MedocThermode:
         self._emit("reply", device=DEVICE, **response.fields(), warning=message)
 
     def _raise_on_safety(self, response: MedocResponse) -> None:
-        if response.result == RESULT_SAFETY_ERROR:
+        if response.result == ResultCode.SAFETY_ERROR:
             raise DeviceError(response.describe("Medoc safety error, test stopped"))
 
     # -- checks ---------------------------------------------------------------------------
