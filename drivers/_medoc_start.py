@@ -64,13 +64,14 @@ def run_program(driver: MedocRequests, code: int) -> None:
     """Select program code, get its test running and trigger it (see the module docstring)."""
     selected = driver.request("SELECT_TP", code)
     driver.expect_accepted(selected, f"SELECT_TP {code:#010b}")
-    started = False
+    seen_test = selected.state in _TEST_STATES
+    start_sent = False
     if driver.start_mode == "command":
-        if selected.state in _TEST_STATES:
+        if seen_test:
             driver.warn(selected, _AUTOMATIC_ON)
         else:
-            started = _start(driver)
-    _wait_for_running(driver, started, time.monotonic())
+            start_sent, seen_test = True, _start(driver)
+    _wait_for_running(driver, start_sent, seen_test, time.monotonic())
     time.sleep(driver.trigger_settle_s)
     onset_t = now()
     driver.expect_accepted(driver.request("TRIGGER"), "TRIGGER")
@@ -78,35 +79,42 @@ def run_program(driver: MedocRequests, code: int) -> None:
 
 
 def _start(driver: MedocRequests) -> bool:
-    """Send START; return True if it started the test, False if the software had already."""
+    """Send START; return True if its answer shows the test in progress (perhaps started already)."""
     response = driver.request("START")
     if response.result_kind is ResultKind.REFUSED and response.state in _TEST_STATES:
         driver.warn(response, _AUTOMATIC_ON)
-        return False
+        return True
     driver.expect_accepted(response, "START")
-    return True
+    return response.state in _TEST_STATES
 
 
-def _wait_for_running(driver: MedocRequests, started: bool, selected_at: float) -> None:
-    """Poll GET_STATUS until the test is RUNNING; start it if the software waits for START."""
+def _wait_for_running(driver: MedocRequests, start_sent: bool, seen_test: bool, selected_at: float) -> None:
+    """Poll GET_STATUS until the test is RUNNING; start it if the software waits for START.
+
+    A test seen in progress that is back at program selection, or a return to listening
+    mode, means it ended before it ran (an ABORT, STOP or the operator): refused at once.
+    """
     deadline = selected_at + driver.pretest_timeout_s
     while True:
         status = driver.request("GET_STATUS")
         driver.expect_accepted(status, "GET_STATUS")  # safety and device errors end the stimulus
         if status.state is MedocState.RUNNING:
             return
-        if status.state is MedocState.LISTENING:
+        if status.state in _TEST_STATES:
+            seen_test = True
+        elif status.state is MedocState.LISTENING or seen_test:
+            where = "listening mode (system IDLE)" if status.state is MedocState.LISTENING else "program selection"
             raise StimulusRefusedError(
-                "Medoc returned to listening mode (system IDLE) before the test ran: the program was dropped",
-                command="SELECT_TP",
+                f"Medoc went back to {where} before the test ran: it was aborted, stopped or dropped",
+                command="START",
             )
         waiting_s = time.monotonic() - selected_at
         waits_for_start = status.state is MedocState.PROGRAM_SELECTED and (
             status.waiting_manual or waiting_s > driver.autostart_grace_s
         )
-        if not started and driver.start_mode == "automatic" and waits_for_start:
+        if not start_sent and driver.start_mode == "automatic" and waits_for_start:
             driver.warn(status, _AUTOMATIC_OFF)
-            started = _start(driver)
+            start_sent, seen_test = True, _start(driver)
             continue
         if time.monotonic() > deadline:
             with contextlib.suppress(DeviceError):

@@ -575,6 +575,21 @@ def test_a_program_dropped_back_to_listening_is_a_refused_stimulus() -> None:
     connector.check()
 
 
+def test_a_test_aborted_during_the_pretest_is_refused_at_once() -> None:
+    """The test was seen in its pre-test, then the software is back at program selection (an
+    ABORT from elsewhere, e.g. the session's emergency stop): refused now, not at the deadline."""
+    connector = FakeConnector(
+        [*CONNECT, SELECTED, (req(2), resp(2, system=2, test=3)), (req(0), resp(0, system=1, result=0x3000))]
+    )
+    driver = make(connector, pretest_timeout_s=30.0)
+    driver.connect(LIMITS)
+    started = time.monotonic()
+    with pytest.raises(StimulusRefusedError, match="back to program selection"):
+        driver.stimulate(STIM)
+    assert time.monotonic() - started < 1.0
+    connector.check()
+
+
 def test_a_test_that_never_runs_is_aborted_and_refused_by_the_deadline() -> None:
     """Pre-test longer than pretest_timeout_s: ABORT is sent and the stimulus is refused."""
     pretest = (req(0), resp(0, system=2, test=3))

@@ -51,3 +51,24 @@ def test_a_refused_stimulus_is_a_fault_without_a_rating(body: str) -> None:
     assert any(name == "abort" for name, _ in run.thermode.calls)
     assert run.of(ev.CONTROL, action="abort", source="device")
     assert run.of(ev.SESSION_END)[0].data["outcome"] == "fault"
+
+
+def test_a_stimulus_ended_by_an_emergency_stop_is_not_a_refusal() -> None:
+    """The stop's own abort makes a slow-starting stimulus fail (a Medoc in its pre-test): the
+    session is emergency-stopped, and no stimulus_refused fault is journaled."""
+    run = make_run(SEQUENTIAL, speed=SPEED)
+    thermode = run.thermode
+    plain_stimulate = thermode.stimulate
+
+    def stopped_while_starting(stimulus: object) -> None:
+        run.engine.emergency_stop(source="test")
+        thermode.refuse_stimuli = True  # the device reports the aborted start as not taken
+        plain_stimulate(stimulus)  # type: ignore[arg-type]
+
+    thermode.stimulate = stopped_while_starting  # type: ignore[method-assign]
+    try:
+        outcome = run.engine.run()
+    finally:
+        thermode.close()
+    assert outcome == SessionOutcome.EMERGENCY_STOPPED
+    assert not [f for f in run.of(ev.FAULT) if f.data.get("cause") == "stimulus_refused"]
