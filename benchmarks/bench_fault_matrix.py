@@ -1,4 +1,5 @@
-"""Print the fault matrix: every driver x every emulator fault, with fault-to-journal times.
+"""Print the fault matrix: every driver x every emulator fault, with fault-to-journal times,
+and the thermodes' refused-stimulus cells.
 
 Run: .venv/bin/python benchmarks/bench_fault_matrix.py [DATA_DIR]
 Each cell is one dry-run session (speed 20) with the fault struck 1 s into it; see

@@ -4,12 +4,13 @@ One TCP connection per request. All integers are little-endian. Request:
 ``[length u32][unix time u32][command u8][parameter u32, only for commands that take one]``
 where length counts the bytes after the length field. Response: length u32, timestamp u32,
 command echo u8, system state u8, test state u8, result u16, test time ms u32, temperature
-1/100 C u16, CoVAS u8, yes u8, no u8, TTL u8, then an optional error text.
+1/100 C i16 (signed), CoVAS u8, yes u8, no u8, TTL u8, then an optional error text.
 The facts and the public sources they were checked against: docs/hardware.md.
 """
 
 from __future__ import annotations
 
+import enum
 import socket
 import struct
 import time
@@ -46,27 +47,87 @@ TEST_STATES = {0: "IDLE", 1: "RUNNING", 2: "PAUSED", 3: "READY"}
 SYSTEM_IDLE, SYSTEM_READY, SYSTEM_TEST_IN_PROGRESS = 0, 1, 2
 TEST_IDLE, TEST_RUNNING, TEST_PAUSED, TEST_READY = 0, 1, 2, 3
 
-RESULT_OK = 0
-RESULT_ILLEGAL_PARAMETER = 1
-RESULT_ILLEGAL_STATE = 2
-RESULT_WRONG_TEST_STATE = 3
-RESULT_DEVICE_COMMUNICATION_ERROR = 4096
-RESULT_SAFETY_WARNING = 8192
-RESULT_SAFETY_ERROR = 16384
-RESULT_CODES = {
-    RESULT_OK: "OK",
-    RESULT_ILLEGAL_PARAMETER: "illegal parameter",
-    RESULT_ILLEGAL_STATE: "illegal state to send this command",
-    RESULT_WRONG_TEST_STATE: "not the proper test state",
-    RESULT_DEVICE_COMMUNICATION_ERROR: "device communication error",
-    RESULT_SAFETY_WARNING: "safety warning (test continues)",
-    RESULT_SAFETY_ERROR: "safety error (going to IDLE)",
+
+class ResultCode(enum.IntEnum):
+    """Every return code Medoc's external-control addendum lists (a u16 in the response)."""
+
+    OK = 0x0000
+    ILLEGAL_ARG = 0x0001
+    ILLEGAL_STATE = 0x0002
+    ILLEGAL_TEST_STATE = 0x0003
+    DEVICE_COMM_ERROR = 0x1000
+    SAFETY_WARNING = 0x2000
+    WAITING_MANUAL_OPERATION = 0x3000
+    SAFETY_ERROR = 0x4000
+
+
+class ResultKind(enum.StrEnum):
+    """What a return code means for the driver."""
+
+    OK = "ok"
+    REFUSED = "refused"  # the software did not carry out the command
+    DEVICE_ERROR = "device_error"  # the software cannot reach the thermode
+    WARNING = "warning"  # a safety warning; the test goes on
+    WAITING_MANUAL = "waiting_manual"  # the test waits for an operator action (Start or a trigger)
+    SAFETY_ERROR = "safety_error"  # the test stopped and the system went to IDLE
+
+
+RESULT_KINDS: dict[ResultCode, ResultKind] = {
+    ResultCode.OK: ResultKind.OK,
+    ResultCode.ILLEGAL_ARG: ResultKind.REFUSED,
+    ResultCode.ILLEGAL_STATE: ResultKind.REFUSED,
+    ResultCode.ILLEGAL_TEST_STATE: ResultKind.REFUSED,
+    ResultCode.DEVICE_COMM_ERROR: ResultKind.DEVICE_ERROR,
+    ResultCode.SAFETY_WARNING: ResultKind.WARNING,
+    ResultCode.WAITING_MANUAL_OPERATION: ResultKind.WAITING_MANUAL,
+    ResultCode.SAFETY_ERROR: ResultKind.SAFETY_ERROR,
 }
+RESULT_CODES: dict[int, str] = {
+    ResultCode.OK: "OK",
+    ResultCode.ILLEGAL_ARG: "illegal parameter",
+    ResultCode.ILLEGAL_STATE: "illegal state to send this command",
+    ResultCode.ILLEGAL_TEST_STATE: "not the proper test state",
+    ResultCode.DEVICE_COMM_ERROR: "device communication error",
+    ResultCode.SAFETY_WARNING: "safety warning (test continues)",
+    ResultCode.WAITING_MANUAL_OPERATION: "waiting for manual operation",
+    ResultCode.SAFETY_ERROR: "safety error (going to IDLE)",
+}
+
+
+class MedocState(enum.StrEnum):
+    """Where the Medoc software is, from the system and test states of a response."""
+
+    LISTENING = "listening"  # system IDLE: waiting for a program selection
+    PROGRAM_SELECTED = "program_selected"  # system READY: test screen shown, no test started
+    PRETEST = "pretest"  # test in progress, test state READY: a TRIGGER now is lost
+    RUNNING = "running"  # test in progress and RUNNING: ready for a TRIGGER (after settling)
+    PAUSED = "paused"
+    TEST_IDLE = "test_idle"  # test in progress, test state IDLE: starting or saving results
+
+
+_TEST_IN_PROGRESS_STATES = {
+    TEST_IDLE: MedocState.TEST_IDLE,
+    TEST_RUNNING: MedocState.RUNNING,
+    TEST_PAUSED: MedocState.PAUSED,
+    TEST_READY: MedocState.PRETEST,
+}
+
+
+def medoc_state(system_state: int, test_state: int) -> MedocState:
+    """Return the typed state for a response's system and test state codes."""
+    if system_state == SYSTEM_IDLE:
+        return MedocState.LISTENING
+    if system_state == SYSTEM_READY:
+        return MedocState.PROGRAM_SELECTED
+    return _TEST_IN_PROGRESS_STATES[test_state]
+
 
 LENGTH = struct.Struct("<I")
 REQUEST_HEAD = struct.Struct("<IB")  # unix time, command
 PARAMETER = struct.Struct("<I")
-RESPONSE_BODY = struct.Struct("<IBBBHIHBBBB")  # after the length field: 19 bytes
+RESPONSE_BODY = struct.Struct("<IBBBHIhBBBB")  # after the length field: 19 bytes; temperature signed
+#: Body lengths of the older layout (message at offset 17, no temperature or buttons).
+OLD_LAYOUT_LENGTHS = range(13, 19)
 RESPONSE_FIXED_LENGTH = RESPONSE_BODY.size
 MAX_RESPONSE_LENGTH = 4096  # a longer length field means garbage
 
@@ -135,6 +196,21 @@ class MedocResponse:
         """Meaning of the result code."""
         return RESULT_CODES.get(self.result, f"unknown result code {self.result}")
 
+    @property
+    def result_kind(self) -> ResultKind:
+        """What the result code means for the driver (decode_response refuses unknown codes)."""
+        return RESULT_KINDS[ResultCode(self.result)]
+
+    @property
+    def state(self) -> MedocState:
+        """The typed state from the system and test states."""
+        return medoc_state(self.system_state, self.test_state)
+
+    @property
+    def waiting_manual(self) -> bool:
+        """True when the software says it waits for a manual operation (result 0x3000)."""
+        return self.result == ResultCode.WAITING_MANUAL_OPERATION
+
     def describe(self, prefix: str) -> str:
         """Return prefix with the result code, its meaning and the Medoc's error text."""
         text = f"{prefix}: {self.result_text} (result {self.result})"
@@ -146,7 +222,9 @@ class MedocResponse:
             "command": self.command_name,
             "system_state": SYSTEM_STATES.get(self.system_state, str(self.system_state)),
             "test_state": TEST_STATES.get(self.test_state, str(self.test_state)),
+            "state": str(self.state),
             "result": self.result,
+            "result_kind": str(self.result_kind),
             "result_text": self.result_text,
             "test_time_ms": self.test_time_ms,
             "temperature_c": self.temperature_c,
@@ -169,6 +247,11 @@ def decode_response(frame: bytes) -> MedocResponse:
     (timestamp, command, system, test, result, test_ms, temp, covas, yes, no, ttl) = values
     if command not in COMMAND_NAMES or system not in SYSTEM_STATES or test not in TEST_STATES:
         raise DeviceError(f"garbage Medoc response (unknown command/state): {frame[:32].hex()}")
+    if result not in RESULT_CODES:
+        raise DeviceError(
+            f"Medoc response carries the undocumented result code {result} (0x{result:04x}) "
+            f"to {COMMAND_NAMES[command]}: {frame[:32].hex()}"
+        )
     if not REPORTED_RANGE_C[0] <= temp / 100 <= REPORTED_RANGE_C[1]:
         raise DeviceError(
             f"garbage Medoc response: temperature {temp / 100:g} C is outside what a probe can report "
@@ -205,6 +288,12 @@ def read_response(sock: socket.socket, deadline: float | None = None) -> bytes:
     """Read one length-prefixed response frame from sock (whole, by deadline) and return it."""
     head = recv_exactly(sock, LENGTH.size, deadline)
     (length,) = LENGTH.unpack(head)
+    if length in OLD_LAYOUT_LENGTHS:
+        raise DeviceError(
+            f"Medoc response body of {length} bytes: the older layout without temperature and "
+            f"buttons (message at offset 17); cpmlab needs the {RESPONSE_FIXED_LENGTH}-byte layout "
+            "of current Medoc software"
+        )
     if not RESPONSE_FIXED_LENGTH <= length <= MAX_RESPONSE_LENGTH:
         raise DeviceError(
             f"garbage Medoc response: length field {length} (bytes {head.hex()}) is not "

@@ -7,10 +7,11 @@ code by ``program_for``: either a mapping ``{target_c: program_code}`` (matched 
 must deliver the stimulus it stands for; the driver still checks the stimulus against the
 session limits and the probe's limits before any frame is sent.
 
-``stimulate`` sends SELECT_TP, START, then polls GET_STATUS until the pre-test phase is
-over (test state RUNNING) and only then TRIGGER: a TRIGGER sent during the pre-test phase is
-silently lost. Readings come from GET_STATUS polled on a background thread (~10 Hz);
-``neutral_c`` of a reading is the configured baseline (Medoc reports one probe temperature).
+``stimulate`` selects the program, gets its test running (START, or the software's
+"Automatic Start": ``start_mode``), waits out the pre-test phase and a settling delay, then
+TRIGGERs (``_medoc_start``); a command the software refuses is a StimulusRefusedError.
+Readings come from GET_STATUS polled on a background thread (~10 Hz); ``neutral_c`` of a
+reading is the configured baseline (Medoc reports one probe temperature).
 The wire protocol and its sources: docs/hardware.md.
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cpmlab.core.clock import now
-from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.errors import DeviceError, LimitError, StimulusRefusedError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import (
     DeviceInfo,
@@ -38,20 +39,17 @@ from cpmlab.drivers._medoc_protocol import (
     COMMANDS,
     DEVICE,
     PROBES,
-    RESULT_DEVICE_COMMUNICATION_ERROR,
-    RESULT_ILLEGAL_STATE,
-    RESULT_OK,
-    RESULT_SAFETY_ERROR,
-    RESULT_SAFETY_WARNING,
     SYSTEM_STATES,
-    TEST_RUNNING,
     TEST_STATES,
     MedocResponse,
+    ResultCode,
+    ResultKind,
     decode_response,
     encode_request,
     probe,
     read_response,
 )
+from cpmlab.drivers._medoc_start import AUTOSTART_GRACE_S, START_MODES, TRIGGER_SETTLE_S, run_program
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +73,24 @@ class MedocThermode:
         poll_interval_s: float | None = 0.1,
         *,
         probe_type: str = "ATS",
+        start_mode: str = "command",
         pretest_timeout_s: float = 30.0,
         pretest_poll_s: float = 0.05,
+        trigger_settle_s: float = TRIGGER_SETTLE_S,
+        autostart_grace_s: float = AUTOSTART_GRACE_S,
         unix_time: Callable[[], float] = time.time,
         request_deadline_s: float = 2.0,
         poll_deadline_s: float = 0.5,
     ) -> None:
         if probe_type not in PROBES:
             raise ValueError(f"unknown Medoc probe {probe_type!r}; choose from {sorted(PROBES)}")
+        if start_mode not in START_MODES:
+            raise ValueError(f"unknown Medoc start_mode {start_mode!r}; choose from {', '.join(START_MODES)}")
         self._connector = connector
+        self.start_mode = start_mode  # which 'Automatic Start' setting is expected: see _medoc_start
+        self.trigger_settle_s = trigger_settle_s
+        self.autostart_grace_s = autostart_grace_s
+        self.stimulus_onset_t: float | None = None  # shared-clock time of the last TRIGGER
         self._sink = event_sink
         self._program_for = program_for
         self.poll_interval_s = poll_interval_s
@@ -149,33 +156,15 @@ class MedocThermode:
         self._baseline_c = baseline_c
 
     def stimulate(self, stimulus: ThermalStimulus) -> None:
-        """Check limits, select the stimulus's program, START, wait out the pre-test, TRIGGER."""
-        code = self._check_stimulus(stimulus)
-        self._expect_ok(self.request("SELECT_TP", code), f"SELECT_TP {code:#010b}")
-        self._expect_ok(self.request("START"), "START")
-        deadline = time.monotonic() + self.pretest_timeout_s
-        while True:
-            status = self.request("GET_STATUS")
-            self._raise_on_safety(status)
-            if status.test_state == TEST_RUNNING:
-                break
-            if time.monotonic() > deadline:
-                with contextlib.suppress(DeviceError):
-                    self.request("ABORT")
-                raise DeviceError(
-                    f"Medoc test did not leave its pre-test phase within "
-                    f"{self.pretest_timeout_s:g} s (test state "
-                    f"{TEST_STATES[status.test_state]}); aborted"
-                )
-            time.sleep(self.pretest_poll_s)
-        self._expect_ok(self.request("TRIGGER"), "TRIGGER")
+        """Check limits, select the stimulus's program, get it running (see _medoc_start), TRIGGER."""
+        run_program(self, self._check_stimulus(stimulus))
 
     def abort(self) -> None:
         """Send ABORT (a Medoc with nothing to abort answering 'illegal state' is fine)."""
         # Never behind a slow request, and never long on a Medoc that stopped answering.
         response = self.request("ABORT", wait_turn=False, deadline_s=ABORT_DEADLINE_S)
-        if response.result not in (RESULT_OK, RESULT_ILLEGAL_STATE, RESULT_SAFETY_WARNING):
-            self._expect_ok(response, "ABORT")
+        if response.result_kind is not ResultKind.REFUSED:  # refused: nothing to abort
+            self.expect_accepted(response, "ABORT")
 
     def read_temperatures(self) -> ThermodeReading:
         """Return the latest polled reading, or poll GET_STATUS now if it is stale."""
@@ -276,26 +265,33 @@ class MedocThermode:
                 listener(reading)
             except Exception:
                 log.exception("Medoc reading listener %r failed", listener)
-        if response.result == RESULT_SAFETY_ERROR:
+        if response.result == ResultCode.SAFETY_ERROR:
             if not self._safety_fault:
                 self._safety_fault = True
                 self._report_fault(response.describe("Medoc safety error, test stopped"))
         else:
             self._safety_fault = False
-        if response.result == RESULT_SAFETY_WARNING:
+        if response.result == ResultCode.SAFETY_WARNING:
             log.warning("%s", response.describe("Medoc safety warning (test continues)"))
 
-    def _expect_ok(self, response: MedocResponse, what: str) -> None:
+    def expect_accepted(self, response: MedocResponse, what: str) -> None:
+        """Raise unless the software carried out the command (a refusal: StimulusRefusedError)."""
         self._raise_on_safety(response)
-        if response.result == RESULT_DEVICE_COMMUNICATION_ERROR:
+        kind = response.result_kind
+        if kind is ResultKind.DEVICE_ERROR:
             message = response.describe(f"Medoc could not reach the thermode on {what}")
             self._report_fault(message)
             raise DeviceError(message)
-        if response.result not in (RESULT_OK, RESULT_SAFETY_WARNING):
-            raise DeviceError(response.describe(f"Medoc refused {what}"))
+        if kind is ResultKind.REFUSED:
+            raise StimulusRefusedError(response.describe(f"Medoc refused {what}"), command=what.split()[0])
+
+    def warn(self, response: MedocResponse, message: str) -> None:
+        """Journal a warning about response (a reply event whose fields carry it) and log it."""
+        log.warning("%s", message)
+        self._emit("reply", device=DEVICE, **response.fields(), warning=message)
 
     def _raise_on_safety(self, response: MedocResponse) -> None:
-        if response.result == RESULT_SAFETY_ERROR:
+        if response.result == ResultCode.SAFETY_ERROR:
             raise DeviceError(response.describe("Medoc safety error, test stopped"))
 
     # -- checks ---------------------------------------------------------------------------

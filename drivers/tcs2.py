@@ -5,6 +5,11 @@ identifies the device (``?`` -> ``TCS``), reads the firmware/probe lines of ``H`
 session's ceiling with ``Om`` and re-enables the periodic output (``Oa``, ``Ob``). The byte
 link and its reader thread are in ``_tcs2_link``. Stimuli are device-timed: ``D`` is
 ramp + plateau, so the device returns to neutral by itself even if cpmlab dies.
+
+The TCS II answers no command, so ``stimulate`` checks that the device took the stimulus by
+its output: the periodic records come at 1 Hz between stimulations and at 100 Hz during one,
+so ``START_EVIDENCE_RECORDS`` records within ``start_check_s`` of ``L`` mean it started. A
+device that did not (an alarm, a refused parameter) is a StimulusRefusedError.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpmlab.core.clock import now
-from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.errors import DeviceError, LimitError, StimulusRefusedError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import (
     DeviceInfo,
@@ -48,6 +53,10 @@ from cpmlab.drivers._tcs2_protocol import (
 log = logging.getLogger(__name__)
 
 SERIAL_SETTINGS = {"baudrate": 115200, "bytesize": 8, "parity": "N", "stopbits": 1}
+#: Records after ``L`` that show a running stimulation (100 Hz); at 1 Hz they take 2 s or more.
+START_EVIDENCE_RECORDS = 3
+#: How long after ``L`` the driver waits for that evidence, in s.
+START_CHECK_S = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +89,10 @@ class Tcs2Thermode(Tcs2Link):
         *,
         reply_timeout_s: float = 1.0,
         monitor_every_s: float | None = MONITOR_EVERY_S,
+        start_check_s: float | None = START_CHECK_S,
     ) -> None:
         super().__init__(serial_obj, event_sink, reply_timeout_s=reply_timeout_s)
+        self.start_check_s = start_check_s  # None: no start check (byte-exchange tests)
         self.monitor_every_s = monitor_every_s  # None: no monitoring (byte-exchange tests)
         self._limits: SafetyLimits | None = None
         self._max_target_tenths: int | None = None
@@ -124,9 +135,28 @@ class Tcs2Thermode(Tcs2Link):
         self._neutral_tenths = tenths
 
     def stimulate(self, stimulus: ThermalStimulus) -> None:
-        """Validate everything, then load C/V/R/D (all zones or per zone), S and start (L)."""
+        """Validate everything, load C/V/R/D (all zones or per zone), S, start (L), see it start."""
         commands = self._stimulus_commands(stimulus)
+        with self._readings:
+            seen = self._reading_count
         self._send(commands)
+        if self.start_check_s and self._streaming:  # muted, there is no output to tell by
+            self._check_started(seen, time.monotonic() + self.start_check_s)
+
+    def _check_started(self, seen: int, deadline: float) -> None:
+        """Wait for the 100 Hz output of a running stimulation; raise StimulusRefusedError without it."""
+        with self._readings:
+            while self._reading_count - seen < START_EVIDENCE_RECORDS:
+                self._check_alive()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StimulusRefusedError(
+                        f"TCS II did not start the stimulation: {self._reading_count - seen} temperature "
+                        f"record(s) within {self.start_check_s:g} s of L, where a running stimulation "
+                        f"streams 100 per second (alarm, or a parameter the device refused?)",
+                        command="L",
+                    )
+                self._readings.wait(min(left, 0.05))
 
     def abort(self) -> None:
         """Abort any stimulation; the device returns to neutral at its return speed."""

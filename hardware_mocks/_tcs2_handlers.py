@@ -33,6 +33,7 @@ class Tcs2CommandHandlers:
     error_codes: Callable[[], str]
     _reset_state: Callable[[], None]
     button_line_end: bool
+    fault: str | None
 
     def _reply(self, *lines: str) -> None:
         self.send("".join(line + EOL for line in lines).encode("latin-1"))
@@ -130,7 +131,7 @@ class Tcs2CommandHandlers:
 
     def _start_stimulation(self, stoppable: bool) -> None:
         zones = [z for z in range(1, ZONE_COUNT + 1) if self.enabled[z - 1]]
-        if self.alarm or not zones:
+        if self.alarm or not zones or self.fault == "refuse":
             return
         self.follow_mode = False
         self.stoppable = stoppable

@@ -5,13 +5,19 @@ programs are a dict ``program code -> (target_c, ramp_c_per_s, plateau_s, return
 driving a one-zone ThermodeModel. After START the software runs a pre-test phase of
 variable length (test state READY) during which a TRIGGER is answered OK but silently lost;
 then the test is RUNNING and a TRIGGER delivers the program's stimulus. When the probe is
-back at baseline the test ends (system READY, test IDLE).
+back at baseline the test ends (system READY, test IDLE). A TRIGGER within
+``trigger_settle_s`` (device time) of the change to RUNNING is lost too. ``automatic_start``
+is the Medoc software's "Automatic Start" option: on, SELECT_TP starts the test itself (START
+is then refused); off, the selected program waits for START. While a test waits for an
+operator action (START, or its trigger) GET_STATUS answers 0x3000 "waiting for manual
+operation". Temperatures are signed 1/100 C; a response echoes its request's timestamp.
 
 Faults: ``unplug`` (listener closed, connections refused), ``silence`` (accept, never
 answer), ``garbage`` (random bytes instead of a response), ``slow`` (``latency_s``),
 ``split`` (response in ``chunk``-byte pieces ``gap_s`` apart), ``alarm`` (safety error 16384:
 the stimulus stops and the system goes to IDLE), ``overshoot`` (the probe passes its
-command by ``overshoot_c``, default 8 C, while stimulating).
+command by ``overshoot_c``, default 8 C, while stimulating), ``refuse`` (the commands in
+``commands``, default SELECT_TP, are answered 0x0002 illegal state and not carried out).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
 
 log = logging.getLogger(__name__)
 
-FAULTS = ("unplug", "silence", "garbage", "slow", "split", "alarm", "overshoot")
+FAULTS = ("unplug", "silence", "garbage", "slow", "split", "alarm", "overshoot", "refuse")
 
 # Protocol constants, written from the manual (independent of the driver's tables).
 GET_STATUS, SELECT_TP, START, PAUSE, TRIGGER, STOP, ABORT = 0, 1, 2, 3, 4, 5, 6
@@ -39,8 +45,8 @@ WITH_PARAMETER = {SELECT_TP, T_UP, T_DOWN}
 SYS_IDLE, SYS_READY, SYS_TEST = 0, 1, 2
 TEST_IDLE, TEST_RUNNING, TEST_PAUSED, TEST_READY = 0, 1, 2, 3
 OK, ILLEGAL_PARAMETER, ILLEGAL_STATE, WRONG_TEST_STATE = 0, 1, 2, 3
-SAFETY_ERROR = 16384
-_RESPONSE = struct.Struct("<IIBBBHIHBBBB")
+WAITING_MANUAL_OPERATION, SAFETY_ERROR = 0x3000, 0x4000
+_RESPONSE = struct.Struct("<IIBBBHIhBBBB")  # the temperature is a signed short
 
 Program = tuple[float, float, float, float]  # target_c, ramp_c_per_s, plateau_s, return_c_per_s
 DEFAULT_PROGRAMS: dict[int, Program] = {
@@ -64,12 +70,18 @@ class MedocEmulator:
         neutral_c: float = 32.0,
         max_c: float = 55.0,
         pretest_s: tuple[float, float] = (1.0, 4.0),
+        trigger_settle_s: float = 0.5,
+        automatic_start: bool = False,
         seed: int | None = None,
     ) -> None:
         self.clock = DeviceClock(time_scale)
         self.model = ThermodeModel(1, neutral_c, max_c, clock=self.clock)
         self.programs = dict(DEFAULT_PROGRAMS if programs is None else programs)
         self.pretest_s = pretest_s
+        self.trigger_settle_s = trigger_settle_s
+        self.automatic_start = automatic_start
+        self._running_since = 0.0
+        self._timestamp = 0  # of the request being answered (echoed in its response)
         self.fault: str | None = None
         self.fault_params: dict[str, Any] = {}
         self.requests: list[tuple[int, int | None]] = []  # (command, parameter) seen, for tests
@@ -119,7 +131,7 @@ class MedocEmulator:
             if self.fault == "silence":
                 self._hold(conn)
                 return
-            frame = self.handle(*request)
+            frame = self.handle(*request[:2], timestamp=request[2])
             if self.fault == "garbage":
                 frame = bytes(self._rng.randrange(256) for _ in frame)
             if self.fault == "slow":
@@ -134,8 +146,8 @@ class MedocEmulator:
                         time.sleep(float(self.fault_params.get("gap_s", 0.005)))
                     conn.sendall(chunk)
 
-    def _read_request(self, conn: socket.socket) -> tuple[int, int | None] | None:
-        """Return (command, parameter) or None for a broken / foreign request."""
+    def _read_request(self, conn: socket.socket) -> tuple[int, int | None, int] | None:
+        """Return (command, parameter, timestamp) or None for a broken / foreign request."""
         head = self._recv(conn, 4)
         if head is None:
             return None
@@ -146,10 +158,10 @@ class MedocEmulator:
         body = self._recv(conn, length)
         if body is None:
             return None
-        command = body[4]
+        timestamp, command = struct.unpack_from("<IB", body)
         parameter = struct.unpack_from("<I", body, 5)[0] if length >= 9 else None
         self.requests.append((command, parameter))
-        return command, parameter
+        return command, parameter, timestamp
 
     def _recv(self, conn: socket.socket, count: int) -> bytes | None:
         data = b""
@@ -205,12 +217,15 @@ class MedocEmulator:
         self.buttons = (yes, no)
 
     # -- protocol -------------------------------------------------------------------------
-    def handle(self, command: int, parameter: int | None) -> bytes:
-        """Apply one request and return the response frame."""
+    def handle(self, command: int, parameter: int | None, timestamp: int | None = None) -> bytes:
+        """Apply one request and return the response frame (echoing timestamp, default now)."""
         with self._state:
             self._update()
+            self._timestamp = int(time.time()) if timestamp is None else timestamp
             if self.fault == "alarm":
                 result, text = SAFETY_ERROR, "Safety error: thermode temperature out of range"
+            elif self.fault == "refuse" and command in self.fault_params.get("commands", (SELECT_TP,)):
+                result, text = ILLEGAL_STATE, "command refused"
             elif command in WITH_PARAMETER and parameter is None:
                 result, text = ILLEGAL_PARAMETER, "missing parameter"
             else:
@@ -219,29 +234,31 @@ class MedocEmulator:
 
     def _apply(self, command: int, parameter: int | None) -> tuple[int, str]:
         if command == GET_STATUS:
-            return OK, ""
+            return (WAITING_MANUAL_OPERATION, "") if self._waits_for_operator() else (OK, "")
         if command == SELECT_TP:
             if self.system_state == SYS_TEST:
                 return ILLEGAL_STATE, "test in progress"
             if parameter not in self.programs:
                 return ILLEGAL_PARAMETER, f"no test program {parameter}"
             self.selected, self.system_state, self.test_state = parameter, SYS_READY, TEST_IDLE
+            if self.automatic_start:
+                self._start_test()
             return OK, ""
         if command == START:
             if self.system_state == SYS_TEST and self.test_state == TEST_PAUSED:
                 self.test_state = TEST_RUNNING
                 return OK, ""
+            if self.system_state == SYS_TEST:
+                return ILLEGAL_STATE, "test already in progress"
             if self.system_state != SYS_READY:
                 return ILLEGAL_STATE, "no test program selected"
-            now = self.clock.now()
-            self.system_state, self.test_state = SYS_TEST, TEST_READY
-            self._test_start = now
-            self._pretest_end = now + self._rng.uniform(*self.pretest_s)
+            self._start_test()
             return OK, ""
         if command == TRIGGER:
             if self.system_state != SYS_TEST:
                 return ILLEGAL_STATE, "no test in progress"
-            if self.test_state == TEST_READY:
+            settling = self.clock.now() < self._running_since + self.trigger_settle_s
+            if self.test_state == TEST_READY or (self.test_state == TEST_RUNNING and settling):
                 self.lost_triggers += 1  # the known pitfall: lost, yet answered OK
                 return OK, ""
             if self.test_state != TEST_RUNNING or self._stimulus_active:
@@ -270,6 +287,18 @@ class MedocEmulator:
             return OK, ""
         return ILLEGAL_PARAMETER, f"unknown command {command}"
 
+    def _start_test(self) -> None:
+        now = self.clock.now()
+        self.system_state, self.test_state = SYS_TEST, TEST_READY
+        self._test_start = now
+        self._pretest_end = now + self._rng.uniform(*self.pretest_s)
+
+    def _waits_for_operator(self) -> bool:
+        """True while a test waits for START (no automatic start) or for its trigger."""
+        if self.system_state == SYS_READY:
+            return not self.automatic_start
+        return self.system_state == SYS_TEST and self.test_state == TEST_RUNNING and not self._stimulus_active
+
     def _deliver(self, program: Program) -> None:
         target_c, ramp_c_per_s, plateau_s, return_c_per_s = program
         zone = self.model.program(1)
@@ -294,18 +323,19 @@ class MedocEmulator:
         pretest = self.system_state == SYS_TEST and self.test_state == TEST_READY
         if pretest and now >= self._pretest_end:
             self.test_state = TEST_RUNNING
+            self._running_since = now
         if self._stimulus_active and self.model.zones[0].phase == "idle":
             self._stimulus_active = False
             self.system_state, self.test_state = SYS_READY, TEST_IDLE
 
     def _frame(self, command: int, result: int, text: str) -> bytes:
-        temp = max(0, min(0xFFFF, round(self.model.temperatures()[0] * 100)))
+        temp = max(-0x8000, min(0x7FFF, round(self.model.temperatures()[0] * 100)))
         in_test = self.system_state == SYS_TEST
         test_ms = int((self.clock.now() - self._test_start) * 1000) if in_test else 0
         yes, no = self.buttons
         body = _RESPONSE.pack(
             19 + len(text),
-            int(time.time()) & 0xFFFFFFFF,
+            self._timestamp & 0xFFFFFFFF,
             command,
             self.system_state,
             self.test_state,

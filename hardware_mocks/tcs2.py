@@ -28,7 +28,9 @@ from cpmlab.hardware_mocks.physics import DeviceClock, ThermodeModel
 from cpmlab.hardware_mocks.serial_port import SERIAL_FAULTS, PtySerialDevice
 
 DEFAULT_NEUTRAL_C = 32.0
-TCS2_FAULTS = (*SERIAL_FAULTS, "overshoot")  # overshoot: probe passes its command by overshoot_c (8 C)
+# overshoot: the probe passes its command by overshoot_c (8 C); refuse: L / Ol start nothing
+# (as when the device rejects a stimulus), the rest of the link works.
+TCS2_FAULTS = (*SERIAL_FAULTS, "overshoot", "refuse")
 
 
 class Tcs2Emulator(PtySerialDevice, Tcs2CommandHandlers):

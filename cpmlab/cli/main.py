@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="emulator name (tcs2, medoc, julabo, lauda)")
     p.add_argument(
         "--fault",
-        help="start with a fault on (unplug, silence, garbage, slow, split, alarm; thermodes: overshoot, baths: drift)",
+        help="start with a fault on (unplug, silence, garbage, slow, split, alarm; thermodes: overshoot, refuse; "
+        "baths: drift)",
     )
     p.add_argument("--speed", type=float, default=1.0, help="device time scale")
     p.add_argument(

@@ -234,7 +234,13 @@ FAULT = Kind(
         DEVICE,
         Field("message", STR, None, "What went wrong", "detail"),
         STEP_ID,
-        Field("cause", STR, None, "What found the fault: watchdog (a reading outside the limits)"),
+        Field(
+            "cause",
+            STR,
+            None,
+            "What found the fault: watchdog (a reading outside the limits) or stimulus_refused "
+            "(the thermode did not accept a stimulus; that trial has no test-stimulus rating)",
+        ),
         Field("reading_t", NUM, "s", "LSL time of the reading that breached a limit"),
         Field("reading_c", NUM, "degC", "The reading that breached a limit"),
         Field("limit_c", NUM, "degC", "The limit it breached"),

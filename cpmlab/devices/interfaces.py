@@ -104,7 +104,12 @@ FaultListener = Callable[[str], None]
 
 @runtime_checkable
 class Thermode(Protocol):
-    """A contact thermode whose stimuli are timed by the device itself."""
+    """A contact thermode whose stimuli are timed by the device itself.
+
+    A driver whose stimulus starts later than ``stimulate`` is called (the Medoc starts it at
+    TRIGGER, after its pre-test) also sets ``stimulus_onset_t``: the shared-clock time it
+    told the device to start; the engine times the stimulus stages from it.
+    """
 
     kind: str  # "thermode"
     model: str

@@ -12,7 +12,7 @@ from typing import Any
 
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
-from cpmlab.core.errors import CpmlabError, SessionAborted
+from cpmlab.core.errors import CpmlabError, SessionAborted, StimulusRefusedError
 from cpmlab.core.events import EventBus
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import BathReading, ColdPressor, ThermodeReading
@@ -70,6 +70,7 @@ class SessionEngine:
         self.state = "idle"  # idle, running, paused, finished
         self.bath_poll_interval_s = bath_poll_interval_s
         self._estop = threading.Event()
+        self._stopping = threading.Event()  # an abort, emergency stop or fault is ending the session
         self._faulted = threading.Event()
         self._stop_polling = threading.Event()
         self._streaming = False  # device readings are journaled only while the session runs
@@ -130,6 +131,7 @@ class SessionEngine:
         """End the session: abort every device and stop the participant screens."""
         if self.state == "finished" or self.timer.aborted:
             return
+        self._stopping.set()
         self.bus.emit(ev.CONTROL, action="abort", source=source, reason=reason)
         threads = self._abort_devices(wait=False)  # a device slow to answer must not delay the end
         self.participant.cancel()
@@ -144,6 +146,7 @@ class SessionEngine:
         """
         t = now()
         self._estop.set()
+        self._stopping.set()
         threads = self._abort_devices(wait=False)
         try:
             fields = {"key": key} if key is not None else {}
@@ -210,6 +213,7 @@ class SessionEngine:
     def _on_breach(self, breach: Breach) -> None:
         """Abort every device at once (from the reading's thread), then journal and end the session."""
         self._faulted.set()
+        self._stopping.set()
         self._abort_devices(wait=False, inline=breach.device)
         fields = breach.fields()
         try:
@@ -222,15 +226,36 @@ class SessionEngine:
         force_withdrawal(self.context, "fault")  # the hand comes out first
         if self.state == "finished" or self.timer.aborted:
             return
+        self._stopping.set()
         self.bus.emit(ev.CONTROL, action="abort", source="watchdog", reason=reason)
         self._abort_devices()  # once more, waiting this time: a lost first abort is retried
         self.participant.cancel()
         self.timer.abort(reason)
 
+    def _stopped_outcome(self) -> SessionOutcome:
+        """The outcome of a session that was stopped: emergency stop, fault or abort."""
+        if self._estop.is_set():
+            return SessionOutcome.EMERGENCY_STOPPED
+        return SessionOutcome.FAULT if self._faulted.is_set() else SessionOutcome.ABORTED
+
+    def _end_for_refused_stimulus(self, exc: StimulusRefusedError) -> None:
+        """A stimulus the thermode did not accept: every device to safe state, one fault, outcome fault."""
+        self._faulted.set()
+        threads = self._abort_devices(wait=False)
+        fields = {"step_id": exc.step_id} if exc.step_id else {}
+        self.bus.emit(ev.FAULT, device="thermode", message=str(exc), cause="stimulus_refused", **fields)
+        self.bus.emit(ev.CONTROL, action="abort", source="device", reason=f"thermode refused a stimulus: {exc}")
+        self.participant.cancel()
+        self.timer.abort("stimulus refused")
+        for thread in threads:
+            thread.join(timeout=2.0)
+        self.outcome = SessionOutcome.FAULT
+
     def _on_fault(self, role: str, message: str) -> None:
         if not self._streaming:
             return
         self._faulted.set()
+        self._stopping.set()
         self.bus.emit(ev.FAULT, device=role, message=message)
         if self.state in ("running", "paused"):
             threading.Thread(target=self.abort, args=(f"{role} fault: {message}", "device"), daemon=True).start()
@@ -284,12 +309,14 @@ class SessionEngine:
             self.steps.run_sequence(self.protocol.steps, ROOT_PATH)
             self.outcome = SessionOutcome.COMPLETED
         except SessionAborted as exc:
-            self.outcome = SessionOutcome.ABORTED
-            if self._estop.is_set():
-                self.outcome = SessionOutcome.EMERGENCY_STOPPED
-            elif self._faulted.is_set():
-                self.outcome = SessionOutcome.FAULT
+            self.outcome = self._stopped_outcome()
             log.info("session ended early: %s", exc)
+        except StimulusRefusedError as exc:
+            if self._stopping.is_set():  # the stop's own abort ended the stimulus
+                self.outcome = self._stopped_outcome()
+                log.info("stimulus ended by the stop: %s", exc)
+            else:
+                self._end_for_refused_stimulus(exc)
         except Exception as exc:
             log.exception("session failed")
             self.bus.emit(ev.FAULT, device="engine", message=f"{type(exc).__name__}: {exc}")

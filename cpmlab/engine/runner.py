@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from cpmlab.core import events as ev
-from cpmlab.core.errors import CpmlabError, SessionAborted
+from cpmlab.core.errors import CpmlabError, SessionAborted, StimulusRefusedError
 from cpmlab.engine.context import SessionContext
 from cpmlab.engine.steps.common import step_fields
 from cpmlab.engine.steps.table import STEP_HANDLERS, StepHandler
@@ -49,6 +49,9 @@ class StepRunner:
             status = handler(self.ctx, step, path, rep) or "done"
         except SessionAborted:
             status = "aborted"
+            raise
+        except StimulusRefusedError:
+            status = "failed"  # the engine journals it once, as the thermode's fault
             raise
         except Exception as exc:
             status = "failed"

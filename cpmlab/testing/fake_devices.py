@@ -3,6 +3,8 @@
 ``FakeThermode`` and ``FakeBath`` keep the same contract as a real driver (they pass the
 conformance suites in ``cpmlab.testing.conformance``) and record every call in ``calls``.
 ``vanish()`` simulates a pulled cable: fault listeners are told and later commands raise.
+``FakeThermode.refuse_stimuli = True`` makes ``stimulate`` raise StimulusRefusedError (a
+device that does not accept the stimulus) without starting anything.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import weakref
 from typing import Any
 
 from cpmlab.core.clock import now
-from cpmlab.core.errors import DeviceError
+from cpmlab.core.errors import DeviceError, StimulusRefusedError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import (
     BathListener,
@@ -55,6 +57,7 @@ class FakeThermode:
         self._fault_listeners: list[FaultListener] = []
         self._stop = threading.Event()
         self.vanished = False
+        self.refuse_stimuli = False
         self.rate_hz = rate_hz
         self._thread = threading.Thread(target=self._stream, daemon=True)
         self._thread.start()
@@ -88,6 +91,8 @@ class FakeThermode:
             raise DeviceError("fake thermode is not connected: call connect(limits) first")
         stimulus.check(self.limits)
         self.calls.append(("stimulate", stimulus))
+        if self.refuse_stimuli:
+            raise StimulusRefusedError("fake thermode refused the stimulus", command="stimulate")
         for zone in stimulus.zones:
             program = self.physics.program(zone)
             program.target_c = stimulus.target_c

@@ -7,6 +7,11 @@ the first fault (or, for a transient fault the driver recovers from, warning) ev
 device and its delay after the strike, how the session ended, whether the engine aborted
 every device, and what was written. ``run_matrix`` runs all cells; ``format_table`` prints
 them. Used by ``tests/app/test_fault_matrix.py`` and ``benchmarks/bench_fault_matrix.py``.
+
+The thermodes have one more cell, ``refuse``: the emulator refuses the stimulus of a thermal
+step that is followed by its rating. It passes when the session ends as a fault with one
+thermode fault of cause ``stimulus_refused`` within 1 s of the step's start, every device
+aborted, no rating recorded for the refused trial, and the data written.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from cpmlab.app.devices import DeviceAssignment
 from cpmlab.app.session import PreparedSession, SessionSpec
 from cpmlab.core import clock
+from cpmlab.labconfig import LabConfig
 from cpmlab.storage.journal import read_journal
 
 FAULTS = ("unplug", "silence", "garbage", "slow", "split", "alarm")
@@ -35,6 +41,11 @@ TRANSIENT_RULES = {
     "split": "a reply in pieces is reassembled; one still incomplete at the timeout is a fault",
 }
 DETECT_WITHIN_S = 1.0
+#: Thermode drivers whose emulators can refuse a stimulus, and the options each needs for it.
+REFUSAL_DRIVERS: dict[str, dict[str, object]] = {
+    "tcs2": {},
+    "medoc": {"program_for": {44.0: 0b00000001}},  # a program of the emulator's default set
+}
 
 PROTOCOL = """\
 cpmlab_protocol: 1
@@ -45,6 +56,10 @@ limits: {max_thermode_c: 50, max_plateau_s: 60, max_immersion_s: 120, min_bath_c
 devices: [thermode, cold_pressor]
 steps:
   - {type: wait, duration_s: %(wait_s)s}
+"""
+REFUSAL_STEPS = """\
+  - {type: thermal, id: ts, target_c: 44, baseline_c: 32, ramp_c_per_s: 4, return_c_per_s: 4, plateau_s: 5}
+  - {type: rating, id: r, rates: ts, timeout_s: 10}
 """
 
 
@@ -61,12 +76,17 @@ class Cell:
     aborted: bool = False  # the engine sent every device its abort
     written: bool = False  # BIDS files written and the journal closed with session_end
     error: str = ""
+    refused: bool = False  # refuse cells: one thermode fault of cause stimulus_refused
+    rated: bool = False  # refuse cells: a rating of the refused stimulus was recorded
 
     @property
     def passed(self) -> bool:
         """Detected within 1 s and ended as a fault, or ridden out as a stated transient."""
         if not self.written or self.error:
             return False
+        if self.fault == "refuse":
+            on_time = self.delay_s is not None and self.delay_s <= DETECT_WITHIN_S
+            return on_time and self.refused and not self.rated and self.aborted and self.outcome == "fault"
         if self.event == "fault":
             on_time = self.delay_s is not None and self.delay_s <= DETECT_WITHIN_S
             return on_time and self.aborted and self.outcome == "fault"
@@ -90,11 +110,18 @@ def run_cell(
     wait_s: float = 60.0,
     run: int = 1,
 ) -> Cell:
-    """Run one session with driver's emulator faulted strike_after_s (real time) into it."""
+    """Run one session with driver's emulator faulted strike_after_s (real time) into it.
+
+    fault "refuse" (thermodes only) is struck during a short wait before a thermal step.
+    """
     role, partner = DRIVERS[driver]
     other = "cold_pressor" if role == "thermode" else "thermode"
     protocol = data_root.parent / "fault_matrix.yaml"  # outside the BIDS dataset
-    protocol.write_text(PROTOCOL % {"wait_s": wait_s})
+    refusing = fault == "refuse"
+    if refusing:
+        strike_after_s, wait_s = min(strike_after_s, 0.2), 10.0  # the stimulus comes 0.5 s in at 20x
+    protocol.write_text(PROTOCOL % {"wait_s": wait_s} + (REFUSAL_STEPS if refusing else ""))
+    lab = LabConfig(driver_options={role: dict(REFUSAL_DRIVERS[driver])} if refusing else {})
     cell = Cell(driver, fault)
     spec = SessionSpec(
         protocol,
@@ -108,6 +135,7 @@ def run_cell(
         seed=1,
         lsl=False,
         devices=[DeviceAssignment(role, driver), DeviceAssignment(other, partner)],
+        lab=lab,
     )
     try:
         session = PreparedSession(spec)
@@ -142,7 +170,20 @@ def run_cell(
             cell.event = "fault" if record.get("kind") == "fault" else "warning"
             cell.delay_s = float(record["t"]) - struck[0]
     cell.aborted = any(r.get("kind") == "control" and r.get("action") == "abort" for r in after)
+    if refusing:
+        _read_refusal(cell, records, role)
     return cell
+
+
+def _read_refusal(cell: Cell, records: list[dict], role: str) -> None:
+    """Fill a refuse cell from the journal: the refusal fault, its delay after the step start, ratings."""
+    step = [r for r in records if r.get("kind") == "step_start" and r.get("step_id") == "ts"]
+    faults = [r for r in records if r.get("kind") == "fault"]
+    refusals = [r for r in faults if r.get("device") == role and r.get("cause") == "stimulus_refused"]
+    cell.refused = len(refusals) == 1 and len(faults) == 1
+    cell.delay_s = float(refusals[0]["t"]) - float(step[0]["t"]) if refusals and step else None
+    cell.event = "fault" if refusals else cell.event
+    cell.rated = any(r.get("kind") == "rating" and r.get("rates") == "ts" for r in records)
 
 
 def run_matrix(data_root: Path, **options: float) -> list[Cell]:
@@ -158,6 +199,11 @@ def run_matrix(data_root: Path, **options: float) -> list[Cell]:
             if cell.error.startswith("start failed"):
                 cell = run_cell(driver, fault, data_root, run=2, **options)
             cells.append(cell)
+    for driver in REFUSAL_DRIVERS:
+        cell = run_cell(driver, "refuse", data_root, **options)
+        if cell.error.startswith("start failed"):
+            cell = run_cell(driver, "refuse", data_root, run=2, **options)
+        cells.append(cell)
     return cells
 
 
@@ -176,13 +222,23 @@ def format_table(cells: list[Cell]) -> str:
     lines = ["driver  | " + " | ".join(f"{f:{width}s}" for f in FAULTS)]
     lines.append("-" * len(lines[0]))
     for driver in DRIVERS:
-        row = [c for c in cells if c.driver == driver]
+        row = [c for c in cells if c.driver == driver and c.fault in FAULTS]
         lines.append(f"{driver:7s} | " + " | ".join(f"{show(c):{width}s}" for c in row))
-    passed = sum(c.passed for c in cells)
+    matrix = [c for c in cells if c.fault in FAULTS]
+    passed = sum(c.passed for c in matrix)
     lines.append(
-        f"{passed} of {len(cells)} cells: detected within {DETECT_WITHIN_S:g} s (or ridden out by rule), "
+        f"{passed} of {len(matrix)} cells: detected within {DETECT_WITHIN_S:g} s (or ridden out by rule), "
         "devices aborted, data written"
     )
+    refusals = [c for c in cells if c.fault == "refuse"]
+    for cell in refusals:
+        rated = "a rating recorded" if cell.rated else "no rating"
+        lines.append(f"refused stimulus, {cell.driver:5s} | {show(cell)} ({rated})")
+    if refusals:
+        lines.append(
+            f"{sum(c.passed for c in refusals)} of {len(refusals)} refused stimuli: one stimulus_refused fault within "
+            f"{DETECT_WITHIN_S:g} s of the step, devices aborted, no rating of the refused trial, data written"
+        )
     for fault, rule in TRANSIENT_RULES.items():
         lines.append(f"  rule for {fault}: {rule}")
     return "\n".join(lines)

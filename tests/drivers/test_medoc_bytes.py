@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import struct
+import time
 
 import pytest
 
-from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.clock import now
+from cpmlab.core.errors import DeviceError, LimitError, StimulusRefusedError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus, Thermode
 from cpmlab.drivers._medoc_protocol import (
     COMMANDS,
+    MedocState,
+    ResultKind,
     decode_response,
     encode_request,
 )
@@ -43,7 +47,7 @@ def resp(
     text: bytes = b"",
 ) -> bytes:
     """Build a response frame: 19 fixed bytes after the length field, then optional text."""
-    body = struct.pack("<IBBBHIHBBBB", TS, command, system, test, result, test_ms, temp_hundredths, 0, yes, 0, 0)
+    body = struct.pack("<IBBBHIhBBBB", TS, command, system, test, result, test_ms, temp_hundredths, 0, yes, 0, 0)
     return struct.pack("<I", len(body) + len(text)) + body + text
 
 
@@ -54,6 +58,7 @@ def make(connector: FakeConnector, **kwargs: object) -> MedocThermode:
         "poll_interval_s": None,
         "unix_time": lambda: TS,
         "pretest_poll_s": 0.0,
+        "trigger_settle_s": 0.0,
     }
     options.update(kwargs)
     return MedocThermode(connector, **options)  # type: ignore[arg-type]
@@ -137,6 +142,7 @@ def test_response_decoding_reads_every_field() -> None:
         (3, "not the proper test state"),
         (4096, "device communication error"),
         (8192, "safety warning"),
+        (12288, "waiting for manual operation"),
         (16384, "safety error"),
     ],
 )
@@ -331,3 +337,265 @@ def test_unanswered_request_raises_device_error() -> None:
     driver.connect(LIMITS)
     with pytest.raises(DeviceError, match="no complete Medoc response"):
         driver.abort()
+
+
+# -- the vendor's addendum: signed temperature, every return code, start modes, settling -------
+def test_temperature_is_signed() -> None:
+    """0x06 0xff at offset 17 is -2.50 C (a signed short), not 653.18 C."""
+    frame = resp(0, temp_hundredths=-250)
+    assert frame[17:19] == b"\x06\xff"
+    assert decode_response(frame).temperature_c == pytest.approx(-2.5)
+
+
+def test_below_the_reported_range_is_still_garbage() -> None:
+    """A signed value below what a probe can report (-20.00 C) is a device error, not a reading."""
+    with pytest.raises(DeviceError, match="outside what a probe can report"):
+        decode_response(resp(0, temp_hundredths=-2000))
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (0x0000, ResultKind.OK),
+        (0x0001, ResultKind.REFUSED),
+        (0x0002, ResultKind.REFUSED),
+        (0x0003, ResultKind.REFUSED),
+        (0x1000, ResultKind.DEVICE_ERROR),
+        (0x2000, ResultKind.WARNING),
+        (0x3000, ResultKind.WAITING_MANUAL),
+        (0x4000, ResultKind.SAFETY_ERROR),
+    ],
+)
+def test_every_documented_return_code_has_a_typed_kind(code: int, kind: ResultKind) -> None:
+    """Each of the addendum's eight return codes maps to one ResultKind."""
+    assert decode_response(resp(0, result=code)).result_kind is kind
+
+
+@pytest.mark.parametrize("code", [4, 0x0800, 0x5000, 0xFFFF])
+def test_an_undocumented_return_code_is_a_device_error_naming_it(code: int) -> None:
+    """A return code the addendum does not list raises DeviceError with the code in the message."""
+    with pytest.raises(DeviceError, match=rf"undocumented result code {code} \(0x{code:04x}\)"):
+        decode_response(resp(0, result=code))
+
+
+@pytest.mark.parametrize(
+    ("system", "test", "state"),
+    [
+        (0, 0, MedocState.LISTENING),
+        (1, 0, MedocState.PROGRAM_SELECTED),
+        (2, 3, MedocState.PRETEST),
+        (2, 1, MedocState.RUNNING),
+        (2, 2, MedocState.PAUSED),
+        (2, 0, MedocState.TEST_IDLE),
+    ],
+)
+def test_system_and_test_states_give_a_typed_state(system: int, test: int, state: MedocState) -> None:
+    """The (system, test) state pair is one MedocState, also in the journaled fields."""
+    response = decode_response(resp(0, system=system, test=test))
+    assert response.state is state and response.fields()["state"] == str(state)
+
+
+def test_an_older_short_layout_is_a_clear_error() -> None:
+    """A 13-byte body (older software: message at offset 17) is refused by name, never read as data."""
+    frame = struct.pack("<I", 13) + struct.pack("<IBBBHI", TS, 0, 0, 0, 0, 0)
+    connector = FakeConnector([*CONNECT, (req(0), frame)])
+    driver = make(connector)
+    driver.connect(LIMITS)
+    with pytest.raises(DeviceError, match="older layout"):
+        driver.read_temperatures()
+
+
+SELECTED = (req(1, 0b00011100), resp(1, system=1))
+
+
+def test_command_mode_skips_start_when_the_software_started_the_test_itself() -> None:
+    """Expecting START but SELECT_TP already shows the test in progress: no START, a journaled warning."""
+    connector = FakeConnector(
+        [
+            *CONNECT,
+            (req(1, 0b00011100), resp(1, system=2, test=3)),
+            (req(0), resp(0, system=2, test=1, result=0x3000)),
+            (req(4), resp(4, system=2, test=1)),
+        ]
+    )
+    events: list[tuple[str, dict[str, object]]] = []
+    driver = make(connector, event_sink=lambda kind, **data: events.append((kind, data)))
+    driver.connect(LIMITS)
+    driver.stimulate(STIM)
+    connector.check()
+    warnings = [str(data["warning"]) for kind, data in events if "warning" in data]
+    assert len(warnings) == 1 and "'Automatic Start' option is on" in warnings[0]
+
+
+def test_command_mode_treats_a_start_refused_during_the_test_as_automatic_start() -> None:
+    """START refused (illegal state) while the test is in progress: the software started it; go on."""
+    connector = FakeConnector(
+        [
+            *CONNECT,
+            SELECTED,
+            (req(2), resp(2, system=2, test=3, result=2)),
+            (req(0), resp(0, system=2, test=1)),
+            (req(4), resp(4, system=2, test=1)),
+        ]
+    )
+    driver = make(connector)
+    driver.connect(LIMITS)
+    driver.stimulate(STIM)
+    connector.check()
+
+
+def test_automatic_mode_sends_no_start() -> None:
+    """start_mode='automatic': SELECT_TP, then GET_STATUS until RUNNING, then TRIGGER; no START."""
+    connector = FakeConnector(
+        [
+            *CONNECT,
+            (req(1, 0b00011100), resp(1, system=2, test=3)),
+            (req(0), resp(0, system=2, test=3)),
+            (req(0), resp(0, system=2, test=1)),
+            (req(4), resp(4, system=2, test=1)),
+        ]
+    )
+    driver = make(connector, start_mode="automatic")
+    driver.connect(LIMITS)
+    driver.stimulate(STIM)
+    connector.check()
+
+
+def test_automatic_mode_sends_start_when_the_software_waits_for_manual_operation() -> None:
+    """Expecting Automatic Start but the program waits (0x3000, system READY): START is sent, warned."""
+    connector = FakeConnector(
+        [
+            *CONNECT,
+            SELECTED,
+            (req(0), resp(0, system=1, result=0x3000)),
+            (req(2), resp(2, system=2, test=3)),
+            (req(0), resp(0, system=2, test=1)),
+            (req(4), resp(4, system=2, test=1)),
+        ]
+    )
+    events: list[tuple[str, dict[str, object]]] = []
+    driver = make(connector, start_mode="automatic", event_sink=lambda kind, **data: events.append((kind, data)))
+    driver.connect(LIMITS)
+    driver.stimulate(STIM)
+    connector.check()
+    assert any("'Automatic Start' option is off" in str(data.get("warning", "")) for _, data in events)
+
+
+def test_automatic_mode_sends_start_after_the_grace_time_without_the_code() -> None:
+    """No 0x3000, but no test starts within autostart_grace_s: START is sent (never a hang)."""
+    connector = FakeConnector(
+        [
+            *CONNECT,
+            SELECTED,
+            (req(0), resp(0, system=1)),
+            (req(0), resp(0, system=1)),
+            (req(2), resp(2, system=2, test=1)),
+            (req(0), resp(0, system=2, test=1)),
+            (req(4), resp(4, system=2, test=1)),
+        ]
+    )
+    driver = make(connector, start_mode="automatic", autostart_grace_s=0.02, pretest_poll_s=0.05)
+    driver.connect(LIMITS)
+    driver.stimulate(STIM)
+    connector.check()
+
+
+def test_unknown_start_mode_is_refused() -> None:
+    """start_mode must be 'command' or 'automatic'."""
+    with pytest.raises(ValueError, match="start_mode"):
+        make(FakeConnector([]), start_mode="manual")
+
+
+class TimedConnector(FakeConnector):
+    """A FakeConnector that notes when each request's connection was opened."""
+
+    def __init__(self, exchanges: list[tuple[bytes, bytes | None]]) -> None:
+        super().__init__(exchanges)
+        self.opened: list[float] = []
+
+    def open(self):  # type: ignore[no-untyped-def]
+        """Note the time, then open as usual."""
+        self.opened.append(time.monotonic())
+        return super().open()
+
+
+def test_trigger_waits_the_settling_time_after_running() -> None:
+    """Between the GET_STATUS that shows RUNNING and TRIGGER lie at least trigger_settle_s; the
+    stimulus onset the driver reports is the TRIGGER's time."""
+    connector = TimedConnector(
+        [
+            *CONNECT,
+            SELECTED,
+            (req(2), resp(2, system=2, test=3)),
+            (req(0), resp(0, system=2, test=1)),
+            (req(4), resp(4, system=2, test=1)),
+        ]
+    )
+    driver = make(connector, trigger_settle_s=0.3)
+    driver.connect(LIMITS)
+    assert driver.stimulus_onset_t is None
+    called_t = now()
+    driver.stimulate(STIM)
+    connector.check()
+    assert connector.opened[-1] - connector.opened[-2] >= 0.3
+    assert driver.stimulus_onset_t is not None and driver.stimulus_onset_t - called_t >= 0.3  # at TRIGGER
+
+
+def test_default_settling_time_is_pymedocs_one_second() -> None:
+    """The driver's default wait between RUNNING and TRIGGER is 1.0 s (pymedoc's server_lag)."""
+    assert MedocThermode(FakeConnector([])).trigger_settle_s == 1.0
+
+
+@pytest.mark.parametrize(("refused", "code"), [("SELECT_TP", 1), ("START", 2), ("TRIGGER", 3)])
+def test_a_refused_command_is_a_refused_stimulus_not_a_listener_fault(refused: str, code: int) -> None:
+    """SELECT_TP, START or TRIGGER answered 1/2/3: StimulusRefusedError naming the command; no fault call."""
+    script = [(req(1, 0b00011100), resp(1, system=1, result=code if refused == "SELECT_TP" else 0))]
+    if refused != "SELECT_TP":
+        script.append((req(2), resp(2, system=1 if refused == "START" else 2, test=3, result=2 * (refused == "START"))))
+    if refused == "TRIGGER":
+        script += [(req(0), resp(0, system=2, test=1)), (req(4), resp(4, system=2, test=1, result=code))]
+    connector = FakeConnector([*CONNECT, *script])
+    faults: list[str] = []
+    driver = make(connector)
+    driver.add_fault_listener(faults.append)
+    driver.connect(LIMITS)
+    with pytest.raises(StimulusRefusedError, match=f"refused {refused}") as caught:
+        driver.stimulate(STIM)
+    assert caught.value.command == refused and faults == []
+    connector.check()
+
+
+def test_a_program_dropped_back_to_listening_is_a_refused_stimulus() -> None:
+    """After START the software is back in listening mode (system IDLE): refused, never a hang."""
+    connector = FakeConnector([*CONNECT, SELECTED, (req(2), resp(2, system=2, test=3)), (req(0), resp(0))])
+    driver = make(connector)
+    driver.connect(LIMITS)
+    with pytest.raises(StimulusRefusedError, match="listening mode"):
+        driver.stimulate(STIM)
+    connector.check()
+
+
+def test_a_test_aborted_during_the_pretest_is_refused_at_once() -> None:
+    """The test was seen in its pre-test, then the software is back at program selection (an
+    ABORT from elsewhere, e.g. the session's emergency stop): refused now, not at the deadline."""
+    connector = FakeConnector(
+        [*CONNECT, SELECTED, (req(2), resp(2, system=2, test=3)), (req(0), resp(0, system=1, result=0x3000))]
+    )
+    driver = make(connector, pretest_timeout_s=30.0)
+    driver.connect(LIMITS)
+    started = time.monotonic()
+    with pytest.raises(StimulusRefusedError, match="back to program selection"):
+        driver.stimulate(STIM)
+    assert time.monotonic() - started < 1.0
+    connector.check()
+
+
+def test_a_test_that_never_runs_is_aborted_and_refused_by_the_deadline() -> None:
+    """Pre-test longer than pretest_timeout_s: ABORT is sent and the stimulus is refused."""
+    pretest = (req(0), resp(0, system=2, test=3))
+    connector = FakeConnector([*CONNECT, SELECTED, (req(2), resp(2, system=2, test=3)), *[pretest] * 3])
+    connector._expected.append((req(6), resp(6)))
+    driver = make(connector, pretest_timeout_s=0.05, pretest_poll_s=0.03)
+    driver.connect(LIMITS)
+    with pytest.raises(StimulusRefusedError, match="did not start running"):
+        driver.stimulate(STIM)

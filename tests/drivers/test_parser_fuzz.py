@@ -19,7 +19,7 @@ from typing import Any
 
 from cpmlab.core.errors import DeviceError
 from cpmlab.drivers import julabo, lauda
-from cpmlab.drivers._medoc_protocol import RESPONSE_BODY, decode_response
+from cpmlab.drivers._medoc_protocol import decode_response
 from cpmlab.drivers._tcs2_protocol import REPORTED_PROBE_C, StreamParser
 
 INPUTS = 1500
@@ -29,6 +29,8 @@ JULABO_RANGE_C = (-50.0, 200.0)
 LAUDA_RANGE_C = (-40.0, 200.0)
 TCS2_RANGE_C = (-5.0, 70.0)
 MEDOC_RANGE_C = (-10.0, 70.0)
+# The return codes of Medoc's external-control addendum (0x3000: waiting for manual operation).
+MEDOC_RESULT_CODES = (0x0000, 0x0001, 0x0002, 0x0003, 0x1000, 0x2000, 0x3000, 0x4000)
 
 
 @dataclass
@@ -262,14 +264,27 @@ def test_tcs2_stream_parser_refuses_impossible_and_malformed_records() -> None:
 
 
 def test_medoc_response_parser_refuses_impossible_and_malformed_frames() -> None:
-    """Medoc responses: a temperature outside -10..70 C, bad states or a corrupted frame are refused."""
+    """Medoc responses: a temperature outside -10..70 C (signed), bad states, an undocumented
+    return code or a corrupted frame are refused."""
     rng = random.Random(1305)
     inputs = []
     for _ in range(INPUTS):
-        temp = rng.choice([rng.randrange(0, 7001), rng.randrange(0, 65536)])
+        raw_temp = rng.choice([rng.randrange(-1000, 7001) & 0xFFFF, rng.randrange(0, 65536)])
+        result = rng.choice([*MEDOC_RESULT_CODES, rng.randrange(0, 65536)])
         text = rng.choice([b"", b"OK", b"Test running"])
-        body = RESPONSE_BODY.pack(
-            0, rng.randrange(0, 16), rng.randrange(0, 8), rng.randrange(0, 8), 0, 0, temp, 0, 0, 0, 0
+        body = struct.pack(
+            "<IBBBHIHBBBB",
+            0,
+            rng.randrange(0, 16),
+            rng.randrange(0, 8),
+            rng.randrange(0, 8),
+            result,
+            0,
+            raw_temp,
+            0,
+            0,
+            0,
+            0,
         )
         frame = struct.pack("<I", len(body) + len(text)) + body + text
         if rng.random() < 0.4:
@@ -280,11 +295,12 @@ def test_medoc_response_parser_refuses_impossible_and_malformed_frames() -> None
     def oracle(raw: bytes) -> float | None:
         if len(raw) < 4 + 19 or struct.unpack_from("<I", raw)[0] != len(raw) - 4:
             return None
-        _, command, system, test, _, _, temp, *_ = struct.unpack_from("<IBBBHIHBBBB", raw, 4)
+        _, command, system, test, result, _, temp = struct.unpack_from("<IBBBHIh", raw, 4)
         text = raw[23:].decode("latin-1").rstrip("\x00").strip()
-        ok = command <= 14 and system <= 2 and test <= 3 and text.isprintable()
+        ok = command <= 14 and system <= 2 and test <= 3 and result in MEDOC_RESULT_CODES and text.isprintable()
         value = temp / 100
         return value if ok and MEDOC_RANGE_C[0] <= value <= MEDOC_RANGE_C[1] else None
 
     counts = run("medoc frames", inputs, lambda raw: decode_response(raw).temperature_c, oracle)
-    assert counts.wrong_accepted == 0
+    assert counts.wrong_accepted == 0 and counts.good_refused == 0
+    assert counts.accepted > 0 and any(value < 0 for value in map(oracle, inputs) if value is not None)

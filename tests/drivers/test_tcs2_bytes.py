@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cpmlab.core.errors import DeviceError, LimitError
+from cpmlab.core.errors import DeviceError, LimitError, StimulusRefusedError
 from cpmlab.core.limits import SafetyLimits
 from cpmlab.devices.interfaces import ThermalStimulus, Thermode, ThermodeReading
 from cpmlab.drivers._tcs2_protocol import COMMANDS, StreamParser
@@ -37,6 +37,7 @@ LIMITS = SafetyLimits(max_thermode_c=50.0, min_thermode_c=5.0, max_ramp_c_per_s=
 def make(fake: FakeSerial, **kwargs: object) -> Tcs2Thermode:
     """Build a driver with short timeouts suited to a fake port (no monitor: the exchanges are scripted)."""
     kwargs.setdefault("monitor_every_s", None)
+    kwargs.setdefault("start_check_s", None)  # scripted ports stream nothing unless a test feeds it
     driver = Tcs2Thermode(fake, reply_timeout_s=0.3, **kwargs)  # type: ignore[arg-type]
     driver.help_quiet_s = 0.05
     return driver
@@ -385,3 +386,44 @@ def test_stream_parser_waits_for_a_split_k_reply() -> None:
     assert parser.feed(b"\r0") == []
     assert parser.feed(b"1") == []
     assert parser.feed(b"\r\n") == [("line", "01")]
+
+
+# -- a stimulus the device does not start is refused ------------------------------------------
+RECORD = b"\r320+320+320+320+320+320\r\n"
+STIM_WIRE = b"C0450V00025R00050D008200S11111L"
+
+
+def test_stimulate_sees_the_100_hz_output_of_a_started_stimulation() -> None:
+    """After L, records at 100 Hz (three within the check time) show the device took the stimulus."""
+    fake, driver = connected([(b"N320", b""), (STIM_WIRE, RECORD * 3), *CLOSE], start_check_s=0.5)
+    driver.set_baseline(32.0)
+    driver.stimulate(STIM)
+    driver.close()
+    fake.check()
+
+
+def test_stimulate_without_the_100_hz_output_is_a_refused_stimulus() -> None:
+    """After L only one record (the 1 Hz rate between stimulations): StimulusRefusedError naming L."""
+    fake, driver = connected([(b"N320", b""), (STIM_WIRE, RECORD), *CLOSE], start_check_s=0.3)
+    faults: list[str] = []
+    driver.add_fault_listener(faults.append)
+    driver.set_baseline(32.0)
+    started = time.monotonic()
+    with pytest.raises(StimulusRefusedError, match="did not start the stimulation: 1 temperature record") as caught:
+        driver.stimulate(STIM)
+    assert caught.value.command == "L" and faults == []
+    assert 0.3 <= time.monotonic() - started < 1.0
+    driver.close()
+    fake.check()
+
+
+def test_no_start_check_while_the_output_is_muted() -> None:
+    """With the periodic output muted there is nothing to tell by: stimulate returns after L."""
+    fake, driver = connected([(b"F", b""), (b"N320", b""), (STIM_WIRE, b""), *CLOSE], start_check_s=0.3)
+    driver.set_streaming(False)
+    driver.set_baseline(32.0)
+    started = time.monotonic()
+    driver.stimulate(STIM)
+    assert time.monotonic() - started < 0.2
+    driver.close()
+    fake.check()

@@ -95,6 +95,7 @@ def test_trigger_during_pretest_is_lost_then_works_once_running(emu: MedocEmulat
     assert medoc(emu.port, TRIGGER)["result"] == 0
     assert emu.lost_triggers == 1 and not emu.model.stimulating
     wait_running(emu.port)
+    time.sleep(0.1)  # the settling time after RUNNING: 0.5 s device time at scale 10
     assert medoc(emu.port, TRIGGER)["result"] == 0
     assert emu.model.stimulating
 
@@ -107,6 +108,7 @@ def test_program_ramps_holds_returns_and_ends_the_test() -> None:
         medoc(device.port, SELECT_TP, PROGRAM)
         medoc(device.port, START)
         wait_running(device.port)
+        time.sleep(0.15)  # settling: 0.5 s device time at scale 5
         medoc(device.port, TRIGGER)
         samples = []
         end = time.monotonic() + 1.4
@@ -163,6 +165,7 @@ def test_alarm_is_a_safety_error_that_stops_the_test(emu: MedocEmulator) -> None
     medoc(emu.port, SELECT_TP, PROGRAM)
     medoc(emu.port, START)
     wait_running(emu.port)
+    time.sleep(0.1)
     medoc(emu.port, TRIGGER)
     emu.set_fault("alarm")
     status = medoc(emu.port, GET_STATUS)

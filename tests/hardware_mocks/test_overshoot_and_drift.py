@@ -43,6 +43,7 @@ def test_medoc_overshoot_shows_in_the_status_temperature() -> None:
         medoc(emu.port, SELECT_TP, PROGRAM)
         medoc(emu.port, START)
         wait_running(emu.port)
+        time.sleep(0.1)  # the settling time after RUNNING (0.5 s device time)
         medoc(emu.port, TRIGGER)
         time.sleep(0.5)  # 5 s of device time: 2 s ramp, then the plateau
         assert medoc(emu.port, GET_STATUS)["temp_c"] > 46.0

@@ -64,9 +64,9 @@ def read_stream(port: serial.Serial, seconds: float) -> list[tuple[float, list[f
 
 
 def test_spec_declares_all_serial_faults() -> None:
-    """EMULATOR names tcs2 and offers unplug, silence, garbage, slow, split, alarm and overshoot."""
+    """EMULATOR names tcs2 and offers unplug, silence, garbage, slow, split, alarm, overshoot and refuse."""
     assert EMULATOR.name == "tcs2" and EMULATOR.kind == "thermode"
-    assert set(EMULATOR.faults) == {"unplug", "silence", "garbage", "slow", "split", "alarm", "overshoot"}
+    assert set(EMULATOR.faults) == {"unplug", "silence", "garbage", "slow", "split", "alarm", "overshoot", "refuse"}
 
 
 def test_back_to_back_commands_and_a_24_byte_read(emu: Tcs2Emulator, client: serial.Serial) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from cpmlab.core import events as ev
 from cpmlab.core.clock import now
-from cpmlab.core.errors import CpmlabError
+from cpmlab.core.errors import CpmlabError, StimulusRefusedError
 from cpmlab.devices.interfaces import ThermalStimulus
 from cpmlab.engine.context import SessionContext
 from cpmlab.engine.steps.common import step_fields
@@ -60,8 +60,13 @@ def deliver_heat(
         "return_c_per_s": stim.return_c_per_s,
         "zones": list(stim.zones),
     }
-    t0 = now()
-    thermode.stimulate(stim)
+    called_t = now()
+    try:
+        thermode.stimulate(stim)
+    except StimulusRefusedError as exc:  # no stimulus event: the trial was never delivered
+        exc.step_id = step_id
+        raise
+    t0 = _onset_t(thermode, called_t)
     ctx.bus.emit(ev.STIMULUS, t=t0, stage="ramp_start", **info)
     if step_id:
         ctx.stimuli[step_id] = {**info, "onset_t": t0}
@@ -76,6 +81,12 @@ def deliver_heat(
     timer.sleep_until(t0 + timer.to_real(stim.total_s))
     ctx.bus.emit(ev.STIMULUS, t=t0 + timer.to_real(stim.total_s), stage="end", **info)
     return t0
+
+
+def _onset_t(thermode: object, called_t: float) -> float:
+    """The time the device was told to start: the driver's stimulus_onset_t if set by this call."""
+    onset_t = getattr(thermode, "stimulus_onset_t", None)
+    return onset_t if isinstance(onset_t, float) and onset_t >= called_t else called_t
 
 
 def _fields(stim: ThermalStimulus) -> dict[str, Any]:
