@@ -71,6 +71,7 @@ SESSION_START = Kind(
         Field("devices", DICT, None, "Devices opened for the session", marker=False),
         Field("device_info", DICT, None, "What each device reported about itself", marker=False),
         Field("simulated_participant", BOOL, None, "True when a simulated participant answered", marker=False),
+        Field("simulated_parameters", DICT, None, "A simulated participant's true parameters", marker=False),
         Field("lab_limits", DICT, None, "The lab's safety limits", marker=False),
         Field("protocol_limits", DICT, None, "The protocol's safety limits", marker=False),
         Field("lsl", DICT, None, "Lab Streaming Layer outlets and recording", marker=False),

@@ -160,7 +160,8 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
 
     events = events_table(s)
     ratings = ratings_table(records)
-    info = {k: v for k, v in s.info.items() if k not in ("kind", "seq")}
+    info = {k: v for k, v in s.info.items() if k not in ("kind", "seq", "simulated_parameters")}
+    simulated = s.info.get("simulated_parameters")
     session_meta = {
         **info,
         "outcome": s.outcome,
@@ -191,6 +192,7 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
                     "TaskDescription": s.info.get("protocol_title", ""),
                     **meta.BEH_COLUMNS,
                     "cpmlab": session_meta,
+                    **({"SimulatedParticipant": meta.simulated_participant(simulated)} if simulated else {}),
                 }
             ),
         )

@@ -92,6 +92,18 @@ def recording_sidecar(columns: list[str], sampling_hz: float, start_s: float, wh
     }
 
 
+def simulated_participant(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Return the _beh.json SimulatedParticipant object: the true parameters and what they mean."""
+    return {
+        "Description": "Dry run: a simulated participant answered. These are its true parameters, drawn from "
+        "the seeded population (profile, population_seed) or given by the caller; pain60_c is the temperature "
+        "it rates 60/100 without CPM and noise, cpm_effect_vas its CPM effect (VAS, negative = inhibition), "
+        "cold_detection_s and cold_tolerance_s the mean cold pain detection and tolerance times it produces "
+        "(never when detects_cold_pain or withdraws is false).",
+        **parameters,
+    }
+
+
 def dataset_description(name: str, version: str, authors: list[str]) -> dict[str, Any]:
     """Return dataset_description.json content."""
     return {
