@@ -35,6 +35,9 @@ from cpmlab.storage.paths import SessionPaths
 
 log = logging.getLogger(__name__)
 
+BATH_POLL_S = 0.5  # protocol seconds between bath readings (checked by the watchdog, recorded)
+MIN_BATH_POLL_REAL_S = 0.05  # a dry run at high speed polls no faster than this (real seconds)
+
 
 @dataclass
 class SessionSpec:
@@ -170,6 +173,7 @@ class PreparedSession:
             speed=spec.speed,
             variables={"participant": spec.participant, "session": spec.session, "run": spec.run, **spec.variables},
             seed=spec.seed,
+            bath_poll_interval_s=bath_poll_interval_s(spec.speed),
         )
 
     def _simulated_parameters(self) -> dict[str, Any]:
@@ -326,6 +330,11 @@ class PreparedSession:
             except Exception:
                 log.exception("closing the participant channel failed")
         self.devices.close()
+
+
+def bath_poll_interval_s(speed: float) -> float:
+    """Return the real seconds between bath readings: BATH_POLL_S of protocol time, at most 20 a second."""
+    return max(BATH_POLL_S / speed, MIN_BATH_POLL_REAL_S)
 
 
 def simulated_model(spec: SessionSpec) -> ParticipantModel:

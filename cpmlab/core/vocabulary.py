@@ -154,6 +154,7 @@ DISPLAY = Kind(
         Field("screen", STR, None, "instruction, wait or continuous"),
         Field("end_t", NUM, "s", "Shared-clock time the screen ended", marker=False),
         Field("ended_by", STR, None, "key, timeout, aborted or time", "ended_by"),
+        Field("rate_hz", NUM, "Hz", "Continuous rating: samples taken per protocol second", marker=False),
     ),
 )
 MEASURE = Kind(

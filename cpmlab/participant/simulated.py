@@ -210,18 +210,21 @@ class SimulatedParticipant:
         return RatingResult(value, onset, now(), "simulated")
 
     def rate_continuously(self, request: ContinuousRequest, on_sample: SampleCallback) -> ContinuousResult:
-        """Move the slider with the felt temperature for the whole window."""
+        """Move the slider with the felt temperature; sampled at rate_hz per protocol second at any speed.
+
+        Each sample is stamped at its slot of the sampling clock (a simulated sampler does not
+        jitter): when the machine is busy, the samples due are taken at once with their own times.
+        """
         self._cancel.clear()
-        result = ContinuousResult(onset_t=now())
-        period_real = 1.0 / request.rate_hz
+        result = ContinuousResult(onset_t=now(), rate_hz=request.rate_hz * self.speed)
+        period_real = 1.0 / result.rate_hz
         end = result.onset_t + request.duration_s
         touched_at = result.onset_t + 0.5 / self.speed
         maximum = request.maximum
         smoothed: float | None = None
-        next_t = result.onset_t
         while True:
-            t = now()
-            if t >= end or self._cancel.is_set():
+            t = result.onset_t + len(result.samples) * period_real
+            if t >= end or self._cancel.wait(max(0.0, t - now())):
                 break
             value: float | None = None
             if self.model.answers and t >= touched_at:
@@ -230,8 +233,6 @@ class SimulatedParticipant:
                 value = round(min(max(smoothed, 0.0), maximum), 1)
             result.samples.append((t, value))
             on_sample(t, value)
-            next_t += period_real
-            self._cancel.wait(max(0.0, next_t - now()))
         return result
 
     def prompt_immersion(self, text: str, duration_s: float) -> float:
