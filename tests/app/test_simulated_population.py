@@ -88,3 +88,20 @@ def test_the_cli_refuses_a_bad_profile_option_before_anything_opens(
         assert main(args) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "cpm_sequential", "-p", "01", "-s", "1", "--simulate"],
+        ["demo"],
+        ["study", "next", "cpm_active_sham", "-p", "01", "--simulate"],
+    ],
+)
+def test_run_demo_and_study_next_take_the_profile(argv: list[str]) -> None:
+    """--simulate-profile is offered wherever a simulated participant can answer; typical when not given."""
+    from cpmlab.cli.main import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([*argv, "--simulate-profile", "never-detects"]).simulate_profile == "never-detects"
+    assert parser.parse_args(argv).simulate_profile is None  # spec_from_args / demo then use typical
