@@ -142,6 +142,7 @@ class PreparedSession:
         for sub in subscribers or []:
             self.bus.subscribe(sub)
         self._open(participant_factory)
+        simulated = spec.simulate and participant_factory is None  # a factory brings its own participant
         self.metadata = {
             "participant": spec.participant,
             "session": spec.session,
@@ -157,7 +158,7 @@ class PreparedSession:
             "devices": self.devices.describe(),
             "device_info": self.device_info,
             "simulated_participant": spec.simulate,
-            **({"simulated_parameters": self._simulated_parameters()} if self.participant_model else {}),
+            **({"simulated_parameters": self._simulated_parameters(self.participant_model)} if simulated else {}),
             "lab_limits": spec.lab.safety_limits().as_dict(),
             "protocol_limits": self.protocol.limits.model_dump(),
             **spec.metadata,
@@ -176,10 +177,11 @@ class PreparedSession:
             bath_poll_interval_s=bath_poll_interval_s(spec.speed),
         )
 
-    def _simulated_parameters(self) -> dict[str, Any]:
+    def _simulated_parameters(self, model: ParticipantModel | None) -> dict[str, Any]:
         """Return the simulated participant's true parameters and seeds, for the session metadata."""
-        assert self.participant_model is not None
-        model, spec = self.participant_model, self.spec
+        if model is None:
+            return {}
+        spec = self.spec
         drawn = spec.participant_model is None
         return {
             **model.true_parameters(),

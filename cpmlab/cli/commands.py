@@ -103,7 +103,8 @@ def _report(result: SessionResult) -> None:
 
 def spec_from_args(args: argparse.Namespace, **fixed: Any) -> SessionSpec:
     """Build a SessionSpec from the run options; fixed gives fields the caller decides (e.g. a study visit)."""
-    if args.simulate_profile is not None and not args.simulate:
+    profile = getattr(args, "simulate_profile", None)
+    if profile is not None and not args.simulate:
         raise CpmlabError("--simulate-profile chooses the simulated participant: it needs --simulate")
     lab = load_lab_config(args.config)
     data = Path(args.data or lab.data or "cpmlab-data").expanduser()
@@ -111,7 +112,7 @@ def spec_from_args(args: argparse.Namespace, **fixed: Any) -> SessionSpec:
         "data_root": data,
         "speed": args.speed,
         "simulate": args.simulate,
-        "simulate_profile": args.simulate_profile or "typical",
+        "simulate_profile": profile or "typical",
         "emulate": args.emulate,
         "devices": [DeviceAssignment.parse(d) for d in args.device],
         "seed": args.seed,
