@@ -36,7 +36,7 @@ from cpmlab.storage.paths import SessionPaths
 log = logging.getLogger(__name__)
 
 BATH_POLL_S = 0.5  # protocol seconds between bath readings (checked by the watchdog, recorded)
-MIN_BATH_POLL_REAL_S = 0.1  # a dry run at high speed polls no faster than this (real seconds)
+MIN_BATH_POLL_REAL_S = 0.25  # a dry run at high speed polls no faster than this (real seconds)
 
 
 @dataclass
@@ -335,7 +335,7 @@ class PreparedSession:
 
 
 def bath_poll_interval_s(speed: float) -> float:
-    """Return the real seconds between bath readings: BATH_POLL_S of protocol time, at most 10 a second."""
+    """Return the real seconds between bath readings: BATH_POLL_S of protocol time, at most 4 a second."""
     return max(BATH_POLL_S / speed, MIN_BATH_POLL_REAL_S)
 
 
