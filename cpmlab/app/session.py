@@ -25,6 +25,7 @@ from cpmlab.engine import EngineDevices, SessionEngine, SessionOutcome
 from cpmlab.labconfig import LabConfig
 from cpmlab.participant.channel import ParticipantChannel
 from cpmlab.participant.operator import OperatorResponses
+from cpmlab.participant.population import population_seed
 from cpmlab.participant.simulated import ParticipantModel, SimulatedParticipant
 from cpmlab.protocol.loader import effective_limits, load_protocol
 from cpmlab.protocol.model import Protocol
@@ -33,6 +34,9 @@ from cpmlab.storage.journal import Journal
 from cpmlab.storage.paths import SessionPaths
 
 log = logging.getLogger(__name__)
+
+BATH_POLL_S = 0.5  # protocol seconds between bath readings (checked by the watchdog, recorded)
+MIN_BATH_POLL_REAL_S = 0.25  # a dry run at high speed polls no faster than this (real seconds)
 
 
 @dataclass
@@ -51,7 +55,8 @@ class SessionSpec:
     seed: int = 0
     operator: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-    participant_model: ParticipantModel | None = None
+    participant_model: ParticipantModel | None = None  # None with simulate: drawn from the population
+    simulate_profile: str = "typical"  # population profile the simulated participant is drawn from
     lab: LabConfig = field(default_factory=LabConfig)
     emulator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     lsl: bool = True  # markers and signals on Lab Streaming Layer
@@ -100,6 +105,7 @@ class PreparedSession:
                 "real participants always run at speed 1"
             )
         self.paths = SessionPaths.create(spec.data_root, spec.participant, spec.session, self.protocol.task, spec.run)
+        self.participant_model = simulated_model(spec) if spec.simulate else None  # a bad profile stops us here
         self.paths.check_root()
         self.paths.refuse_existing()
         self.bus = EventBus()
@@ -136,6 +142,7 @@ class PreparedSession:
         for sub in subscribers or []:
             self.bus.subscribe(sub)
         self._open(participant_factory)
+        simulated = spec.simulate and participant_factory is None  # a factory brings its own participant
         self.metadata = {
             "participant": spec.participant,
             "session": spec.session,
@@ -151,6 +158,7 @@ class PreparedSession:
             "devices": self.devices.describe(),
             "device_info": self.device_info,
             "simulated_participant": spec.simulate,
+            **({"simulated_parameters": self._simulated_parameters(self.participant_model)} if simulated else {}),
             "lab_limits": spec.lab.safety_limits().as_dict(),
             "protocol_limits": self.protocol.limits.model_dump(),
             **spec.metadata,
@@ -166,7 +174,21 @@ class PreparedSession:
             speed=spec.speed,
             variables={"participant": spec.participant, "session": spec.session, "run": spec.run, **spec.variables},
             seed=spec.seed,
+            bath_poll_interval_s=bath_poll_interval_s(spec.speed),
         )
+
+    def _simulated_parameters(self, model: ParticipantModel | None) -> dict[str, Any]:
+        """Return the simulated participant's true parameters and seeds, for the session metadata."""
+        if model is None:
+            return {}
+        spec = self.spec
+        drawn = spec.participant_model is None
+        return {
+            **model.true_parameters(),
+            "drawn_from_population": drawn,
+            "population_seed": population_seed(spec.participant, spec.simulate_profile) if drawn else None,
+            "noise_seed": spec.seed,
+        }
 
     def _set_aside_failed_start(self, exc: BaseException) -> None:
         """Journal why the start failed, then move its files out of the way so the labels stay free."""
@@ -211,7 +233,7 @@ class PreparedSession:
         elif spec.simulate:
             bath_emulator = self.devices.emulators.get("cold_pressor")
             sim = SimulatedParticipant(
-                spec.participant_model,
+                self.participant_model,
                 seed=spec.seed,
                 speed=spec.speed,
                 on_hand_immersed=getattr(bath_emulator, "set_hand_immersed", None),
@@ -310,6 +332,18 @@ class PreparedSession:
             except Exception:
                 log.exception("closing the participant channel failed")
         self.devices.close()
+
+
+def bath_poll_interval_s(speed: float) -> float:
+    """Return the real seconds between bath readings: BATH_POLL_S of protocol time, at most 4 a second."""
+    return max(BATH_POLL_S / speed, MIN_BATH_POLL_REAL_S)
+
+
+def simulated_model(spec: SessionSpec) -> ParticipantModel:
+    """Return the spec's participant model, or draw the participant from the population by label and profile."""
+    if spec.participant_model is not None:
+        return spec.participant_model
+    return ParticipantModel.from_population(spec.participant, spec.simulate_profile)
 
 
 def _move_without_overwriting(path: Path, folder: Path, stem: str, suffix: str) -> Path:

@@ -103,12 +103,16 @@ def _report(result: SessionResult) -> None:
 
 def spec_from_args(args: argparse.Namespace, **fixed: Any) -> SessionSpec:
     """Build a SessionSpec from the run options; fixed gives fields the caller decides (e.g. a study visit)."""
+    profile = getattr(args, "simulate_profile", None)
+    if profile is not None and not args.simulate:
+        raise CpmlabError("--simulate-profile chooses the simulated participant: it needs --simulate")
     lab = load_lab_config(args.config)
     data = Path(args.data or lab.data or "cpmlab-data").expanduser()
     options: dict[str, Any] = {
         "data_root": data,
         "speed": args.speed,
         "simulate": args.simulate,
+        "simulate_profile": profile or "typical",
         "emulate": args.emulate,
         "devices": [DeviceAssignment.parse(d) for d in args.device],
         "seed": args.seed,
@@ -223,6 +227,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         data_root=data,
         speed=args.speed,
         simulate=True,
+        simulate_profile=args.simulate_profile or "typical",
         emulate=True,
         seed=args.seed,
         operator="demo",
@@ -234,7 +239,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     answering = "through the PsychoPy screens" if args.display else "in process"
     print(
         f"cpmlab demo: {spec.protocol_path.name} at speed {spec.speed:g}, emulated devices, "
-        f"simulated participant answering {answering} -> {data}"
+        f"simulated participant ({spec.simulate_profile}) answering {answering} -> {data}"
     )
     started = time.monotonic()
     result = run_session(spec)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from cpmlab import __version__
 from cpmlab.core.errors import CpmlabError
+from cpmlab.participant.population import PROFILES
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -26,6 +27,7 @@ def _add_run_options(p: argparse.ArgumentParser, labels: bool = True) -> None:
         help="time scale for dry runs (needs --simulate and --emulate); participants: always 1",
     )
     p.add_argument("--simulate", action="store_true", help="a simulated participant answers every screen")
+    _add_profile_option(p)
     p.add_argument("--emulate", action="store_true", help="start byte-level device emulators instead of hardware")
     p.add_argument(
         "--device",
@@ -74,6 +76,17 @@ def _add_run_options(p: argparse.ArgumentParser, labels: bool = True) -> None:
     )
 
 
+def _add_profile_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--simulate-profile",
+        choices=PROFILES,
+        default=None,
+        metavar="NAME",
+        help="population profile the simulated participant is drawn from, seeded by the participant label "
+        f"(with --simulate; default typical): {', '.join(PROFILES)}",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="cpmlab", description="Conditioned pain modulation lab software.")
@@ -117,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=20.0, help="time scale (default 20)")
     p.add_argument("--seed", type=int, default=1, help="random seed")
     p.add_argument("--protocol", default="cpm_sequential", help="shipped protocol name or file")
+    _add_profile_option(p)
     p.add_argument(
         "--tcp",
         action="store_true",

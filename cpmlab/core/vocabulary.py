@@ -71,6 +71,7 @@ SESSION_START = Kind(
         Field("devices", DICT, None, "Devices opened for the session", marker=False),
         Field("device_info", DICT, None, "What each device reported about itself", marker=False),
         Field("simulated_participant", BOOL, None, "True when a simulated participant answered", marker=False),
+        Field("simulated_parameters", DICT, None, "A simulated participant's true parameters", marker=False),
         Field("lab_limits", DICT, None, "The lab's safety limits", marker=False),
         Field("protocol_limits", DICT, None, "The protocol's safety limits", marker=False),
         Field("lsl", DICT, None, "Lab Streaming Layer outlets and recording", marker=False),
@@ -153,6 +154,7 @@ DISPLAY = Kind(
         Field("screen", STR, None, "instruction, wait or continuous"),
         Field("end_t", NUM, "s", "Shared-clock time the screen ended", marker=False),
         Field("ended_by", STR, None, "key, timeout, aborted or time", "ended_by"),
+        Field("rate_hz", NUM, "Hz", "Continuous rating: samples taken per protocol second", marker=False),
     ),
 )
 MEASURE = Kind(

@@ -82,6 +82,7 @@ class ContinuousResult:
 
     onset_t: float
     samples: list[tuple[float, float | None]] = field(default_factory=list)
+    rate_hz: float | None = None  # samples taken per real second; None: the request's rate_hz
 
 
 SampleCallback = Callable[[float, float | None], None]

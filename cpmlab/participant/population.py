@@ -35,13 +35,24 @@ PROFILES: tuple[str, ...] = (
 )
 
 
-def draw_parameters(label: str, profile: str = "typical") -> dict[str, Any]:
-    """Return the ParticipantModel fields of participant label drawn from the named profile."""
+def population_seed(label: str, profile: str) -> str:
+    """Return the text that seeds participant label's draw from profile (recorded with the session)."""
+    return f"cpmlab-population:{profile}:{label}"
+
+
+def check_profile(profile: str) -> str:
+    """Return profile if it is a known population profile, else raise a CpmlabError naming them."""
     if profile not in PROFILES:
         raise CpmlabError(f"unknown simulated participant profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    return profile
+
+
+def draw_parameters(label: str, profile: str = "typical") -> dict[str, Any]:
+    """Return the ParticipantModel fields of participant label drawn from the named profile."""
+    check_profile(profile)
     if not label:
         raise CpmlabError("a simulated participant needs a non-empty label to seed its parameters")
-    rng = random.Random(f"cpmlab-population:{profile}:{label}")  # str seeds hash the same in every process
+    rng = random.Random(population_seed(label, profile))  # str seeds hash the same in every process
     low_c, high_c = PAIN60_RANGES_C.get(profile, PAIN60_RANGES_C["typical"])
     if profile in ("typical", "no-cpm", "facilitator", "never-detects", "never-withdraws"):
         pain60_c = min(max(rng.gauss(46.2, 1.0), low_c), high_c)

@@ -3,8 +3,10 @@
 Heat ratings follow the peak probe temperature read back from the thermode stream
 (a linear rating-vs-temperature line above a threshold), shifted by a CPM effect while
 a cold-pressor immersion runs or decaying after it ends; cold-water ratings follow the
-bath temperature. Noise is seeded, so a run is reproducible. ``ParticipantModel.from_population``
-draws a participant's parameters from the seeded population (``population.py``).
+bath temperature. The CPM effect needs a painful conditioning stimulus: it is whole in water
+10 C or more below 20 C (or 4 C or more above 42.5 C), scales down towards those bounds, and
+is absent in neutral water (a sham bath at 32 C). Noise is seeded, so a run is reproducible.
+``ParticipantModel.from_population`` draws a participant's parameters from the seeded population (``population.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ VAS_MAX = SCALES["vas"].maximum()  # the model thinks in VAS units
 NRS_MAX = SCALES["nrs"].maximum()  # cold-water pain in NRS units
 
 
+def _water_pain_c(bath_c: float) -> float:
+    """Return how far the water is into the painful range, in degC (below 20 C, or 2.5x above 42.5 C)."""
+    return max(20.0 - bath_c, 0.0) + 2.5 * max(bath_c - 42.5, 0.0)
+
+
 @dataclass(frozen=True)
 class ParticipantModel:
     """Known parameters of a simulated participant (VAS units are 0-100)."""
@@ -48,7 +55,7 @@ class ParticipantModel:
     cold_detection_s: float = 12.0
     threshold_sd_c: float = 0.4  # trial-to-trial spread of the heat pain threshold
     threshold_rt_s: float = 0.4  # reaction time to press once the heat is felt as painful
-    cold_pain_per_c: float = 0.5  # NRS points per C below 20 C
+    cold_pain_per_c: float = 0.5  # NRS points per C below 20 C (per 0.4 C above 42.5 C: hot water)
     answers: bool = True  # False: never answers (timeouts)
     fixed_rating: float | None = None  # e.g. always 0 or always 100 (adversarial)
     detects_cold_pain: bool = True  # False: never reports cold pain (no detection press)
@@ -104,6 +111,7 @@ class SimulatedParticipant:
         self._immersion_start_t: float | None = None
         self._immersion_end_t: float | None = None
         self._immersed = False
+        self._conditioning = 1.0  # share of the CPM effect the water gives (0 in neutral water)
 
     # -- perception ------------------------------------------------------------------------
     def observe(self, event: ev.Event) -> None:
@@ -120,16 +128,18 @@ class SimulatedParticipant:
                 self._stim_peak_c = self._current_c if self._current_c is not None else 0.0
             elif event.kind == ev.IMMERSION and event.data.get("stage") == "immersion_start":
                 self._immersion_start_t, self._immersion_end_t = event.t, None
+                self._conditioning = 1.0 if self._bath_c is None else min(_water_pain_c(self._bath_c) / 10.0, 1.0)
             elif event.kind == ev.IMMERSION and event.data.get("stage") == "immersion_end":
                 self._immersion_end_t = event.t
 
     def _cpm_shift(self, t: float) -> float:
         if self._immersion_start_t is None:
             return 0.0
+        effect = self.model.cpm_effect_vas * self._conditioning
         if self._immersion_end_t is None:
-            return self.model.cpm_effect_vas
+            return effect
         since_s = (t - self._immersion_end_t) * self.speed
-        return self.model.cpm_effect_vas * math.exp(-since_s / self.model.cpm_decay_s)
+        return effect * math.exp(-since_s / self.model.cpm_decay_s)
 
     def perceived_heat_vas(self, temp_c: float, t: float) -> float:
         """Noisy VAS for a heat stimulus at temp_c felt at time t."""
@@ -141,7 +151,7 @@ class SimulatedParticipant:
     def _cold_nrs(self, t: float) -> float:
         bath = self._bath_c if self._bath_c is not None else 10.0
         elapsed = 0.0 if self._immersion_start_t is None else (t - self._immersion_start_t) * self.speed
-        nrs = self.model.cold_pain_per_c * max(20.0 - bath, 0.0) + 0.03 * elapsed
+        nrs = self.model.cold_pain_per_c * _water_pain_c(bath) + 0.03 * elapsed
         return nrs + self.rng.gauss(0.0, 0.4)
 
     # -- channel ---------------------------------------------------------------------------
@@ -210,18 +220,21 @@ class SimulatedParticipant:
         return RatingResult(value, onset, now(), "simulated")
 
     def rate_continuously(self, request: ContinuousRequest, on_sample: SampleCallback) -> ContinuousResult:
-        """Move the slider with the felt temperature for the whole window."""
+        """Move the slider with the felt temperature; sampled at rate_hz per protocol second at any speed.
+
+        Each sample is stamped at its slot of the sampling clock (a simulated sampler does not
+        jitter): when the machine is busy, the samples due are taken at once with their own times.
+        """
         self._cancel.clear()
-        result = ContinuousResult(onset_t=now())
-        period_real = 1.0 / request.rate_hz
+        result = ContinuousResult(onset_t=now(), rate_hz=request.rate_hz * self.speed)
+        period_real = 1.0 / result.rate_hz
         end = result.onset_t + request.duration_s
         touched_at = result.onset_t + 0.5 / self.speed
         maximum = request.maximum
         smoothed: float | None = None
-        next_t = result.onset_t
         while True:
-            t = now()
-            if t >= end or self._cancel.is_set():
+            t = result.onset_t + len(result.samples) * period_real
+            if t >= end or self._cancel.wait(max(0.0, t - now())):
                 break
             value: float | None = None
             if self.model.answers and t >= touched_at:
@@ -230,8 +243,6 @@ class SimulatedParticipant:
                 value = round(min(max(smoothed, 0.0), maximum), 1)
             result.samples.append((t, value))
             on_sample(t, value)
-            next_t += period_real
-            self._cancel.wait(max(0.0, next_t - now()))
         return result
 
     def prompt_immersion(self, text: str, duration_s: float) -> float:

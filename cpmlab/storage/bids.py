@@ -1,12 +1,12 @@
 """Write a session's journal out as BIDS files (also used by ``cpmlab recover``).
 
-The tables come from cpmlab.storage.bids_tables; this module writes files and recordings.
+The tables come from cpmlab.storage.bids_tables and the recordings from cpmlab.storage.recordings;
+this module writes the files.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import os
@@ -14,20 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cpmlab import __version__
-from cpmlab.core import events as ev
 from cpmlab.core.errors import SessionExistsError
 from cpmlab.core.filemode import create_temp
 from cpmlab.storage import bids_meta as meta
 from cpmlab.storage.bids_tables import JournalSession, events_table, ratings_table
 from cpmlab.storage.journal import read_journal
 from cpmlab.storage.paths import SessionPaths
-
-RESAMPLE_HZ = 10.0  # recordings are resampled onto a regular grid; raw samples stay in the journal
-MAX_GAP_S = 2.5  # longer gaps between device samples become n/a instead of interpolated values
+from cpmlab.storage.recordings import recording_files
 
 
 @dataclass
@@ -70,38 +66,6 @@ def _tsv_bytes(df: pd.DataFrame) -> bytes:
     buf = io.StringIO()
     df.to_csv(buf, sep="\t", index=False, na_rep="n/a", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
     return buf.getvalue().encode("utf-8")
-
-
-def _resample(times: np.ndarray, values: np.ndarray, hz: float) -> tuple[float, np.ndarray]:
-    """Linear interpolation onto a regular grid; gaps longer than MAX_GAP_S become NaN."""
-    grid = np.arange(times[0], times[-1] + 1e-9, 1.0 / hz)
-    out = np.empty((len(grid), values.shape[1]))
-    for c in range(values.shape[1]):
-        out[:, c] = np.interp(grid, times, values[:, c])
-    idx = np.searchsorted(times, grid, side="right")
-    prev_t = times[np.clip(idx - 1, 0, len(times) - 1)]
-    next_t = times[np.clip(idx, 0, len(times) - 1)]
-    out[(next_t - prev_t) > MAX_GAP_S] = np.nan
-    return float(grid[0]), out
-
-
-def _recording(
-    s: JournalSession, records: list[dict[str, Any]], columns: list[str], getter: Any, hz: float
-) -> tuple[bytes, float] | None:
-    pairs = [(s.onset(r["t"]), getter(r)) for r in records]
-    pairs = [(t, v) for t, v in pairs if v is not None]
-    if len(pairs) < 2:
-        return None
-    pairs.sort(key=lambda p: p[0])
-    times = np.array([p[0] for p in pairs])
-    times, unique_idx = np.unique(times, return_index=True)
-    values = np.array([p[1] for p in pairs], dtype=float)[unique_idx]
-    start, grid_values = _resample(times, values, hz)
-    df = pd.DataFrame(np.round(grid_values, 3), columns=columns)
-    buf = io.StringIO()
-    df.to_csv(buf, sep="\t", index=False, header=False, na_rep="n/a", lineterminator="\n")
-    # mtime=0 keeps the bytes reproducible for the same journal
-    return gzip.compress(buf.getvalue().encode("utf-8"), mtime=0), start
 
 
 def ensure_dataset_files(root: Path, participant: str | None, lab: str) -> list[Path]:
@@ -160,7 +124,8 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
 
     events = events_table(s)
     ratings = ratings_table(records)
-    info = {k: v for k, v in s.info.items() if k not in ("kind", "seq")}
+    info = {k: v for k, v in s.info.items() if k not in ("kind", "seq", "simulated_parameters")}
+    simulated = s.info.get("simulated_parameters")
     session_meta = {
         **info,
         "outcome": s.outcome,
@@ -191,55 +156,18 @@ def write_bids(paths: SessionPaths, journal_path: Path | None = None, *, recover
                     "TaskDescription": s.info.get("protocol_title", ""),
                     **meta.BEH_COLUMNS,
                     "cpmlab": session_meta,
+                    **({"SimulatedParticipant": meta.simulated_participant(simulated)} if simulated else {}),
                 }
             ),
         )
     )
 
-    thermode = [r for r in s.of(ev.READING) if r.get("device") == "thermode"]
-    bath = [r for r in s.of(ev.READING) if r.get("device") == "cold_pressor"]
-    covas = s.of(ev.CONTINUOUS_SAMPLE)
-    recordings = [
-        (
-            "thermode",
-            "stim",
-            thermode,
-            meta.THERMODE_COLUMNS,
-            lambda r: [r["neutral_c"], *(list(r["zones_c"]) + [np.nan] * 5)[:5]],
-            RESAMPLE_HZ,
-            "thermode probe temperatures, resampled from the device stream",
-            "degC",
-        ),
-        (
-            "bath",
-            "stim",
-            bath,
-            meta.BATH_COLUMNS,
-            lambda r: [r["bath_c"]],
-            1.0,
-            "cold-pressor bath temperature",
-            "degC",
-        ),
-        (
-            "covas",
-            "physio",
-            covas,
-            meta.CONTINUOUS_COLUMNS,
-            lambda r: None if r.get("value") is None else [r["value"]],
-            RESAMPLE_HZ,
-            "continuous pain rating",
-            "rating units",
-        ),
-    ]
-    for label, suffix, recs, columns, getter, hz, what, units in recordings:
-        result = _recording(s, recs, columns, getter, hz)
-        if result is None:
-            continue
-        data, start = result
-        data_path = paths.bids_file(suffix, ".tsv.gz", recording=label)
-        side_path = paths.bids_file(suffix, ".json", recording=label)
-        outputs.append((data_path, data))
-        outputs.append((side_path, _json_bytes(meta.recording_sidecar(columns, hz, start, what, units))))
+    for recording in recording_files(s):
+        data_path = paths.bids_file(recording.suffix, ".tsv.gz", recording=recording.label)
+        outputs.append((data_path, recording.data))
+        outputs.append(
+            (paths.bids_file(recording.suffix, ".json", recording=recording.label), _json_bytes(recording.sidecar))
+        )
     written += _write_missing(paths, outputs, recovered)
     return WrittenSession(written, s.outcome, ratings, recovered)
 

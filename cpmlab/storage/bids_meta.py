@@ -81,14 +81,35 @@ BATH_COLUMNS = ["bath_c"]
 CONTINUOUS_COLUMNS = ["rating"]
 
 
-def recording_sidecar(columns: list[str], sampling_hz: float, start_s: float, what: str, units: str) -> dict[str, Any]:
-    """Return the JSON sidecar of a continuous recording."""
+def recording_method(*, resampled: bool, samples: int, method: str, **facts: Any) -> dict[str, Any]:
+    """Return the sidecar's account of how the rows came from the recorded samples."""
+    return {"Resampled": resampled, "RecordedSamples": samples, "Method": method, **facts}
+
+
+def recording_sidecar(
+    columns: list[str], sampling_hz: float, start_s: float, what: str, units: str, how: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the JSON sidecar of a continuous recording (how: recording_method's account of the rows)."""
+    resampled = "resampled onto" if how.get("Resampled") else "as sampled, on"
     return {
         "SamplingFrequency": sampling_hz,
         "StartTime": round(start_s, 6),
         "Columns": columns,
-        "Description": what,
+        "Description": f"{what}, {resampled} a regular grid in protocol seconds (the journal holds every raw sample)",
+        "cpmlab": how,
         **{c: {"Description": f"{c} ({what})", "Units": units} for c in columns},
+    }
+
+
+def simulated_participant(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Return the _beh.json SimulatedParticipant object: the true parameters and what they mean."""
+    return {
+        "Description": "Dry run: a simulated participant answered. These are its true parameters, drawn from "
+        "the seeded population (profile, population_seed) or given by the caller; pain60_c is the temperature "
+        "it rates 60/100 without CPM and noise, cpm_effect_vas its CPM effect (VAS, negative = inhibition), "
+        "cold_detection_s and cold_tolerance_s the mean cold pain detection and tolerance times it produces "
+        "(never when detects_cold_pain or withdraws is false).",
+        **parameters,
     }
 
 

@@ -87,3 +87,15 @@ def test_bad_label_or_profile_is_refused(label: str, profile: str) -> None:
     """An empty label or an unknown profile gives a clear error."""
     with pytest.raises(CpmlabError, match=r"label|profile"):
         ParticipantModel.from_population(label, profile)
+
+
+@pytest.mark.parametrize(("bath_c", "share"), [(10.0, 1.0), (4.0, 1.0), (15.0, 0.5), (32.0, 0.0), (46.5, 1.0)])
+def test_the_cpm_effect_needs_painful_water(bath_c: float, share: float) -> None:
+    """Cold (or hot) conditioning water gives the CPM effect, neutral sham water at 32 C gives none."""
+    from cpmlab.core import events as ev
+
+    model = ParticipantModel(pain_threshold_c=43.0, slope_vas_per_c=10.0, noise_sd_vas=0.0, cpm_effect_vas=-20.0)
+    sim = SimulatedParticipant(model)
+    sim.observe(ev.Event(ev.READING, 1.0, {"device": "cold_pressor", "bath_c": bath_c}))
+    sim.observe(ev.Event(ev.IMMERSION, 2.0, {"stage": "immersion_start"}))
+    assert sim.perceived_heat_vas(model.pain60_c, 3.0) == pytest.approx(60.0 - 20.0 * share)

@@ -47,6 +47,16 @@ def test_protocol_header_and_docs_page(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", PROTOCOLS, ids=lambda p: p.stem)
+def test_protocol_header_says_where_it_deviates_and_its_page_repeats_it(path: Path) -> None:
+    """Each header has a 'Deviates:' line (or 'Deviations: none'), and its docs page carries the same words."""
+    header = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    found = [line for line in header if re.match(r"# (Deviates: \S|Deviations: none\b)", line)]
+    assert len(found) == 1, f"{path.name}: state the deviations from the cited procedure (or 'Deviations: none')"
+    page = (ROOT / "docs" / "protocols" / f"{path.stem}.md").read_text(encoding="utf-8")
+    assert found[0][2:] in page, f"docs/protocols/{path.stem}.md is stale: run scripts/protocol_docs.py"
+
+
+@pytest.mark.parametrize("path", PROTOCOLS, ids=lambda p: p.stem)
 def test_protocol_runs_end_to_end_and_its_data_is_valid_bids(path: Path, tmp_path: Path, capsys) -> None:
     """cpmlab run --emulate --simulate at high speed completes and writes a dataset with zero validator errors."""
     data = tmp_path / "data"

@@ -150,6 +150,7 @@ def run_continuous_rating(ctx: SessionContext, step: ContinuousRating, path: Ste
         screen="continuous",
         end_t=end_t,
         ended_by="time",
+        rate_hz=(result.rate_hz or request.rate_hz) * ctx.timer.to_real(1.0),  # per protocol second
     )
     ctx.timer.check()
 
