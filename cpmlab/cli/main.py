@@ -237,6 +237,18 @@ def _add_score_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="multiply NRS (0-10) ratings by 10 so they combine with VAS (0-100)",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes that read and score runs (default 1; more pays on large datasets with idle cores)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="score every run from its files (default: reuse the per-run scores cached in "
+        "derivatives/.cpmlab-cache for runs whose files and options are unchanged)",
+    )
 
 
 def _score_cmd(name: str) -> Command:

@@ -23,6 +23,7 @@ from cpmlab.scoring.columns import (
 )
 from cpmlab.scoring.dataset import read_json
 from cpmlab.scoring.pipeline import ScoredDataset
+from cpmlab.scoring.run_tables import group_tsvs, row_tsvs
 
 PIPELINE = "cpmlab"
 BIDS_VERSION = "1.10.0"
@@ -110,13 +111,14 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
     plateau_sidecar = json_bytes(
         _sidecar(PLATEAU_COLUMNS, scored, "Continuous ratings summarised over each heat plateau window")
     )
+    row_files = row_tsvs(scored.sessions, tsv_bytes)  # formatted once for all runs, then cut per run
+    plateau_files = group_tsvs(scored.plateaus, tsv_bytes)
     for i, run in enumerate(scored.runs):
         stem = run.stem_path.name
-        row = scored.sessions.iloc[[i]]
-        files[run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] = tsv_bytes(row)
+        files[run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
         files[run.rel_dir / f"{stem}_desc-cpm_beh.json"] = run_sidecar
-        if i in scored.plateaus:
-            files[run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] = tsv_bytes(scored.plateaus[i])
+        if i in plateau_files:
+            files[run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
             files[run.rel_dir / f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
     tables = [
         ("cpm_sessions", scored.sessions, scols, "Every run's scores (one row per run)"),
