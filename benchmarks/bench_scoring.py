@@ -135,7 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--base", type=int, default=100, help="participants of the base dataset (2 runs each)")
-    parser.add_argument("--sample", type=int, default=300, help="replicated runs checked against the reference")
+    parser.add_argument("--sample", type=int, default=200, help="replicated runs checked against the reference")
     parser.add_argument("--jobs", type=int, default=1, help="cpmlab score --jobs")
     parser.add_argument("--keep", help="build the datasets under this folder and keep them")
     parser.add_argument("--child-floor", help=argparse.SUPPRESS)
