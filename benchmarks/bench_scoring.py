@@ -10,10 +10,11 @@ per-replica amount so no two participants score alike; a sample of the replicate
 checked against the per-run reference scorer before anything is timed.
 
 For each size it prints: the csv-module floor (every file the scoring reads parsed with the csv
-module, sidecars with json, recordings gunzipped), the time of `cpmlab score` run as a command
-(scoring, group tables and writing derivatives), their ratio, the peak resident memory of that
-command (its ru_maxrss), and the time of `cpmlab score` again after one run was added. Prints
-figures; asserts nothing but the sample check.
+module, sidecars with json, recordings gunzipped), the wall time of `cpmlab score` in a fresh
+process (its own command-line code, with the progress bar replaced by a timer of its stages:
+per-run scoring with the cache, group tables, writing derivatives), their ratio, the peak
+resident memory of that process (its ru_maxrss), and the time of `cpmlab score` again after
+one run was added. Prints figures; asserts nothing but the sample check.
 """
 
 from __future__ import annotations
@@ -119,15 +120,58 @@ def _floor(root: Path) -> float:
     return time.perf_counter() - t0
 
 
-def _timed(cmd: list[str]) -> tuple[float, float]:
-    """Run a command; return its wall time (s) and peak resident memory (MiB)."""
+class _StageTimer:
+    """A Progress that notes when each stage of the scoring starts (in place of the terminal bar)."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.marks: list[tuple[str, float]] = []
+
+    def __enter__(self) -> _StageTimer:
+        self.marks.append(("start", time.perf_counter()))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.marks.append(("end", time.perf_counter()))
+        names = [m[0] for m in self.marks]
+        spans = {n: round(b[1] - a[1], 3) for n, a, b in zip(names[:-1], self.marks[:-1], self.marks[1:], strict=True)}
+        print(json.dumps(spans), file=sys.stderr)
+
+    def start(self, stage: str, total: int | None) -> None:
+        self.marks.append((stage, time.perf_counter()))
+
+    def advance(self, units: int) -> None:
+        pass
+
+    def step(self, stage: str) -> None:
+        self.start(stage, None)
+
+
+def _child_score(root: str, jobs: str) -> None:
+    """Run `cpmlab score` in this process, timing its stages (printed as JSON on stderr)."""
+    from cpmlab.cli import score_progress
+    from cpmlab.cli.main import main as cpmlab_main
+
+    score_progress.TerminalProgress = _StageTimer  # type: ignore[misc,assignment]
+    raise SystemExit(cpmlab_main(["score", root, "--jobs", jobs]))
+
+
+def _timed(cmd: list[str]) -> tuple[float, float, dict[str, float]]:
+    """Run a command; return its wall time (s), peak resident memory (MiB) and its stage times."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read().decode() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024.0  # Linux: KiB
+        raise SystemExit(f"{' '.join(cmd)} failed: {err[-2000:]}")
+    stages = json.loads(err.strip().splitlines()[-1]) if err.strip() else {}
+    return wall, usage.ru_maxrss / 1024.0, stages  # ru_maxrss: KiB on Linux
+
+
+def _split(stages: dict[str, float]) -> str:
+    """Runs (checking files + scoring runs), group tables and writing, in seconds."""
+    runs = stages.get("checking files", 0.0) + stages.get("scoring runs", 0.0) + stages.get("saving the cache", 0.0)
+    return f"{runs:.1f}/{stages.get('group tables', 0.0):.1f}/{stages.get('writing derivatives', 0.0):.1f}"
 
 
 def main() -> None:
@@ -139,17 +183,21 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="cpmlab score --jobs")
     parser.add_argument("--keep", help="build the datasets under this folder and keep them")
     parser.add_argument("--child-floor", help=argparse.SUPPRESS)
+    parser.add_argument("--child-score", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_floor:
         print(_floor(Path(args.child_floor)))
         return
-    cpmlab = [sys.executable, "-m", "cpmlab"]
+    if args.child_score:
+        _child_score(*args.child_score)
+    score = [sys.executable, __file__, "--child-score"]
     with tempfile.TemporaryDirectory(dir=args.keep) as tmp:
         t0 = time.perf_counter()
         runs = _base(Path(tmp) / "base", args.base)
         print(f"base dataset: {len(runs)} runs written by the real writer in {time.perf_counter() - t0:.1f} s")
         header = (
             f"{'runs':>6} {'build s':>8} {'floor s':>8} {'score s':>8} {'ratio':>6} {'peak MiB':>9} {'+1 run s':>9}"
+            f" {'score: runs/group/write s':>26} {'+1 run: runs/group/write s':>27}"
         )
         rows = [header]
         print(header, flush=True)
@@ -165,15 +213,15 @@ def main() -> None:
                     [sys.executable, __file__, "--child-floor", str(root)], capture_output=True, text=True, check=True
                 ).stdout
             )
-            score_s, peak_mib = _timed([*cpmlab, "score", str(root), "--jobs", str(args.jobs)])
+            score_s, peak_mib, stages = _timed([*score, str(root), str(args.jobs)])
             extra = root / "sub-added" / "ses-1" / "beh" / "sub-added_ses-1_task-cpm_run-1"
             extra.parent.mkdir(parents=True)
             for suffix, data in runs[0][1].items():
                 extra.with_name(extra.name + suffix).write_bytes(data)
-            again_s, _ = _timed([*cpmlab, "score", str(root), "--jobs", str(args.jobs)])
+            again_s, _, again = _timed([*score, str(root), str(args.jobs)])
             row = (
                 f"{n:>6} {build_s:>8.1f} {floor_s:>8.2f} {score_s:>8.2f} {score_s / floor_s:>6.2f} "
-                f"{peak_mib:>9.0f} {again_s:>9.2f}"
+                f"{peak_mib:>9.0f} {again_s:>9.2f} {_split(stages):>26} {_split(again):>27}"
             )
             rows.append(row)
             print(row, flush=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from cpmlab.scoring.columns import (
     summary_columns,
 )
 from cpmlab.scoring.dataset import read_json
+from cpmlab.scoring.file_sync import sync_folder
 from cpmlab.scoring.pipeline import ScoredDataset
 from cpmlab.scoring.run_tables import group_tsvs, row_tsvs
 
@@ -176,12 +176,6 @@ def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = N
     out = derivative_root(scored.root)
     files = {**build_outputs(scored), **(extra or {})}
     _check_replaceable(out)
-    if out.exists():
-        shutil.rmtree(out)  # derivatives are recomputable; a fresh score replaces the earlier one whole
-    written = []
-    for rel, data in sorted(files.items()):
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        written.append(path)
-    return written
+    # derivatives are recomputable: the folder ends up holding exactly these files (stale ones are
+    # deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
+    return sync_folder(out, files)
