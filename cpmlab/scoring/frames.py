@@ -72,8 +72,11 @@ def concat_tsv(
         counts = np.array([_lines(body) for _, body in members], dtype=np.int64)
         hint = paths[members[0][0]]
         buffer = header + b"\n" + b"".join(_terminated(body) for _, body in members)
-        frame = _parse(buffer, hint, **options)  # type: ignore[arg-type]
-        if len(frame) == counts.sum():
+        try:
+            frame = _parse(buffer, hint, **options)  # type: ignore[arg-type]
+        except CpmlabError:
+            frame = None  # read the files one by one below: the error then names the file at fault
+        if frame is not None and len(frame) == counts.sum():
             frame[RUN] = np.repeat(np.array([i for i, _ in members], dtype=np.int64), counts)
             frames.append(frame)
             continue
