@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cpmlab.core.errors import CpmlabError
@@ -28,8 +29,6 @@ class PlateauView(Mapping[int, pd.DataFrame]):
         runs = table[RUN].to_numpy()
         self._bounds: dict[int, tuple[int, int]] = {}
         if len(runs):
-            import numpy as np
-
             edges = np.flatnonzero(np.r_[True, runs[1:] != runs[:-1], True])
             self._bounds = {int(runs[a]): (int(a), int(b)) for a, b in itertools.pairwise(edges)}
 

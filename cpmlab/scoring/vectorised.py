@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cpmlab.core.scales import NUMERIC_SCALES
+from cpmlab.scoring.dataset import run_labels
 from cpmlab.scoring.frames import RUN
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.plateau_frames import plateau_table
@@ -246,8 +247,6 @@ def _cold_times(events: pd.DataFrame, n: int) -> dict[str, Any]:
 
 
 def _meta_columns(batch: RunBatch) -> dict[str, Any]:
-    from cpmlab.scoring.dataset import run_labels
-
     labels = [run_labels(p) for p in batch.beh_paths]
     conditions = [str(m.get("condition") or "active") for m in batch.metas]
     return {
