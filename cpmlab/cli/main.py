@@ -259,6 +259,18 @@ def _add_score_options(p: argparse.ArgumentParser) -> None:
         help="the two sessions compared for test-retest, e.g. 1,2 or ses-2,ses-3 (default: each "
         "participant's first two sessions in natural order: ses-2 before ses-10)",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes that read and score runs (default 1; more pays on large datasets with idle cores)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="score every run from its files (default: reuse the per-run scores cached in "
+        "derivatives/.cpmlab-cache for runs whose files and options are unchanged)",
+    )
 
 
 def _score_cmd(name: str) -> Command:

@@ -57,29 +57,54 @@ def _summary_lines(scored: object) -> list[str]:
     return lines
 
 
-def cmd_score(args: argparse.Namespace) -> int:
-    """Score every run of a dataset and write derivatives/cpmlab."""
-    from cpmlab.scoring.derivatives import derivative_root, write_derivatives
+def _score(args: argparse.Namespace, dataset: Path, progress: object) -> object:
+    from cpmlab.scoring.cache import cache_dir
     from cpmlab.scoring.pipeline import score_dataset
 
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise CpmlabError(f"--jobs must be at least 1, not {jobs}")
+    cache = None if getattr(args, "no_cache", False) else cache_dir(dataset.resolve())
+    return score_dataset(
+        dataset,
+        _options(args, dataset),  # type: ignore[arg-type]
+        jobs=jobs,
+        progress=progress,  # type: ignore[arg-type]
+        cache_dir=cache,
+    )
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score every run of a dataset and write derivatives/cpmlab."""
+    from cpmlab.cli.score_progress import TerminalProgress
+    from cpmlab.scoring.derivatives import derivative_root, write_derivatives
+
     dataset = Path(args.dataset)
-    scored = score_dataset(dataset, _options(args, dataset))  # type: ignore[arg-type]
-    written = write_derivatives(scored)
+    with TerminalProgress() as progress:
+        scored = _score(args, dataset, progress)
+        progress.step("writing derivatives")
+        written = write_derivatives(scored)  # type: ignore[arg-type]
     print("\n".join(_summary_lines(scored)))
-    print(f"wrote {len(written)} files to {derivative_root(scored.root)}")
+    print(f"wrote {len(written)} files to {derivative_root(scored.root)}")  # type: ignore[attr-defined]
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Score the dataset afresh and write the HTML report next to the tables."""
+    import inspect
+
+    from cpmlab.cli.score_progress import TerminalProgress
     from cpmlab.scoring.derivatives import REPORT_FILE, derivative_root, write_derivatives
-    from cpmlab.scoring.pipeline import score_dataset
     from cpmlab.scoring.report import render_html
 
     dataset = Path(args.dataset)
     args.reuse_previous = True
-    scored = score_dataset(dataset, _options(args, dataset))  # type: ignore[arg-type]
-    page = render_html(scored).encode("utf-8")
-    write_derivatives(scored, {REPORT_FILE: page})
-    print(derivative_root(scored.root) / REPORT_FILE)
+    with TerminalProgress() as progress:
+        scored = _score(args, dataset, progress)
+        progress.step("report")
+        per_figure = {"on_step": progress.step} if "on_step" in inspect.signature(render_html).parameters else {}
+        page = render_html(scored, **per_figure).encode("utf-8")  # type: ignore[arg-type]
+        progress.step("writing derivatives")
+        write_derivatives(scored, {REPORT_FILE: page})  # type: ignore[arg-type]
+    print(derivative_root(scored.root) / REPORT_FILE)  # type: ignore[attr-defined]
     return 0

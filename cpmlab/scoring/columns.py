@@ -125,7 +125,7 @@ def session_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
                 "Description": "Semicolon-separated notes: the outcome when not completed (aborted, "
                 "emergency_stopped, fault, failed, incomplete), recovered, missing_ratings, "
                 "mixed_scales, cs_mixed_scales, no_baseline, no_conditioned_ratings, "
-                "zero_baseline, facilitation, threshold_result_mismatch, old_events_format (the _events.tsv "
+                "zero_baseline, threshold_result_mismatch, old_events_format (the _events.tsv "
                 "predates the censored/discarded columns: hpt_c and the censored flags are then n/a; rebuild "
                 "the files from the journal with cpmlab recover into a new folder to score them)"
             },

@@ -19,8 +19,8 @@ _BEH_NAME = re.compile(
     r"(?:_acq-[A-Za-z0-9]+)?(?:_run-(?P<run>[0-9]+))?_beh\.tsv$"
 )
 REQUIRED_BEH_COLUMNS = ("about", "role", "phase", "scale", "rating")
-_BEH_TEXT = ("about", "role", "phase", "scale", "step_id", "rates")
-_EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in NUMERIC_EVENT_COLUMNS)
+BEH_TEXT = ("about", "role", "phase", "scale", "step_id", "rates")
+EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in NUMERIC_EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,31 @@ class Run:
     task: str
     run: int | None
     stem_path: Path  # .../beh/sub-X_ses-Y_task-T_run-N (no suffix)
-    ratings: pd.DataFrame
-    events: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
+    loaded_ratings: pd.DataFrame | None = field(default=None, repr=False)  # None: read from the file when needed
+    loaded_events: pd.DataFrame | None = field(default=None, repr=False)
+    loaded_meta: dict[str, Any] | None = field(default=None, repr=False)
     legacy_events: bool = False  # _events.tsv from before the structured columns (censored, discarded, ...)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The cpmlab session metadata of _beh.json (read on first use when the run was scored in bulk)."""
+        if self.loaded_meta is None:
+            self.loaded_meta = read_meta(self.stem_path.with_name(f"{self.stem_path.name}_beh.tsv"))
+        return self.loaded_meta
+
+    @property
+    def ratings(self) -> pd.DataFrame:
+        """The run's _beh.tsv as read by read_run (read on first use when the run was scored in bulk)."""
+        if self.loaded_ratings is None:
+            self.loaded_ratings = read_ratings(self.stem_path.with_name(f"{self.stem_path.name}_beh.tsv"))
+        return self.loaded_ratings
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The run's _events.tsv as read by read_run (read on first use when the run was scored in bulk)."""
+        if self.loaded_events is None:
+            self.loaded_events, _ = read_events(self.stem_path.with_name(f"{self.stem_path.name}_events.tsv"))
+        return self.loaded_events
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -153,41 +174,75 @@ def _as_text(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def read_run(beh_path: Path) -> Run:
-    """Read one run: _beh.tsv, its _beh.json session metadata and _events.tsv."""
-    m = _BEH_NAME.match(beh_path.name)
-    if m is None:
-        raise CpmlabError(f"{beh_path} does not have a BIDS behavioural file name")
-    ratings = read_tsv(beh_path, _BEH_TEXT)
-    missing = [c for c in REQUIRED_BEH_COLUMNS if c not in ratings.columns]
-    if missing and not ratings.empty:
-        raise CpmlabError(f"cannot read {beh_path}: missing columns {', '.join(missing)}")
+def check_beh_columns(path: Path, columns: Any, has_rows: bool) -> None:
+    """Raise CpmlabError naming the file when a _beh.tsv with rows lacks a column the scoring needs."""
+    missing = [c for c in REQUIRED_BEH_COLUMNS if c not in columns]
+    if missing and has_rows:
+        raise CpmlabError(f"cannot read {path}: missing columns {', '.join(missing)}")
+
+
+def read_ratings(beh_path: Path) -> pd.DataFrame:
+    """Read a _beh.tsv: text columns as text (None = missing), rating numeric."""
+    ratings = read_tsv(beh_path, BEH_TEXT)
+    check_beh_columns(beh_path, ratings.columns, not ratings.empty)
     for c in REQUIRED_BEH_COLUMNS:
         if c not in ratings.columns:
             ratings[c] = pd.Series(dtype="object")
-    ratings = _as_text(ratings, _BEH_TEXT)
+    ratings = _as_text(ratings, BEH_TEXT)
     ratings["rating"] = pd.to_numeric(ratings["rating"], errors="coerce")
-    stem = beh_path.name[: -len("_beh.tsv")]
-    side = beh_path.with_name(f"{stem}_beh.json")
-    meta = read_json(side).get("cpmlab", {}) if side.exists() else {}
-    events_path = beh_path.with_name(f"{stem}_events.tsv")
-    events = read_tsv(events_path, _EVENT_TEXT) if events_path.exists() else pd.DataFrame()
+    return ratings
+
+
+def read_events(events_path: Path) -> tuple[pd.DataFrame, bool]:
+    """Read an _events.tsv (absent: no rows); return it and whether it predates the structured columns."""
+    events = read_tsv(events_path, EVENT_TEXT) if events_path.exists() else pd.DataFrame()
     legacy = not events.empty and "censored" not in events.columns
     for c in EVENTS_COLUMNS:  # datasets from older versions lack the newer columns: they read as n/a
         if c not in events.columns:
             events[c] = pd.Series(dtype="object")
-    events = _as_text(events, _EVENT_TEXT)
+    events = _as_text(events, EVENT_TEXT)
     for c in ("onset", "duration"):
         events[c] = pd.to_numeric(events[c], errors="coerce")
+    return events, legacy
+
+
+def read_meta(beh_path: Path) -> dict[str, Any]:
+    """Return the cpmlab session metadata of a run's _beh.json ({} when there is none)."""
+    side = beh_path.with_name(beh_path.name[: -len(".tsv")] + ".json")
+    meta = read_json(side).get("cpmlab", {}) if side.exists() else {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def run_labels(beh_path: Path) -> re.Match[str]:
+    """Return the labels (sub, ses, task, run) of a _beh.tsv file name, or raise CpmlabError."""
+    m = _BEH_NAME.match(beh_path.name)
+    if m is None:
+        raise CpmlabError(f"{beh_path} does not have a BIDS behavioural file name")
+    return m
+
+
+def run_key(beh_path: Path) -> tuple[str, str, str, int]:
+    """Sort key of a run from its file name: participant, session, task, run (as Run.key)."""
+    m = run_labels(beh_path)
+    return (m["sub"], m["ses"] or "", m["task"], int(m["run"]) if m["run"] else 0)
+
+
+def read_run(beh_path: Path) -> Run:
+    """Read one run: _beh.tsv, its _beh.json session metadata and _events.tsv."""
+    m = run_labels(beh_path)
+    ratings = read_ratings(beh_path)
+    meta = read_meta(beh_path)
+    stem = beh_path.name[: -len("_beh.tsv")]
+    events, legacy = read_events(beh_path.with_name(f"{stem}_events.tsv"))
     return Run(
         participant=m["sub"],
         session=m["ses"],
         task=m["task"],
         run=int(m["run"]) if m["run"] else None,
         stem_path=beh_path.with_name(stem),
-        ratings=ratings,
-        events=events,
-        meta=meta if isinstance(meta, dict) else {},
+        loaded_ratings=ratings,
+        loaded_events=events,
+        loaded_meta=meta,
         legacy_events=legacy,
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,9 @@ from cpmlab.scoring.columns import (
     summary_columns,
 )
 from cpmlab.scoring.dataset import read_json
+from cpmlab.scoring.file_sync import sync_folder
 from cpmlab.scoring.pipeline import ScoredDataset
+from cpmlab.scoring.run_tables import group_tsvs, row_tsvs
 
 PIPELINE = "cpmlab"
 BIDS_VERSION = "1.10.0"
@@ -110,13 +111,14 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
     plateau_sidecar = json_bytes(
         _sidecar(PLATEAU_COLUMNS, scored, "Continuous ratings summarised over each heat plateau window")
     )
+    row_files = row_tsvs(scored.sessions, tsv_bytes)  # formatted once for all runs, then cut per run
+    plateau_files = group_tsvs(scored.plateaus, tsv_bytes)
     for i, run in enumerate(scored.runs):
         stem = run.stem_path.name
-        row = scored.sessions.iloc[[i]]
-        files[run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] = tsv_bytes(row)
+        files[run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
         files[run.rel_dir / f"{stem}_desc-cpm_beh.json"] = run_sidecar
-        if i in scored.plateaus:
-            files[run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] = tsv_bytes(scored.plateaus[i])
+        if i in plateau_files:
+            files[run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
             files[run.rel_dir / f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
     tables = [
         ("cpm_sessions", scored.sessions, scols, "Every run's scores (one row per run)"),
@@ -174,12 +176,6 @@ def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = N
     out = derivative_root(scored.root)
     files = {**build_outputs(scored), **(extra or {})}
     _check_replaceable(out)
-    if out.exists():
-        shutil.rmtree(out)  # derivatives are recomputable; a fresh score replaces the earlier one whole
-    written = []
-    for rel, data in sorted(files.items()):
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        written.append(path)
-    return written
+    # derivatives are recomputable: the folder ends up holding exactly these files (stale ones are
+    # deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
+    return sync_folder(out, files)

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from cpmlab.scoring.columns import session_columns
-from cpmlab.scoring.dataset import Run, read_dataset
+from cpmlab.core.errors import CpmlabError
+from cpmlab.scoring.batches import score_paths
+from cpmlab.scoring.cache import RunCache
+from cpmlab.scoring.dataset import Run, check_dataset, find_runs, run_key, run_labels
+from cpmlab.scoring.frames import RUN
 from cpmlab.scoring.group import active_sham_contrast, group_summary, long_scores, participant_summary
 from cpmlab.scoring.options import ScoringOptions
+from cpmlab.scoring.progress import Progress
 from cpmlab.scoring.retest import retest_pairs, retest_table
-from cpmlab.scoring.run_scores import score_run
+
+
+class PlateauView(Mapping[int, pd.DataFrame]):
+    """Plateau summaries by run index (position in ScoredDataset.runs), sliced from one table on access."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        runs = table[RUN].to_numpy()
+        self._bounds: dict[int, tuple[int, int]] = {}
+        if len(runs):
+            edges = np.flatnonzero(np.r_[True, runs[1:] != runs[:-1], True])
+            self._bounds = {int(runs[a]): (int(a), int(b)) for a, b in itertools.pairwise(edges)}
+
+    def __getitem__(self, index: int) -> pd.DataFrame:
+        a, b = self._bounds[index]
+        return self.table.iloc[a:b].drop(columns=RUN).reset_index(drop=True)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._bounds)
+
+    def __len__(self) -> int:
+        return len(self._bounds)
 
 
 @dataclass
@@ -23,54 +51,65 @@ class ScoredDataset:
     options: ScoringOptions
     runs: list[Run]
     sessions: pd.DataFrame
-    plateaus: dict[int, pd.DataFrame] = field(default_factory=dict)  # index in runs -> plateau summaries
+    plateaus: Mapping[int, pd.DataFrame] = field(default_factory=dict)  # index in runs -> plateau summaries
     participants: pd.DataFrame = field(default_factory=pd.DataFrame)
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
     contrast: pd.DataFrame = field(default_factory=pd.DataFrame)
     retest_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
     retest: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rescored: int = 0  # runs scored from their files (the others came from the cache)
 
 
-def score_runs(runs: list[Run], options: ScoringOptions) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
-    """Return the session table (one row per run, in file column order) and plateau summaries."""
-    rows, plateaus = [], {}
-    for i, run in enumerate(runs):
-        row, plat = score_run(run, options)
-        rows.append(row)
-        if not plat.empty:
-            plateaus[i] = plat
-    columns = session_columns(options)
-    sessions = pd.DataFrame(rows, columns=list(columns))
-    for name, spec in columns.items():  # fixed dtypes: a column's type never depends on the other rows
-        if "Units" in spec:
-            sessions[name] = pd.to_numeric(sessions[name], errors="coerce").astype(float)
-        elif name == "run" or name.endswith(("_n", "_missing", "_n_trials", "_n_invalid", "_plateaus")):
-            sessions[name] = sessions[name].astype("Int64")
-        elif name in ("recovered", "ts_mixed_scales", "cs_mixed_scales", "hpt_result_mismatch") or name.endswith(
-            "_censored"
-        ):
-            sessions[name] = sessions[name].astype("boolean")
-        else:
-            sessions[name] = sessions[name].astype("string")
-    return sessions, plateaus
+def _run(beh_path: Path) -> Run:
+    m = run_labels(beh_path)
+    stem = beh_path.with_name(beh_path.name[: -len("_beh.tsv")])
+    return Run(m["sub"], m["ses"], m["task"], int(m["run"]) if m["run"] else None, stem)
 
 
-def score_dataset(root: str | Path, options: ScoringOptions | None = None) -> ScoredDataset:
-    """Read a BIDS dataset and compute every score and table (nothing is written)."""
+def score_runs(
+    runs: list[Run],
+    options: ScoringOptions,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    cache: RunCache | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Return the session table (one row per run), the plateau table (run_index = position) and runs scored."""
+    beh_paths = [r.stem_path.with_name(f"{r.stem_path.name}_beh.tsv") for r in runs]
+    return score_paths(beh_paths, options, jobs=jobs, progress=progress, cache=cache)
+
+
+def score_dataset(
+    root: str | Path,
+    options: ScoringOptions | None = None,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    cache_dir: Path | None = None,
+) -> ScoredDataset:
+    """Read a BIDS dataset and compute every score and table (only the cache, if given, is written)."""
     options = options or ScoringOptions()
-    runs = read_dataset(root)
-    sessions, plateaus = score_runs(runs, options)
+    path = check_dataset(root)
+    files = sorted(find_runs(path), key=run_key)
+    if not files:
+        raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
+    runs = [_run(p) for p in files]
+    cache = RunCache(cache_dir, path, options) if cache_dir is not None else None
+    sessions, plateau_table, rescored = score_runs(runs, options, jobs=jobs, progress=progress, cache=cache)
+    step: Callable[[str], None] = progress.step if progress is not None else (lambda _name: None)
+    step("group tables")
     long = long_scores(sessions)
     pairs = retest_pairs(long, options)
     return ScoredDataset(
-        root=Path(root).resolve(),
+        root=path,
         options=options,
         runs=runs,
         sessions=sessions,
-        plateaus=plateaus,
+        plateaus=PlateauView(plateau_table),
         participants=participant_summary(long, options),
         groups=group_summary(long, options),
         contrast=active_sham_contrast(long, options),
         retest_pairs=pairs,
         retest=retest_table(pairs, options),
+        rescored=rescored,
     )

@@ -33,8 +33,6 @@ def _flags(run: Run, s: dict[str, Any]) -> list[str]:
             flags.append("no_conditioned_ratings")
         if s["ts_before_mean"] == 0 and (s["ts_during_mean"] is not None or s["ts_after_mean"] is not None):
             flags.append("zero_baseline")
-    if "facilitation" in (s["cpm_early_direction"], s["cpm_late_direction"]):
-        flags.append("facilitation")
     if s["hpt_result_mismatch"]:
         flags.append("threshold_result_mismatch")
     if run.legacy_events:

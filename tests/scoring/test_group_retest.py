@@ -137,6 +137,16 @@ def test_contrast_never_pairs_active_and_sham_of_different_tasks(tmp_path: Path)
     ]
 
 
+def test_facilitators_are_kept_in_every_table(crossover: Path) -> None:
+    """C's positive effect appears in the sessions, participants and group tables."""
+    scored = score_dataset(crossover)
+    s = scored.sessions
+    c = s[s["participant_id"] == "sub-C"].iloc[0]
+    assert c["cpm_late"] == 3.0 and c["cpm_late_direction"] == "facilitation"
+    assert pd.isna(c["flags"])  # facilitation is a result (the direction column), not a data-quality flag
+    assert (scored.participants["participant_id"] == "sub-C").any()
+
+
 def test_sign_convention_flips_group_means_and_keeps_proportions(crossover: Path) -> None:
     """inhibition-positive: active late mean +3, proportion with inhibition still 2/3, CI flipped."""
     neg = _row(score_dataset(crossover).groups, condition="active", measure="cpm_late")

@@ -1,0 +1,97 @@
+"""Score runs in batches (one read and one set of grouped operations per batch), optionally in processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cpmlab.scoring.cache import RunCache
+from cpmlab.scoring.columns import session_columns
+from cpmlab.scoring.frames import RUN
+from cpmlab.scoring.options import ScoringOptions
+from cpmlab.scoring.plateau_frames import PLATEAU_TABLE_COLUMNS
+from cpmlab.scoring.progress import NoProgress, Progress
+from cpmlab.scoring.run_frames import read_batch
+from cpmlab.scoring.session_table import typed_sessions
+from cpmlab.scoring.vectorised import score_batch
+
+BATCH_RUNS = 500  # runs read and scored together: bounds the memory of the continuous ratings
+
+
+def score_batch_files(paths: Sequence[Path], options: ScoringOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and score one batch of runs; plateau rows carry the run's position in paths."""
+    return score_batch(read_batch(paths), options, list(session_columns(options)))
+
+
+def _batches(indices: Sequence[int]) -> list[list[int]]:
+    return [list(indices[i : i + BATCH_RUNS]) for i in range(0, len(indices), BATCH_RUNS)]
+
+
+def _score(
+    paths: Sequence[Path], todo: Sequence[int], options: ScoringOptions, jobs: int, progress: Progress
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    rows, plateaus = [], []
+    batches = _batches(todo)
+
+    def collect(batch: list[int], result: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+        r, p = result
+        r.index = batch
+        p[RUN] = np.asarray(batch, dtype=np.int64)[p[RUN].to_numpy()]
+        rows.append(r)
+        plateaus.append(p)
+        progress.advance(len(batch))
+
+    if jobs > 1 and len(batches) > 1:
+        context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [pool.submit(score_batch_files, [paths[i] for i in b], options) for b in batches]
+            for batch, future in zip(batches, futures, strict=True):
+                collect(batch, future.result())
+    else:
+        for batch in batches:
+            collect(batch, score_batch_files([paths[i] for i in batch], options))
+    return rows, plateaus
+
+
+def score_paths(
+    beh_paths: Sequence[Path],
+    options: ScoringOptions,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    cache: RunCache | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Return the typed session table, the plateau table (run_index = position) and how many runs were scored."""
+    progress = progress or NoProgress()
+    paths = list(beh_paths)
+    rows: list[pd.DataFrame] = []
+    plateaus: list[pd.DataFrame] = []
+    todo = list(range(len(paths)))
+    keys: list[str] = []
+    if cache is not None:
+        progress.start("checking files", len(paths))
+        keys = cache.keys(paths, progress)
+        cached_rows, cached_plateaus, hits = cache.lookup(keys)
+        rows.append(cached_rows)
+        plateaus.append(cached_plateaus)
+        todo = [i for i in range(len(paths)) if i not in hits]
+    progress.start("scoring runs", len(todo))
+    new_rows, new_plateaus = _score(paths, todo, options, jobs, progress)
+    columns = list(session_columns(options))
+    sessions = pd.concat([r.reindex(columns=columns) for r in (*rows, *new_rows)] or [pd.DataFrame(columns=columns)])
+    sessions = typed_sessions(sessions.sort_index().reset_index(drop=True), options)
+    table = [p for p in (*plateaus, *new_plateaus) if len(p)]
+    plateau_table = (
+        pd.concat(table, ignore_index=True) if table else pd.DataFrame(columns=[RUN, *PLATEAU_TABLE_COLUMNS])
+    )
+    plateau_table = plateau_table.iloc[np.argsort(plateau_table[RUN].to_numpy(), kind="stable")]
+    plateau_table = plateau_table.reset_index(drop=True)
+    if cache is not None:
+        progress.step("saving the cache")
+        cache.save(keys, sessions, plateau_table)
+    return sessions, plateau_table, len(todo)
