@@ -21,55 +21,68 @@ def _options(args: argparse.Namespace, dataset: Path) -> object:
 
 
 def _summary_lines(scored: object) -> list[str]:
+    from cpmlab.scoring.report_format import (
+        HEADLINE_MEASURES,
+        condition_label,
+        integer,
+        number,
+        ordered,
+        percent,
+        task_labels,
+        text,
+        with_interval,
+    )
+
     s = scored.sessions  # type: ignore[attr-defined]
+    labels = task_labels(s)
     lines = [
-        f"{s['participant_id'].nunique()} participants, {len(s)} runs; "
-        f"{int(s['flags'].notna().sum())} runs carry flags (see cpm_sessions.tsv)"
+        f"{s['participant_id'].nunique()} participants, {len(s)} runs in {len(labels)} paradigm(s) "
+        f"({', '.join(labels)}); {int(s['flags'].notna().sum())} runs carry flags (see cpm_sessions.tsv)"
     ]
     g = scored.groups  # type: ignore[attr-defined]
-    g = g[g["measure"].isin(["cpm_early", "cpm_late"])]
+    g = g[g["measure"].isin(HEADLINE_MEASURES)] if not g.empty else g
     if g.empty:
         lines.append("no CPM effects could be computed (no test-stimulus ratings before and with conditioning)")
         return lines
+    keys = [k for k in ("task", "condition", "measure", "range") if k in g.columns]
     lines.append(
-        f"{'group':<8} {'measure':<10} {'range':<6} {'n':>5} {'mean':>8} {'sd':>7} {'median':>8} {'inhib.':>6}"
+        f"{'paradigm':<15} {'condition':<10} {'measure':<10} {'range':<6} {'n':>4}  {'mean [95% CI]':<24} "
+        f"{'median':>7} {'inhib.':>6}"
     )
-
-    def f(v: object, w: int, p: int = 1) -> str:
-        return f"{'n/a':>{w}}" if v is None or v != v else f"{float(v):>{w}.{p}f}"
-
-    for _, r in g.iterrows():
+    for _, r in ordered(g, keys).iterrows():
+        mean = with_interval(r.get("mean"), r.get("ci_low"), r.get("ci_high"))
         lines.append(
-            f"{r['group']:<8} {r['measure']:<10} {r['range']:<6} {int(r['n']):>5} {f(r['mean'], 8)} "
-            f"{f(r['sd'], 7)} {f(r['median'], 8)} {f(r['prop_inhibition'], 6, 2)}"
+            f"{text(r.get('task')):<15} {condition_label(r.get('condition')):<10} {text(r['measure']):<10} "
+            f"{text(r['range']):<6} {integer(r['n']):>4}  {mean:<24} {number(r['median']):>7} "
+            f"{percent(r['prop_inhibition']):>6}"
         )
     lines.append(scored.options.sign_text())  # type: ignore[attr-defined]
     return lines
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    """Score every run of a dataset and write derivatives/cpmlab."""
-    from cpmlab.scoring.derivatives import derivative_root, write_derivatives
+    """Score every run of a dataset and write derivatives/cpmlab and derivatives/cpmlab-group."""
+    from cpmlab.scoring.derivatives import derivative_root, group_root, write_derivatives
     from cpmlab.scoring.pipeline import score_dataset
 
     dataset = Path(args.dataset)
     scored = score_dataset(dataset, _options(args, dataset))  # type: ignore[arg-type]
     written = write_derivatives(scored)
     print("\n".join(_summary_lines(scored)))
-    print(f"wrote {len(written)} files to {derivative_root(scored.root)}")
+    print(f"wrote {len(written)} files")
+    print(f"per-run scores (BIDS derivative): {derivative_root(scored.root)}")
+    print(f"tables of the whole dataset: {group_root(scored.root)}")
+    print("the report: cpmlab report " + str(dataset))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Score the dataset afresh and write the HTML report next to the tables."""
-    from cpmlab.scoring.derivatives import REPORT_FILE, derivative_root, write_derivatives
+    """Score the dataset afresh, write the tables and the HTML report with its figures; print its path."""
     from cpmlab.scoring.pipeline import score_dataset
-    from cpmlab.scoring.report import render_html
+    from cpmlab.scoring.report import write_report
 
     dataset = Path(args.dataset)
     args.reuse_previous = True
     scored = score_dataset(dataset, _options(args, dataset))  # type: ignore[arg-type]
-    page = render_html(scored).encode("utf-8")
-    write_derivatives(scored, {REPORT_FILE: page})
-    print(derivative_root(scored.root) / REPORT_FILE)
+    print(write_report(scored))
     return 0
