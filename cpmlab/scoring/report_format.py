@@ -24,15 +24,16 @@ CONDITION_LABELS = {"active": "active", "sham": "sham", "none": "no conditioning
 
 
 def is_missing(value: Any) -> bool:
-    """Return True for None, NaN, pd.NA, NaT and empty text."""
+    """Return True for None, NaN, infinity, pd.NA, NaT and empty or "nan"/"None" text."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, str):  # "none" is a condition, never missing; "None" is a None turned into text
         return value.strip() in ("", "nan", "NaN", "None", "<NA>", "NaT", "n/a")
     try:
-        return bool(math.isnan(float(value)))
+        v = float(value)
     except (TypeError, ValueError):
         return False
+    return math.isnan(v) or math.isinf(v)  # an infinite statistic is not a value to report
 
 
 def number(value: Any, digits: int = 2) -> str:
@@ -42,8 +43,6 @@ def number(value: Any, digits: int = 2) -> str:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return MISSING
-    if math.isinf(v):
         return MISSING
     text = f"{v:.{digits}f}"
     return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text  # no "-0.00"

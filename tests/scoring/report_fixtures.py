@@ -237,10 +237,9 @@ def _retest(pairs: pd.DataFrame, sign: str) -> pd.DataFrame:
         sem31, srd31 = sem_srd(sd, r["icc_3_1"])
         sem21, srd21 = sem_srd(sd, r["icc_2_1"])
         labels = f"{part['session_1'].iloc[0]} | {part['session_2'].iloc[0]}"
-        rows.append(
-            [task, cond, m, rng, len(part), labels, r["icc_3_1"], c_low, c_high, r["icc_2_1"], a_low, a_high]
-            + [sd, sem31, srd31, sem21, srd21, sign]
-        )
+        head = [task, cond, m, rng, len(part), labels]
+        rows.append([*head, r["icc_3_1"], c_low, c_high, r["icc_2_1"], a_low, a_high, sd, sem31, srd31, sem21, srd21])
+        rows[-1].append(sign)
     return pd.DataFrame(rows, columns=RETEST_COLUMNS)
 
 

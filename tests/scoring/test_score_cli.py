@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_fixtures import scored_with_schema
 
+import cpmlab.scoring.pipeline
 from cpmlab.cli.main import main
-from cpmlab.scoring.derivatives import GROUP_DIR, REPORT_FILE, derivative_root
+from cpmlab.scoring.derivatives import FIGURE_DIR, derivative_root, group_root, report_path
 from cpmlab.scoring.synthetic import generate_dataset
 
 
@@ -23,17 +25,20 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_score_prints_a_summary_and_where_files_went(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Exit 0; the group lines and the derivatives folder are printed."""
+    """Exit 0; the counts, the headline measures and both output folders are printed; no nested derivatives/."""
     assert main(["score", str(dataset)]) == 0
     out = capsys.readouterr().out
-    assert "6 participants, 24 runs" in out and "active   cpm_late" in out
-    assert str(derivative_root(dataset.resolve())) in out
+    assert "6 participants, 24 runs in 1 paradigm(s) (cpm)" in out and "cpm_late" in out
+    assert f"per-run scores (BIDS derivative): {derivative_root(dataset.resolve())}" in out
+    assert f"tables of the whole dataset: {group_root(dataset.resolve())}" in out
+    assert (group_root(dataset) / "cpm_groups.tsv").is_file()
+    assert not [p for p in dataset.rglob("*") if p.relative_to(dataset).parts.count("derivatives") > 1]
 
 
 def test_score_sign_option_flips_the_written_effects(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--sign inhibition-positive writes minus the default effects."""
     main(["score", str(dataset)])
-    table = derivative_root(dataset) / GROUP_DIR / "cpm_sessions.tsv"
+    table = group_root(dataset) / "cpm_sessions.tsv"
     neg = pd.read_csv(table, sep="\t")["cpm_late"]
     main(["score", str(dataset), "--sign", "inhibition-positive"])
     pos = pd.read_csv(table, sep="\t")["cpm_late"]
@@ -41,17 +46,26 @@ def test_score_sign_option_flips_the_written_effects(dataset: Path, capsys: pyte
     capsys.readouterr()
 
 
-def test_report_writes_one_self_contained_html(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The HTML embeds four PNG figures, has the tables and loads nothing from the network."""
+def test_report_writes_the_page_its_figures_and_the_tables(
+    dataset: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The printed path is the report; it embeds its figures, which are also PNG and SVG files beside it.
+
+    The group tables come in the shared schema from the test fixture (this branch's pipeline still
+    writes the earlier tables).
+    """
+    monkeypatch.setattr(cpmlab.scoring.pipeline, "score_dataset", scored_with_schema)
     assert main(["report", str(dataset)]) == 0
     path = Path(capsys.readouterr().out.strip())
-    assert path == derivative_root(dataset.resolve()) / REPORT_FILE
+    assert path == report_path(dataset.resolve())
     page = path.read_text()
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(images) == 4 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert len(images) == 5 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert "Test-retest reliability" in page and "Active versus sham" in page
-    assert (derivative_root(dataset) / GROUP_DIR / "cpm_groups.tsv").exists()
+    figures = group_root(dataset) / FIGURE_DIR
+    assert len(list(figures.glob("*.png"))) == len(list(figures.glob("*.svg"))) == 5
+    assert (group_root(dataset) / "cpm_groups.tsv").exists()
 
 
 def test_errors_exit_2_and_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
