@@ -74,7 +74,7 @@ def plan(scored: ScoredDataset) -> list[FigureStep]:
                     task,
                     "effects",
                     rng,
-                    partial(plots.effect_distributions, scored.participants, task, rng, sign),
+                    partial(plots.effect_distributions, scored.participants, task, rng, sign.split(" (")[0]),
                     "no CPM effect could be computed, so there is no distribution of effects.",
                 ),
                 FigureStep(

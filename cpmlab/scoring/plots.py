@@ -113,7 +113,7 @@ def effect_distributions(participants: pd.DataFrame, task: str, rating_range: st
         ax.set_title(measure_label(m), fontsize=10)
         counts.update({f"{condition_label(c)}, {measure_short(m)}": len(v) for c, v in groups})
     axes[0].set_ylabel(f"CPM effect ({rating_range} rating points)")
-    fig.suptitle(f"{task}: CPM effect per participant ({sign})", fontsize=10)
+    fig.suptitle(f"{task}: CPM effect per participant ({sign}, 0 = no change)", fontsize=10)
     return Drawn(fig, int(data["participant_id"].nunique()), counts)
 
 

@@ -126,6 +126,7 @@ def build_report(scored: ScoredDataset, on_step: ProgressCallback | None = None)
 
     on_step is called with each planned figure's name once it is done (see figures.figure_names).
     """
+    sections.check_tables(scored)
     figures, empty = make_figures(scored, on_step)
     files = {REPORT_FILE: render_html(scored, figures, empty).encode("utf-8"), FIGURE_INDEX: _index(figures)}
     for fig in figures:

@@ -11,6 +11,7 @@ import html
 
 import pandas as pd
 
+from cpmlab.core.errors import CpmlabError
 from cpmlab.scoring.pipeline import ScoredDataset
 from cpmlab.scoring.report_format import (
     HEADLINE_MEASURES,
@@ -37,6 +38,92 @@ FULL_TABLES = (
     ("cpm_retest_pairs", "the session pairs behind the reliability"),
     ("cpm_sessions", "every run's scores, flags and outcome"),
 )
+
+
+READS = {  # the columns of the shared table schema each part of the report reads
+    "groups": (
+        "task",
+        "condition",
+        "measure",
+        "range",
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+        "median",
+        "prop_inhibition",
+    ),
+    "contrast": (
+        "task",
+        "measure",
+        "range",
+        "n",
+        "mean_active",
+        "mean_sham",
+        "mean_diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "t",
+        "df",
+        "p_t",
+        "wilcoxon_w",
+        "p_wilcoxon",
+        "dz",
+    ),
+    "retest": (
+        "task",
+        "condition",
+        "measure",
+        "range",
+        "n",
+        "sessions",
+        "icc_3_1",
+        "icc_3_1_ci_low",
+        "icc_3_1_ci_high",
+        "icc_2_1",
+        "icc_2_1_ci_low",
+        "icc_2_1_ci_high",
+        "sem_3_1",
+        "srd_3_1",
+    ),
+    "participants": ("participant_id", "task", "condition", "measure", "range", "mean"),
+    "retest_pairs": (
+        "participant_id",
+        "task",
+        "condition",
+        "measure",
+        "range",
+        "session_1",
+        "session_2",
+        "value_1",
+        "value_2",
+    ),
+    "sessions": (
+        "participant_id",
+        "task",
+        "condition",
+        "outcome",
+        "flags",
+        "ts_range",
+        "ts_before_mean",
+        "ts_after_mean",
+    ),
+}
+
+
+def check_tables(scored: ScoredDataset) -> None:
+    """Raise CpmlabError naming the table and columns when a table lacks a column the report reads."""
+    for name, columns in READS.items():
+        df = getattr(scored, name)
+        if df.empty and len(df.columns) == 0:
+            continue  # never computed: the sections say there is nothing to show
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise CpmlabError(
+                f"the {name} table has no column {', '.join(missing)}; the report needs the per-task tables "
+                "of this cpmlab version (score the dataset again with it)"
+            )
 
 
 def link(name: str) -> str:

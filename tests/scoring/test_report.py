@@ -12,6 +12,7 @@ import pytest
 from report_fixtures import scored_with_schema, write_study
 from scoring_helpers import write_specs
 
+from cpmlab.core.errors import CpmlabError
 from cpmlab.scoring.derivatives import FIGURE_DIR, REPORT_FILE, report_path
 from cpmlab.scoring.figures import figure_names
 from cpmlab.scoring.options import ScoringOptions
@@ -266,3 +267,15 @@ def test_schema_rows_with_missing_statistics_read_n_a(study: ScoredDataset) -> N
     page = build_report(dataclasses.replace(study, contrast=contrast))[REPORT_FILE].decode("utf-8")
     row = next(r for r in visible(page).cells if len(r) == 12 and r[0] == "cpmsequential")
     assert row[7:] == ["n/a"] * 5 and "[" not in row[6]
+
+
+def test_a_table_without_the_schema_columns_is_a_clear_error_and_writes_nothing(
+    study: ScoredDataset, tmp_path: Path
+) -> None:
+    """A groups table lacking ci_low (an older layout) raises CpmlabError naming it; the earlier report stays."""
+    path = write_report(study)
+    before = path.read_bytes()
+    old = dataclasses.replace(study, groups=study.groups.drop(columns=["ci_low"]))
+    with pytest.raises(CpmlabError, match="the groups table has no column ci_low"):
+        write_report(old)
+    assert path.read_bytes() == before
