@@ -27,7 +27,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;mar
 max-width:1100px;padding:0 1em}h1{font-size:1.6em}h2{font-size:1.3em;border-bottom:1px solid #ccc;
 padding-bottom:.2em;margin-top:2em}h3{font-size:1.1em;margin-top:1.6em}table{border-collapse:collapse;
 font-size:.85em;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
-th{background:#f3f3f3}td:nth-child(-n+4),th:nth-child(-n+4){text-align:left}img{max-width:100%;border:1px solid #eee}
+th{background:#f3f3f3}.l{text-align:left}img{max-width:100%;border:1px solid #eee}
 figure{margin:1.2em 0}figcaption{font-size:.88em;color:#333;max-width:60em}.note{color:#555;font-size:.9em}
 .meta{color:#555;font-size:.9em;line-height:1.5}
 """

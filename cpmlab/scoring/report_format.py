@@ -130,12 +130,16 @@ def ordered(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return df.assign(**sort).sort_values(list(sort), kind="stable").drop(columns=list(sort)).reset_index(drop=True)
 
 
-def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
-    """Return an HTML table of already formatted cells (every cell escaped)."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    cls = f' class="{html.escape(css)}"' if css else ""
-    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], labels: int = 1) -> str:
+    """Return an HTML table of already formatted cells (every cell escaped; the first `labels` columns are text)."""
+
+    def cell(tag: str, i: int, value: str) -> str:
+        cls = ' class="l"' if i < labels else ""
+        return f"<{tag}{cls}>{html.escape(value)}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def slug(value: str) -> str:

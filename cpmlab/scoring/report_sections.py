@@ -172,7 +172,8 @@ def groups_section(scored: ScoredDataset) -> str:
     more = f"Every measure, including percent of baseline: {link('cpm_groups')}; per participant: " + link(
         "cpm_participants"
     )
-    return intro + html_table(header, rows) + _note(more + ". Inhibition: share of participants with inhibition.")
+    more += ". Inhibition: share of participants with inhibition."
+    return intro + html_table(header, rows, labels=4) + _note(more)
 
 
 def contrast_section(scored: ScoredDataset) -> str:
@@ -218,7 +219,7 @@ def contrast_section(scored: ScoredDataset) -> str:
         "Active minus sham within participants of the same paradigm (paired t-test and Wilcoxon "
         f"signed-rank test; dz = mean difference / SD of the differences). Full table: {link('cpm_contrast')}."
     )
-    return intro + html_table(header, rows) + _note(note)
+    return intro + html_table(header, rows, labels=3) + _note(note)
 
 
 def retest_section(scored: ScoredDataset) -> str:
@@ -262,7 +263,7 @@ def retest_section(scored: ScoredDataset) -> str:
         "Wong 1996). SEM and SRD in rating points of the range; SEM and SRD from ICC(2,1): "
         f"{link('cpm_retest')}; the pairs: {link('cpm_retest_pairs')}."
     )
-    return intro + html_table(header, rows) + _note(note)
+    return intro + html_table(header, rows, labels=4) + _note(note)
 
 
 def quality_section(scored: ScoredDataset) -> str:

@@ -75,7 +75,7 @@ def test_ordered_puts_conditions_and_measures_in_reading_order() -> None:
 
 def test_html_table_escapes_every_cell_and_slug_keeps_names_safe() -> None:
     """Cell text cannot inject markup; figure names hold only letters, digits and hyphens."""
-    table = html_table(["<b>h</b>"], [["<script>x</script>"]])
+    table = html_table(["<b>h</b>", "n"], [["<script>x</script>", "1"]])
     assert "<script>" not in table and "&lt;script&gt;" in table and "&lt;b&gt;" in table
     assert slug("0-100") == "0-100" and slug("a/b c") == "a-b-c" and slug("///") == "x"
 
