@@ -279,3 +279,29 @@ def test_a_table_without_the_schema_columns_is_a_clear_error_and_writes_nothing(
     with pytest.raises(CpmlabError, match="the groups table has no column ci_low"):
         write_report(old)
     assert path.read_bytes() == before
+
+
+def test_two_rating_ranges_in_one_paradigm_get_separate_figures(tmp_path: Path) -> None:
+    """VAS and NRS sessions of one task are never drawn together: one set of figures per range."""
+    specs = [
+        session_spec("01", "1", "active", {"before": [50.0, 54.0], "after": [40.0, 41.0]}, [6.0], task="cpmsequential"),
+        session_spec(
+            "02",
+            "1",
+            "active",
+            {"before": [5.0, 6.0], "after": [4.0, 3.0]},
+            [6.0],
+            task="cpmsequential",
+            ts_scale="nrs",
+        ),
+    ]
+    files = build_report(scored_with_schema(write_specs(tmp_path / "mixed", specs)))
+    index = pd.read_csv(pd.io.common.BytesIO(files[FIGURE_INDEX]), sep="\t")
+    assert set(index["png"]) == {
+        "lines_task-cpmsequential_range-0-10.png",
+        "lines_task-cpmsequential_range-0-100.png",
+        "effects_task-cpmsequential_range-0-10.png",
+        "effects_task-cpmsequential_range-0-100.png",
+    }
+    nrs = index[index["png"].str.contains("range-0-10\\.")]
+    assert nrs["caption"].str.contains("ratings on the 0-10 range").all() and (nrs["n"] == 1).all()
