@@ -20,6 +20,10 @@ def _options(args: argparse.Namespace, dataset: Path) -> object:
     return ScoringOptions(sign=sign, normalise_nrs=normalise)
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
 def _summary_lines(scored: object) -> list[str]:
     from cpmlab.scoring.report_format import (
         HEADLINE_MEASURES,
@@ -36,8 +40,9 @@ def _summary_lines(scored: object) -> list[str]:
     s = scored.sessions  # type: ignore[attr-defined]
     labels = task_labels(s)
     lines = [
-        f"{s['participant_id'].nunique()} participants, {len(s)} runs in {len(labels)} paradigm(s) "
-        f"({', '.join(labels)}); {int(s['flags'].notna().sum())} runs carry flags (see cpm_sessions.tsv)"
+        f"{_count(s['participant_id'].nunique(), 'participant')}, {_count(len(s), 'run')} in "
+        f"{_count(len(labels), 'paradigm')} "
+        f"({', '.join(labels)}); {_count(int(s['flags'].notna().sum()), 'run')} with flags (see cpm_sessions.tsv)"
     ]
     g = scored.groups  # type: ignore[attr-defined]
     g = g[g["measure"].isin(HEADLINE_MEASURES)] if not g.empty else g
@@ -72,7 +77,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     print(f"wrote {len(written)} files")
     print(f"per-run scores (BIDS derivative): {derivative_root(scored.root)}")
     print(f"tables of the whole dataset: {group_root(scored.root)}")
-    print("the report: cpmlab report " + str(dataset))
+    print(f"write the report with: cpmlab report {dataset}")
     return 0
 
 

@@ -28,7 +28,7 @@ def test_score_prints_a_summary_and_where_files_went(dataset: Path, capsys: pyte
     """Exit 0; the counts, the headline measures and both output folders are printed; no nested derivatives/."""
     assert main(["score", str(dataset)]) == 0
     out = capsys.readouterr().out
-    assert "6 participants, 24 runs in 1 paradigm(s) (cpm)" in out and "cpm_late" in out
+    assert "6 participants, 24 runs in 1 paradigm (cpm)" in out and "cpm_late" in out
     assert f"per-run scores (BIDS derivative): {derivative_root(dataset.resolve())}" in out
     assert f"tables of the whole dataset: {group_root(dataset.resolve())}" in out
     assert (group_root(dataset) / "cpm_groups.tsv").is_file()
