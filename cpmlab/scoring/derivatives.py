@@ -37,9 +37,8 @@ OPTIONS_FILE = Path("cpm_sessions.json")
 REPORT_DIR = Path("report")
 REPORT_FILE = REPORT_DIR / "report.html"
 FIGURE_DIR = REPORT_DIR / "figures"
-_OLD_OPTIONS_FILE = Path(
-    "derivatives", "group", "cpm_sessions.json"
-)  # where earlier versions kept it, under derivatives/cpmlab
+# where earlier versions kept the options, inside derivatives/cpmlab
+_OLD_OPTIONS_FILE = Path("derivatives", "group", "cpm_sessions.json")
 
 
 def derivative_root(dataset: Path) -> Path:
@@ -97,7 +96,7 @@ def _readme(scored: ScoredDataset) -> str:
         "  effects (absolute and percent), conditioning-stimulus ratings, calibration, heat pain threshold,\n"
         "  cold-pressor detection/tolerance times, flags\n"
         "- *_desc-plateaus_beh.tsv: continuous ratings summarised over each heat plateau (mean, peak, AUC)\n\n"
-        f"Tables of the whole dataset (groups, active versus sham, test-retest) and the report are in\n"
+        "Tables of the whole dataset (groups, active versus sham, test-retest) and the report are in\n"
         f"../{GROUP_FOLDER}/ (they are not BIDS files).\n\n"
         f"Sign convention: {o.sign_text()}.\nScales: {o.scale_text()}.\n"
         "Everything here is recomputed by a fresh `cpmlab score`; edit nothing by hand.\n"
@@ -107,7 +106,7 @@ def _readme(scored: ScoredDataset) -> str:
 def _group_readme(scored: ScoredDataset) -> str:
     o = scored.options
     return (
-        f"Dataset-level results computed by cpmlab score from the raw dataset (../..); the per-run\n"
+        "Dataset-level results computed by cpmlab score from the raw dataset (../..); the per-run\n"
         f"scores are the BIDS derivative dataset ../{PIPELINE}/. Every table is per task (paradigm)\n"
         "and condition; each .tsv has a .json sidecar describing its columns.\n\n"
         "- cpm_sessions.tsv: every run's scores in one table\n"
