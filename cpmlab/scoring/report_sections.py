@@ -176,6 +176,12 @@ def groups_section(scored: ScoredDataset) -> str:
     return intro + html_table(header, rows, labels=4) + _note(more)
 
 
+def _t_df(t: object, df: object) -> str:
+    if is_missing(t) or is_missing(df):
+        return number(t)
+    return f"{number(t)} ({integer(df)})"
+
+
 def contrast_section(scored: ScoredDataset) -> str:
     """Return active minus sham per paradigm: means, difference with 95% CI, paired t, Wilcoxon, dz."""
     c = _headline(scored.contrast, ["task", "measure", "range"])
@@ -207,7 +213,7 @@ def contrast_section(scored: ScoredDataset) -> str:
             number(r["mean_active"]),
             number(r["mean_sham"]),
             with_interval(r["mean_diff"], r["diff_ci_low"], r["diff_ci_high"]),
-            number(r["t"]) + ("" if is_missing(r["df"]) else f" ({integer(r['df'])})"),
+            _t_df(r["t"], r["df"]),
             p_value(r["p_t"]),
             number(r["wilcoxon_w"], 1),
             p_value(r["p_wilcoxon"]),
