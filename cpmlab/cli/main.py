@@ -204,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "score",
         help="score CPM effects, thresholds, group and retest tables into derivatives",
-        description="Score every run of a BIDS dataset from its files and write "
-        "DATASET/derivatives/cpmlab (replacing an earlier scoring run).",
+        description="Score every run of a BIDS dataset from its files and write the per-run scores "
+        "to DATASET/derivatives/cpmlab (a BIDS derivative) and the tables of the whole dataset to "
+        "DATASET/derivatives/cpmlab-group (replacing an earlier scoring run).",
     )
     p.add_argument("dataset", help="BIDS dataset folder")
     _add_score_options(p)
@@ -215,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="score the dataset and write a self-contained HTML report",
         description="Score the dataset afresh (options of the last `cpmlab score` unless given) "
-        "and write derivatives/cpmlab/derivatives/group/cpm_report.html; prints its "
-        "path.",
+        "and write the report derivatives/cpmlab-group/report/report.html, its figures as PNG and SVG "
+        "in report/figures/ and the tables beside it; prints the report's path.",
     )
     p.add_argument("dataset", help="BIDS dataset folder")
     _add_score_options(p)

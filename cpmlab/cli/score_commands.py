@@ -28,30 +28,46 @@ def _options(args: argparse.Namespace, dataset: Path) -> object:
     return ScoringOptions(sign=sign, normalise_nrs=normalise, retest_sessions=pair)
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
 def _summary_lines(scored: object) -> list[str]:
+    from cpmlab.scoring.report_format import (
+        HEADLINE_MEASURES,
+        condition_label,
+        integer,
+        number,
+        ordered,
+        percent,
+        task_labels,
+        text,
+        with_interval,
+    )
+
     s = scored.sessions  # type: ignore[attr-defined]
+    labels = task_labels(s)
     lines = [
-        f"{s['participant_id'].nunique()} participants, {len(s)} runs; "
-        f"{int(s['flags'].notna().sum())} runs carry flags (see cpm_sessions.tsv)"
+        f"{_count(s['participant_id'].nunique(), 'participant')}, {_count(len(s), 'run')} in "
+        f"{_count(len(labels), 'paradigm')} "
+        f"({', '.join(labels)}); {_count(int(s['flags'].notna().sum()), 'run')} with flags (see cpm_sessions.tsv)"
     ]
     g = scored.groups  # type: ignore[attr-defined]
-    g = g[g["measure"].isin(["cpm_early", "cpm_late"])]
+    g = g[g["measure"].isin(HEADLINE_MEASURES)] if not g.empty else g
     if g.empty:
         lines.append("no CPM effects could be computed (no test-stimulus ratings before and with conditioning)")
         return lines
+    keys = [k for k in ("task", "condition", "measure", "range") if k in g.columns]
     lines.append(
-        f"{'task':<14} {'condition':<9} {'measure':<10} {'range':<6} {'n':>5} {'mean':>8} {'95% CI':>15} "
-        f"{'median':>8} {'inhib.':>6}"
+        f"{'paradigm':<15} {'condition':<10} {'measure':<10} {'range':<6} {'n':>4}  {'mean [95% CI]':<24} "
+        f"{'median':>7} {'inhib.':>6}"
     )
-
-    def f(v: object, w: int, p: int = 1) -> str:
-        return f"{'n/a':>{w}}" if v is None or v != v else f"{float(v):>{w}.{p}f}"
-
-    for _, r in g.iterrows():
-        ci = "n/a" if r["ci_low"] is None or r["ci_low"] != r["ci_low"] else f"{r['ci_low']:.1f} to {r['ci_high']:.1f}"
+    for _, r in ordered(g, keys).iterrows():
+        mean = with_interval(r.get("mean"), r.get("ci_low"), r.get("ci_high"))
         lines.append(
-            f"{r['task']:<14} {r['condition']:<9} {r['measure']:<10} {r['range']:<6} {int(r['n']):>5} "
-            f"{f(r['mean'], 8)} {ci:>15} {f(r['median'], 8)} {f(r['prop_inhibition'], 6, 2)}"
+            f"{text(r.get('task')):<15} {condition_label(r.get('condition')):<10} {text(r['measure']):<10} "
+            f"{text(r['range']):<6} {integer(r['n']):>4}  {mean:<24} {number(r['median']):>7} "
+            f"{percent(r['prop_inhibition']):>6}"
         )
     lines.append(scored.options.sign_text())  # type: ignore[attr-defined]
     return lines
@@ -75,9 +91,9 @@ def _score(args: argparse.Namespace, dataset: Path, progress: object) -> object:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    """Score every run of a dataset and write derivatives/cpmlab."""
+    """Score every run of a dataset and write derivatives/cpmlab and derivatives/cpmlab-group."""
     from cpmlab.cli.score_progress import TerminalProgress
-    from cpmlab.scoring.derivatives import derivative_root, write_derivatives
+    from cpmlab.scoring.derivatives import derivative_root, group_root, write_derivatives
 
     dataset = Path(args.dataset)
     with TerminalProgress() as progress:
@@ -85,26 +101,23 @@ def cmd_score(args: argparse.Namespace) -> int:
         progress.step("writing derivatives")
         written = write_derivatives(scored)  # type: ignore[arg-type]
     print("\n".join(_summary_lines(scored)))
-    print(f"wrote {len(written)} files to {derivative_root(scored.root)}")  # type: ignore[attr-defined]
+    print(f"wrote {len(written)} files")
+    print(f"per-run scores (BIDS derivative): {derivative_root(scored.root)}")
+    print(f"tables of the whole dataset: {group_root(scored.root)}")
+    print(f"write the report with: cpmlab report {dataset}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Score the dataset afresh and write the HTML report next to the tables."""
-    import inspect
-
+    """Score the dataset afresh, write the tables and the HTML report with its figures; print its path."""
     from cpmlab.cli.score_progress import TerminalProgress
-    from cpmlab.scoring.derivatives import REPORT_FILE, derivative_root, write_derivatives
-    from cpmlab.scoring.report import render_html
+    from cpmlab.scoring.report import write_report
 
     dataset = Path(args.dataset)
     args.reuse_previous = True
     with TerminalProgress() as progress:
         scored = _score(args, dataset, progress)
         progress.step("report")
-        per_figure = {"on_step": progress.step} if "on_step" in inspect.signature(render_html).parameters else {}
-        page = render_html(scored, **per_figure).encode("utf-8")  # type: ignore[arg-type]
-        progress.step("writing derivatives")
-        write_derivatives(scored, {REPORT_FILE: page})  # type: ignore[arg-type]
-    print(derivative_root(scored.root) / REPORT_FILE)  # type: ignore[attr-defined]
+        path = write_report(scored, on_step=progress.step)  # type: ignore[arg-type]
+    print(path)
     return 0

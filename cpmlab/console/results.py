@@ -16,13 +16,11 @@ from cpmlab.console.worker import SessionReport, find_reports
 
 def score_and_write_report(root: Path) -> list[Path]:
     """Score the dataset at root, write its HTML report, and return the reports found there."""
-    from cpmlab.scoring.derivatives import REPORT_FILE, write_derivatives
     from cpmlab.scoring.options import ScoringOptions
     from cpmlab.scoring.pipeline import score_dataset
-    from cpmlab.scoring.report import render_html
+    from cpmlab.scoring.report import write_report
 
-    scored = score_dataset(root, ScoringOptions())
-    write_derivatives(scored, {REPORT_FILE: render_html(scored).encode("utf-8")})
+    write_report(score_dataset(root, ScoringOptions()))
     return find_reports(root)
 
 

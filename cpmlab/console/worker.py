@@ -52,11 +52,14 @@ class Prepared:
 
 
 def find_reports(root: Path) -> list[Path]:
-    """Return the HTML reports under DATASET/derivatives/cpmlab (newest first)."""
-    folder = Path(root) / "derivatives" / "cpmlab"
-    if not folder.is_dir():
-        return []
-    return sorted(folder.rglob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True)
+    """Return the HTML reports under DATASET/derivatives/cpmlab-group and cpmlab (newest first)."""
+    found = [
+        p
+        for name in ("cpmlab-group", "cpmlab")
+        if (Path(root) / "derivatives" / name).is_dir()
+        for p in (Path(root) / "derivatives" / name).rglob("*.html")
+    ]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 class SessionWorker(QObject):

@@ -1,4 +1,4 @@
-"""Write the scores as a BIDS derivative dataset in DATASET/derivatives/cpmlab/ (and nowhere else)."""
+"""Write the scores: per run as the BIDS derivative DATASET/derivatives/cpmlab/, dataset tables beside it."""
 
 from __future__ import annotations
 
@@ -27,18 +27,34 @@ from cpmlab.scoring.run_tables import group_tsvs, row_tsvs
 
 PIPELINE = "cpmlab"
 BIDS_VERSION = "1.10.0"
-# Group tables and the HTML report are not BIDS files. They go in a nested derivatives/ folder
-# (BIDS lets a derivative dataset hold derivatives of its own; validators skip it as opaque): a
-# .bidsignore in derivatives/cpmlab/ would be spec-correct too, but bids-validator-deno 3.0.2 prunes
-# dot-files of sub-datasets in `-r` mode, so it never reads that file.
-GROUP_DIR = Path("derivatives", "group")
-OPTIONS_FILE = GROUP_DIR / "cpm_sessions.json"
-REPORT_FILE = GROUP_DIR / "cpm_report.html"
+# Dataset-level tables and the report are not BIDS files, and BIDS validators do not read a
+# .bidsignore inside a derivative when they validate recursively (bids-validator-deno 3.0.2
+# prunes dot-files of sub-datasets). BIDS lets derivatives/ hold non-BIDS derivatives beside BIDS
+# ones, and validators skip a folder there that has no dataset_description.json: so they live in
+# the sibling folder derivatives/cpmlab-group/, which a person finds next to derivatives/cpmlab/.
+GROUP_FOLDER = f"{PIPELINE}-group"
+GROUP_MARKER = Path("generated_by.json")  # says cpmlab wrote the group folder (it may be replaced)
+OPTIONS_FILE = Path("cpm_sessions.json")
+REPORT_DIR = Path("report")
+REPORT_FILE = REPORT_DIR / "report.html"
+FIGURE_DIR = REPORT_DIR / "figures"
+# where earlier versions kept the options, inside derivatives/cpmlab
+_OLD_OPTIONS_FILE = Path("derivatives", "group", "cpm_sessions.json")
 
 
 def derivative_root(dataset: Path) -> Path:
-    """Return DATASET/derivatives/cpmlab."""
+    """Return DATASET/derivatives/cpmlab (the BIDS derivative dataset of per-run scores)."""
     return dataset / "derivatives" / PIPELINE
+
+
+def group_root(dataset: Path) -> Path:
+    """Return DATASET/derivatives/cpmlab-group (dataset-level tables and the report)."""
+    return dataset / "derivatives" / GROUP_FOLDER
+
+
+def report_path(dataset: Path) -> Path:
+    """Return where `cpmlab report` writes the HTML report of the dataset."""
+    return group_root(dataset) / REPORT_FILE
 
 
 def tsv_bytes(df: pd.DataFrame) -> bytes:
@@ -64,8 +80,12 @@ def _description() -> dict[str, Any]:
         "Name": "cpmlab scores: CPM effects, thresholds, group tables and test-retest",
         "BIDSVersion": BIDS_VERSION,
         "DatasetType": "derivative",
-        "GeneratedBy": [{"Name": "cpmlab", "Version": __version__, "Description": "cpmlab score"}],
+        "GeneratedBy": _generated_by(),
     }
+
+
+def _generated_by() -> list[dict[str, str]]:
+    return [{"Name": "cpmlab", "Version": __version__, "Description": "cpmlab score"}]
 
 
 def _readme(scored: ScoredDataset) -> str:
@@ -77,15 +97,27 @@ def _readme(scored: ScoredDataset) -> str:
         "  effects (absolute and percent), conditioning-stimulus ratings, calibration, heat pain threshold,\n"
         "  cold-pressor detection/tolerance times, flags\n"
         "- *_desc-plateaus_beh.tsv: continuous ratings summarised over each heat plateau (mean, peak, AUC)\n\n"
-        "Dataset level, in derivatives/group/ (tables of all runs; not BIDS files, so kept in the\n"
-        "nested derivatives folder that BIDS validators skip):\n"
-        "- cpm_sessions.tsv: every run's scores in one table\n"
-        "- cpm_participants.tsv, cpm_groups.tsv: n, mean, SD, median, proportion with inhibition\n"
-        "- cpm_contrast.tsv: active minus sham, paired within participants\n"
-        "- cpm_retest.tsv, cpm_retest_pairs.tsv: ICC(3,1), ICC(2,1), SEM, SRD across sessions\n"
-        "- cpm_report.html: the report (cpmlab report)\n\n"
+        "Tables of the whole dataset (groups, active versus sham, test-retest) and the report are in\n"
+        f"../{GROUP_FOLDER}/ (they are not BIDS files).\n\n"
         f"Sign convention: {o.sign_text()}.\nScales: {o.scale_text()}.\n"
         "Everything here is recomputed by a fresh `cpmlab score`; edit nothing by hand.\n"
+    )
+
+
+def _group_readme(scored: ScoredDataset) -> str:
+    o = scored.options
+    return (
+        "Dataset-level results computed by cpmlab score from the raw dataset (../..); the per-run\n"
+        f"scores are the BIDS derivative dataset ../{PIPELINE}/. Every table is per task (paradigm)\n"
+        "and condition; each .tsv has a .json sidecar describing its columns.\n\n"
+        "- cpm_sessions.tsv: every run's scores in one table\n"
+        "- cpm_participants.tsv, cpm_groups.tsv: n, mean, SD, 95% CI, median, proportion with inhibition\n"
+        "- cpm_contrast.tsv: active minus sham, paired within participants\n"
+        "- cpm_retest.tsv, cpm_retest_pairs.tsv: ICC(3,1), ICC(2,1) with 95% CIs, SEM, SRD across sessions\n"
+        f"- {REPORT_FILE.as_posix()}: the report (cpmlab report), with its figures as PNG and SVG in\n"
+        f"  {FIGURE_DIR.as_posix()}/ (captions in {FIGURE_DIR.as_posix()}/figures.tsv)\n\n"
+        f"Sign convention: {o.sign_text()}.\nScales: {o.scale_text()}.\n"
+        "Everything here is replaced by a fresh `cpmlab score` or `cpmlab report`; edit nothing by hand.\n"
     )
 
 
@@ -100,11 +132,14 @@ def _sidecar(columns: dict[str, dict[str, Any]], scored: ScoredDataset, what: st
 
 
 def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
-    """Return every derivative file (path relative to derivatives/cpmlab) and its content."""
+    """Return every file cpmlab score writes (path relative to DATASET/derivatives) and its content."""
     o = scored.options
+    bids, group = Path(PIPELINE), Path(GROUP_FOLDER)
     files: dict[Path, bytes] = {
-        Path("dataset_description.json"): json_bytes(_description()),
-        Path("README"): _readme(scored).encode("utf-8"),
+        bids / "dataset_description.json": json_bytes(_description()),
+        bids / "README": _readme(scored).encode("utf-8"),
+        group / GROUP_MARKER: json_bytes({"GeneratedBy": _generated_by(), "ScoringOptions": o.as_dict()}),
+        group / "README": _group_readme(scored).encode("utf-8"),
     }
     scols = session_columns(o)
     run_sidecar = json_bytes(_sidecar(scols, scored, "CPM scores of one run (one row)"))
@@ -115,11 +150,11 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
     plateau_files = group_tsvs(scored.plateaus, tsv_bytes)
     for i, run in enumerate(scored.runs):
         stem = run.stem_path.name
-        files[run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
-        files[run.rel_dir / f"{stem}_desc-cpm_beh.json"] = run_sidecar
+        files[bids / run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
+        files[bids / run.rel_dir / f"{stem}_desc-cpm_beh.json"] = run_sidecar
         if i in plateau_files:
-            files[run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
-            files[run.rel_dir / f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
+            files[bids / run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
+            files[bids / run.rel_dir / f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
     tables = [
         ("cpm_sessions", scored.sessions, scols, "Every run's scores (one row per run)"),
         (
@@ -144,38 +179,50 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
         ("cpm_retest_pairs", scored.retest_pairs, RETEST_PAIR_COLUMNS, "The session pairs behind cpm_retest"),
     ]
     for name, df, cols, what in tables:
-        files[GROUP_DIR / f"{name}.tsv"] = tsv_bytes(df)
-        files[GROUP_DIR / f"{name}.json"] = json_bytes(_sidecar(cols, scored, what))
+        files[group / f"{name}.tsv"] = tsv_bytes(df)
+        files[group / f"{name}.json"] = json_bytes(_sidecar(cols, scored, what))
     return files
 
 
 def previous_options(dataset: Path) -> dict[str, Any]:
     """Return the scoring options of the last `cpmlab score` run, or {} if there is none."""
-    path = derivative_root(dataset) / OPTIONS_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return dict(read_json(path).get("ScoringOptions") or {})
-    except CpmlabError:
-        return {}
+    for path in (group_root(dataset) / OPTIONS_FILE, derivative_root(dataset) / _OLD_OPTIONS_FILE):
+        if path.is_file():
+            try:
+                return dict(read_json(path).get("ScoringOptions") or {})
+            except CpmlabError:
+                return {}
+    return {}
 
 
-def _check_replaceable(out: Path) -> None:
+def _check_replaceable(out: Path, marker: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise CpmlabError(f"{out} is not a plain folder; refusing to replace it")
     if not out.exists() or not any(out.iterdir()):
         return
-    desc = out / "dataset_description.json"
-    generated = read_json(desc).get("GeneratedBy", []) if desc.is_file() else []
+    path = out / marker
+    generated = read_json(path).get("GeneratedBy", []) if path.is_file() else []
     if not any(isinstance(g, dict) and g.get("Name") == "cpmlab" for g in generated):
         raise CpmlabError(f"{out} exists but was not written by cpmlab score; move it away first")
 
 
 def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = None) -> list[Path]:
-    """Replace DATASET/derivatives/cpmlab with freshly computed files; return the paths written."""
-    out = derivative_root(scored.root)
-    files = {**build_outputs(scored), **(extra or {})}
-    _check_replaceable(out)
-    # derivatives are recomputable: the folder ends up holding exactly these files (stale ones are
-    # deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
-    return sync_folder(out, files)
+    """Bring derivatives/cpmlab and derivatives/cpmlab-group up to date; return the paths they hold.
+
+    extra: more files for derivatives/cpmlab-group (the report), paths relative to that folder.
+    """
+    group = Path(GROUP_FOLDER)
+    files = {**build_outputs(scored), **{group / rel: data for rel, data in (extra or {}).items()}}
+    folders = (
+        (derivative_root(scored.root), Path(PIPELINE), Path("dataset_description.json")),
+        (group_root(scored.root), group, GROUP_MARKER),
+    )
+    for out, _, marker in folders:  # both checked before either is touched
+        _check_replaceable(out, marker)
+    written: list[Path] = []
+    for out, prefix, _ in folders:
+        # derivatives are recomputable: each folder ends up holding exactly these files (stale ones
+        # are deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
+        mine = {rel.relative_to(prefix): data for rel, data in files.items() if rel.parts[0] == prefix.parts[0]}
+        written += sync_folder(out, mine)
+    return written

@@ -9,13 +9,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bids_validator import validator_command
+from report_fixtures import scored_with_schema
 from scoring_helpers import raw_snapshot
 
 from cpmlab import __version__
 from cpmlab.core.errors import CpmlabError
-from cpmlab.scoring.derivatives import GROUP_DIR, derivative_root, write_derivatives
+from cpmlab.scoring.derivatives import (
+    derivative_root,
+    group_root,
+    previous_options,
+    report_path,
+    write_derivatives,
+)
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.pipeline import score_dataset
+from cpmlab.scoring.report import write_report
 from cpmlab.scoring.synthetic import generate_dataset
 
 
@@ -41,10 +49,21 @@ def _all_errors(root: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-def test_derivatives_pass_the_bids_validator_recursively(dataset: Path) -> None:
-    """bids-validator-deno -r reports zero errors for the raw dataset and derivatives/cpmlab."""
-    write_derivatives(score_dataset(dataset))
+def test_derivatives_and_report_pass_the_bids_validator_recursively(dataset: Path) -> None:
+    """bids-validator-deno -r reports zero errors for the raw dataset and derivatives/ with the report written."""
+    path = write_report(scored_with_schema(dataset))
+    assert path.is_file() and any(path.parent.joinpath("figures").glob("*.svg"))
     assert _all_errors(dataset) == []
+
+
+def test_no_derivatives_inside_derivatives_and_a_findable_report(dataset: Path) -> None:
+    """Tables in derivatives/cpmlab-group, the report in its report/ folder; no derivatives/.../derivatives/."""
+    path = write_report(scored_with_schema(dataset))
+    assert path == dataset / "derivatives" / "cpmlab-group" / "report" / "report.html"
+    assert path == report_path(dataset) and (group_root(dataset) / "cpm_groups.tsv").is_file()
+    nested = [p for p in dataset.rglob("*") if p.relative_to(dataset).parts.count("derivatives") > 1]
+    assert nested == []
+    assert (derivative_root(dataset) / "README").read_text().count("../cpmlab-group/") == 1
 
 
 def test_layout_description_and_sidecars(dataset: Path) -> None:
@@ -64,21 +83,25 @@ def test_layout_description_and_sidecars(dataset: Path) -> None:
     assert len(row) == 1 and all(c in side for c in row.columns)
     assert "positive = inhibition" in side["SignConvention"] and side["cpm_late"]["Units"].startswith("rating")
     assert (tsv.parent / tsv.name.replace("desc-cpm", "desc-plateaus")).exists()
+    group = group_root(dataset)
     for name in ("cpm_sessions", "cpm_participants", "cpm_groups", "cpm_contrast", "cpm_retest", "cpm_retest_pairs"):
-        table = pd.read_csv(out / GROUP_DIR / f"{name}.tsv", sep="\t")
-        sidecar = json.loads((out / GROUP_DIR / f"{name}.json").read_text())
+        table = pd.read_csv(group / f"{name}.tsv", sep="\t")
+        sidecar = json.loads((group / f"{name}.json").read_text())
         assert all(c in sidecar for c in table.columns), name
-    assert len(pd.read_csv(out / GROUP_DIR / "cpm_retest.tsv", sep="\t")) > 0
+    assert len(pd.read_csv(group / "cpm_retest.tsv", sep="\t")) > 0
+    assert previous_options(dataset) == {"sign": "inhibition-positive", "normalise_nrs": False, "retest_sessions": None}
 
 
 def test_rescoring_replaces_the_earlier_run_and_never_touches_raw_data(dataset: Path) -> None:
-    """A stale file in derivatives/cpmlab disappears on a fresh score; files outside it are unchanged."""
+    """Stale files in derivatives/cpmlab and cpmlab-group disappear on a fresh score; raw files are unchanged."""
     before = raw_snapshot(dataset)
     write_derivatives(score_dataset(dataset))
-    stale = derivative_root(dataset) / "sub-999_stale.tsv"
-    stale.write_text("x\n")
+    stale = [derivative_root(dataset) / "sub-999_stale.tsv", group_root(dataset) / "report" / "old.html"]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
     write_derivatives(score_dataset(dataset))
-    assert not stale.exists()
+    assert not any(p.exists() for p in stale)
     assert raw_snapshot(dataset) == before
 
 
@@ -92,6 +115,29 @@ def test_a_foreign_folder_named_cpmlab_is_not_replaced(tmp_path: Path) -> None:
     with pytest.raises(CpmlabError, match="not written by cpmlab"):
         write_derivatives(score_dataset(root))
     assert (foreign / "mine.txt").read_text() == "keep"
+
+
+def test_a_foreign_group_folder_is_not_replaced_and_nothing_is_removed(tmp_path: Path) -> None:
+    """derivatives/cpmlab-group written by someone else: refused before derivatives/cpmlab is touched."""
+    root = tmp_path / "ds"
+    generate_dataset(root, 1, 1, recordings=())
+    write_derivatives(score_dataset(root))
+    own = sorted(p for p in derivative_root(root).rglob("*") if p.is_file())
+    (group_root(root) / "generated_by.json").unlink()
+    (group_root(root) / "notes.txt").write_text("mine")
+    with pytest.raises(CpmlabError, match="cpmlab-group exists but was not written by cpmlab"):
+        write_derivatives(score_dataset(root))
+    assert (group_root(root) / "notes.txt").read_text() == "mine"
+    assert sorted(p for p in derivative_root(root).rglob("*") if p.is_file()) == own
+
+
+def test_options_of_a_dataset_scored_by_an_earlier_version_are_still_found(tmp_path: Path) -> None:
+    """previous_options reads derivatives/cpmlab/derivatives/group/cpm_sessions.json when it is all there is."""
+    old = derivative_root(tmp_path) / "derivatives" / "group" / "cpm_sessions.json"
+    old.parent.mkdir(parents=True)
+    old.write_text(json.dumps({"ScoringOptions": {"sign": "inhibition-positive"}}))
+    assert previous_options(tmp_path) == {"sign": "inhibition-positive"}
+    assert previous_options(tmp_path / "nothing") == {}
 
 
 def test_synthetic_truth_matches_the_scores(dataset: Path) -> None:

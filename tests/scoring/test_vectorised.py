@@ -120,6 +120,8 @@ def test_per_run_files_are_cut_from_one_table_byte_for_byte(mixed: Path) -> None
     files = build_outputs(scored)
     for i, run in enumerate(scored.runs):
         stem = run.stem_path.name
-        assert files[run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] == tsv_bytes(scored.sessions.iloc[[i]])
+        assert files[Path("cpmlab") / run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] == tsv_bytes(scored.sessions.iloc[[i]])
         if i in scored.plateaus:
-            assert files[run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] == tsv_bytes(scored.plateaus[i])
+            assert files[Path("cpmlab") / run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] == tsv_bytes(
+                scored.plateaus[i]
+            )
