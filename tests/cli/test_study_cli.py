@@ -9,12 +9,13 @@ import pytest
 from bids_validator import validate
 
 from cpmlab.cli.main import main
+from cpmlab.scoring.pipeline import score_dataset
 from cpmlab.study.counterbalance import order_for
 from cpmlab.study.loader import load_study
 
 FAST = ["--emulate", "--simulate", "--speed", "150", "--no-lsl"]
 TASKS = {
-    "v1": {"active": "pain60cpm", "sham": "pain60sham"},
+    "v1": {"active": "cpmsequential", "sham": "cpmsequential"},
     "v2": {"active": "cpmsequential", "sham": "cpmsequential"},
 }
 
@@ -66,6 +67,12 @@ def test_four_participants_two_visits_each_follow_the_study(tmp_path: Path, caps
     assert list(participants["age"]) == ["30", "31", "32", "33"]
     errors, _ = validate(data)
     assert errors == [], errors
+
+    # both visits run the sequential paradigm (task cpmsequential), so the scores pair every
+    # participant's active visit with their sham visit
+    contrast = score_dataset(data).contrast
+    late = contrast[(contrast["task"] == "cpmsequential") & (contrast["measure"] == "cpm_late")]
+    assert len(late) == 1 and int(late["n"].iloc[0]) == 4
 
 
 def test_next_refuses_an_unenrolled_participant_and_opens_nothing(tmp_path: Path, capsys) -> None:

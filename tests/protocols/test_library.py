@@ -147,3 +147,28 @@ def test_header_duration_is_the_timeline_total(path: Path) -> None:
     stated = re.findall(r"At most (\d+:\d\d) by the timeline", header)
     total = format_clock(total_duration_s(build_timeline(load_protocol(path))))
     assert stated in ([], [total]), f"header says {stated}, the timeline totals {total}"
+
+
+@pytest.mark.parametrize(
+    ("path", "setpoint_c"),
+    [
+        (ROOT / "protocols" / "pain60_calibration_cpm.yaml", 10.0),
+        (ROOT / "protocols" / "pain60_bayesian_cpm.yaml", 10.0),
+        (ROOT / "studies" / "protocols" / "pain60_calibration_sham.yaml", 32.0),
+    ],
+    ids=lambda p: p.stem if isinstance(p, Path) else str(p),
+)
+def test_calibrated_cpm_is_cpm_sequential_after_its_calibration(path: Path, setpoint_c: float) -> None:
+    """After the calibration and its pause, a calibrated protocol is cpm_sequential step for step, so it
+    shares cpm_sequential's task label and its scores group, pair and contrast with it (never pooled
+    with another paradigm)."""
+    active = load_protocol(ROOT / "protocols" / "cpm_sequential.yaml")
+    calibrated = load_protocol(path)
+    assert calibrated.task == active.task == "cpmsequential"
+    walked = [v.step for v in calibrated.walk()]
+    first = next(i for i, s in enumerate(walked) if s.type == "calibration")
+    assert walked[first + 1].type == "wait"  # the pause between the calibration and the CPM part
+    tail = [_comparable(s.model_dump()) for s in walked[first + 2 :]]
+    expected = [_comparable(v.step.model_dump()) for v in active.walk()][1:]  # after the welcome
+    assert tail == expected
+    assert [s.setpoint_c for s in walked if s.type == "immersion"] == [setpoint_c]

@@ -66,7 +66,7 @@ def test_a_visit_that_ended_early_is_repeated_as_the_next_run(loaded, tmp_path: 
 def test_a_run_without_an_end_blocks_the_participant(loaded, tmp_path: Path) -> None:
     """A journal with no session_end (running, or crashed) stops next_visit and names cpmlab recover."""
     _first(loaded, tmp_path)
-    write_journal(tmp_path, "01", "1", "pain60cpm", 1, outcome=None)
+    write_journal(tmp_path, "01", "1", "cpmsequential", 1, outcome=None)
     with pytest.raises(StudyStateError, match="cpmlab recover"):
         next_visit(loaded, tmp_path, "01")
 
@@ -74,7 +74,7 @@ def test_a_run_without_an_end_blocks_the_participant(loaded, tmp_path: Path) -> 
 def test_a_missing_carried_value_stops_before_anything_opens(loaded, tmp_path: Path) -> None:
     """Visit 1 completed without setting ts_target_c: visit 2 cannot start and says which value is missing."""
     first, _ = _first(loaded, tmp_path)
-    write_journal(tmp_path, "01", "1", "pain60cpm", 1, condition=first)
+    write_journal(tmp_path, "01", "1", "cpmsequential", 1, condition=first)
     with pytest.raises(StudyStateError, match="recorded no value of ts_target_c"):
         next_visit(loaded, tmp_path, "01")
 
@@ -82,7 +82,7 @@ def test_a_missing_carried_value_stops_before_anything_opens(loaded, tmp_path: P
 def test_a_carried_value_outside_the_limits_stops_before_anything_opens(loaded, tmp_path: Path) -> None:
     """A carried 51.5 C is above the visit-2 protocol's 50 C limit: refused with the step and the limit named."""
     first, _ = _first(loaded, tmp_path)
-    write_journal(tmp_path, "01", "1", "pain60cpm", 1, condition=first, variables={"ts_target_c": 51.5})
+    write_journal(tmp_path, "01", "1", "cpmsequential", 1, condition=first, variables={"ts_target_c": 51.5})
     with pytest.raises(StudyStateError) as info:
         next_visit(loaded, tmp_path, "01")
     message = str(info.value)
