@@ -18,6 +18,7 @@ import pandas as pd
 
 from cpmlab import __version__
 from cpmlab.core.errors import SessionExistsError
+from cpmlab.core.file_lock import exclusive_lock, lock_path_for
 from cpmlab.core.filemode import create_temp
 from cpmlab.storage import bids_meta as meta
 from cpmlab.storage.bids_tables import JournalSession, events_table, ratings_table
@@ -90,17 +91,19 @@ def ensure_dataset_files(root: Path, participant: str | None, lab: str) -> list[
             written.append(ptsv)
         return written
     pid = f"sub-{participant}"
-    if ptsv.exists():
-        existing = pd.read_csv(ptsv, sep="\t", dtype=str, keep_default_na=False)
-        if pid not in set(existing.get("participant_id", [])):
-            row = {c: "n/a" for c in existing.columns}
-            row["participant_id"] = pid
-            table = pd.concat([existing, pd.DataFrame([row])], ignore_index=True)
-            atomic_write(ptsv, _tsv_bytes(table), overwrite=True)  # adds a row; keeps every existing one
+    # the same lock as study enrolment: a session ending while someone enrols never loses a row
+    with exclusive_lock(lock_path_for(ptsv), purpose=f"add sub-{participant} to participants.tsv"):
+        if ptsv.exists():
+            existing = pd.read_csv(ptsv, sep="\t", dtype=str, keep_default_na=False)
+            if pid not in set(existing.get("participant_id", [])):
+                row = {c: "n/a" for c in existing.columns}
+                row["participant_id"] = pid
+                table = pd.concat([existing, pd.DataFrame([row])], ignore_index=True)
+                atomic_write(ptsv, _tsv_bytes(table), overwrite=True)  # adds a row; keeps every existing one
+                written.append(ptsv)
+        else:
+            atomic_write(ptsv, _tsv_bytes(pd.DataFrame({"participant_id": [pid]})))
             written.append(ptsv)
-    else:
-        atomic_write(ptsv, _tsv_bytes(pd.DataFrame({"participant_id": [pid]})))
-        written.append(ptsv)
     return written
 
 

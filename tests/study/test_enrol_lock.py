@@ -136,3 +136,34 @@ def test_a_stuck_holder_is_named_and_nothing_is_written(tmp_path: Path) -> None:
         holder.join(30)
     enrol(study, tmp_path, "02", {})  # free again once the holder is gone
     assert [r["participant_id"] for r in read_table(tmp_path)[1]] == ["sub-01", "sub-02"]
+
+
+def add_sessions(root: str, worker: int, start) -> None:  # type: ignore[no-untyped-def]
+    """Child: wait for the start signal, then add EACH participants the way a finishing session does."""
+    from cpmlab.storage.bids import ensure_dataset_files
+
+    start.wait()
+    for i in range(EACH):
+        ensure_dataset_files(Path(root), f"s{worker}n{i}", "lab")
+
+
+def test_sessions_ending_while_others_enrol_lose_no_row(tmp_path: Path) -> None:
+    """2 processes enrolling and 2 writing finished sessions' participants at once: every row is kept.
+
+    Without the lock in ensure_dataset_files this loses rows in most runs."""
+    root = tmp_path / "data"
+    root.mkdir()
+    start, results = SPAWN.Event(), SPAWN.Queue()
+    children = [SPAWN.Process(target=enrol_many, args=(str(root), w, start, results)) for w in range(2)]
+    children += [SPAWN.Process(target=add_sessions, args=(str(root), w, start)) for w in range(2)]
+    for c in children:
+        c.start()
+    start.set()
+    enrolled = [results.get(timeout=120) for _ in range(2 * EACH)]
+    for c in children:
+        c.join(timeout=120)
+        assert c.exitcode == 0
+    _, rows = read_table(root)
+    labels = sorted(r["participant_id"].removeprefix("sub-") for r in rows)
+    sessions = [f"s{w}n{i}" for w in range(2) for i in range(EACH)]
+    assert labels == sorted([label for label, _ in enrolled] + sessions), "a row was lost or duplicated"
