@@ -266,7 +266,7 @@ def retest_section(scored: ScoredDataset) -> str:
     ]
     note = (
         "ICC(3,1): consistency; ICC(2,1): absolute agreement; 95% CIs from the F distribution (McGraw & "
-        "Wong 1996). SEM and SRD in rating points of the range; SEM and SRD from ICC(2,1): "
+        "Wong 1996). SEM and SRD (from ICC(3,1)) in rating points of the range; those from ICC(2,1) are in "
         f"{link('cpm_retest')}; the pairs: {link('cpm_retest_pairs')}."
     )
     return intro + html_table(header, rows, labels=4) + _note(note)
