@@ -77,11 +77,21 @@ def record_assignment(root: Path, assignment: list[tuple[str, str]], seed: int) 
     path.write_text(text)
 
 
+def run_number(session: str, name: str) -> int:
+    """Return the BIDS run of protocol name in the session: protocols sharing a task are runs 1, 2, ... in order."""
+    task = load_protocol(protocol_path(name)).task
+    earlier = (
+        SESSIONS.get(session, ())[: SESSIONS.get(session, ()).index(name)] if name in SESSIONS.get(session, ()) else ()
+    )
+    return 1 + sum(load_protocol(protocol_path(other)).task == task for other in earlier)
+
+
 def run_one(root: Path, label: str, profile: str, session: str, name: str, speed: float) -> str:
     """Run one protocol for one participant unless it is in the dataset already; return what happened."""
     protocol = protocol_path(name)
     task = load_protocol(protocol).task
-    paths = SessionPaths.create(root, label, session, task, 1)
+    run = run_number(session, name)  # the sham shares the active protocol's task (cpmsequential): run 2
+    paths = SessionPaths.create(root, label, session, task, run)
     if paths.bids_file("beh", ".json").exists():
         return "skipped (in the dataset)"
     if paths.journal.exists():
@@ -94,6 +104,7 @@ def run_one(root: Path, label: str, profile: str, session: str, name: str, speed
         label,
         session,
         root,
+        run=run,
         speed=speed,
         simulate=True,
         emulate=True,

@@ -41,3 +41,11 @@ def test_a_run_in_the_dataset_is_skipped_and_a_run_with_only_a_journal_is_rebuil
     assert study.run_one(tmp_path, "01", "typical", "1", "cold_pressor_tolerance", 100.0).startswith("rebuilt")
     assert (beh / "sub-01_ses-1_task-coldpressor_run-1_beh.json").exists()
     assert len(list((tmp_path / "sourcedata/cpmlab/sub-01/ses-1").glob("*_journal.jsonl"))) == 1
+
+
+def test_protocols_sharing_a_task_get_their_own_runs(study: ModuleType) -> None:
+    """cpm_sequential and cpm_sham_control share task cpmsequential: runs 1 and 2, never the same file."""
+    assert study.run_number("1", "cpm_sequential") == 1
+    assert study.run_number("1", "cpm_sham_control") == 2
+    assert study.run_number("1", "cpm_parallel") == 1
+    assert study.run_number("2", "cold_pressor_tolerance") == 1
