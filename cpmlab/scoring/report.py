@@ -20,6 +20,7 @@ from cpmlab.scoring.derivatives import FIGURE_DIR, REPORT_DIR, REPORT_FILE, repo
 from cpmlab.scoring.figures import ProgressCallback, ReportFigure, make_figures
 from cpmlab.scoring.pipeline import ScoredDataset
 from cpmlab.scoring.report_format import task_labels
+from cpmlab.scoring.report_results import results_section
 
 FIGURE_INDEX = FIGURE_DIR / "figures.tsv"
 STYLE = """
@@ -94,6 +95,7 @@ def render_html(scored: ScoredDataset, figures: list[ReportFigure], empty: list[
         sections.groups_section(scored),
         sections.contrast_section(scored),
         sections.retest_section(scored),
+        results_section(scored),
         _figures_html(scored, figures, empty),
         sections.quality_section(scored),
         sections.tables_section(),
