@@ -12,6 +12,7 @@ import pandas as pd
 
 from cpmlab import __version__
 from cpmlab.core.errors import CpmlabError
+from cpmlab.scoring.cache import cache_dir
 from cpmlab.scoring.columns import (
     PLATEAU_COLUMNS,
     RETEST_PAIR_COLUMNS,
@@ -195,6 +196,11 @@ def previous_options(dataset: Path) -> dict[str, Any]:
     return {}
 
 
+def written_manifest(dataset: Path, folder: str) -> Path:
+    """Return the record of the files cpmlab last wrote to derivatives/<folder> (kept in the cache folder)."""
+    return cache_dir(dataset) / f"written-{folder}.json"
+
+
 def _check_replaceable(out: Path, marker: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise CpmlabError(f"{out} is not a plain folder; refusing to replace it")
@@ -224,5 +230,5 @@ def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = N
         # derivatives are recomputable: each folder ends up holding exactly these files (stale ones
         # are deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
         mine = {rel.relative_to(prefix): data for rel, data in files.items() if rel.parts[0] == prefix.parts[0]}
-        written += sync_folder(out, mine)
+        written += sync_folder(out, mine, manifest=written_manifest(scored.root, prefix.name))
     return written
