@@ -149,3 +149,13 @@ def test_files_written_just_before_the_manifest_are_compared_by_content(tmp_path
     sync_folder(out, FILES, manifest=manifest)
     sync_folder(out, FILES, manifest=manifest)
     assert sorted(reads) == ["x.tsv", "y.tsv", "z.json"]
+
+
+def test_the_returned_paths_are_the_sorted_paths_of_the_folder(tmp_path: Path) -> None:
+    """The paths come back in Path order (part by part: a/y before a-x/y), as a sequence of the right length."""
+    out = tmp_path / "out"
+    rels = ["a-x/y.tsv", "a/y.tsv", "a/b/c.tsv", "a.b/c.tsv", "ab.tsv"]
+    written = sync_folder(out, {rel: b"1\n" for rel in rels})
+    expected = sorted(out / rel for rel in rels)
+    assert list(written) == expected and len(written) == 5
+    assert written[0] == expected[0] and written[-1] == expected[-1] and written[1:3] == expected[1:3]
