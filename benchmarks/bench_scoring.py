@@ -14,7 +14,9 @@ module, sidecars with json, recordings gunzipped), the wall time of `cpmlab scor
 process (its own command-line code, with the progress bar replaced by a timer of its stages:
 per-run scoring with the cache, group tables, writing derivatives), their ratio, the peak
 resident memory of that process (its ru_maxrss), and the time of `cpmlab score` again after
-one run was added. Prints figures; asserts nothing but the sample check.
+one run was added (2.5 s after the first scoring ended: derivatives written within 2 s of the
+last scoring's end are read to compare them, which a session added minutes later never meets).
+Prints figures; asserts nothing but the sample check.
 """
 
 from __future__ import annotations
@@ -190,6 +192,8 @@ def main() -> None:
         return
     if args.child_score:
         _child_score(*args.child_score)
+    from cpmlab.scoring.file_sync import RACY_S
+
     score = [sys.executable, __file__, "--child-score"]
     with tempfile.TemporaryDirectory(dir=args.keep) as tmp:
         t0 = time.perf_counter()
@@ -214,6 +218,9 @@ def main() -> None:
                 ).stdout
             )
             score_s, peak_mib, stages = _timed([*score, str(root), str(args.jobs)])
+            # a lab adds a session minutes after the last score, not within the 2 s after its last write
+            # (derivatives written that recently are compared by content: see file_sync.RACY_S)
+            time.sleep(RACY_S + 0.5)
             extra = root / "sub-added" / "ses-1" / "beh" / "sub-added_ses-1_task-cpm_run-1"
             extra.parent.mkdir(parents=True)
             for suffix, data in runs[0][1].items():

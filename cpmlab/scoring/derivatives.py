@@ -12,6 +12,7 @@ import pandas as pd
 
 from cpmlab import __version__
 from cpmlab.core.errors import CpmlabError
+from cpmlab.scoring.cache import cache_dir
 from cpmlab.scoring.columns import (
     PLATEAU_COLUMNS,
     RETEST_PAIR_COLUMNS,
@@ -21,7 +22,7 @@ from cpmlab.scoring.columns import (
     summary_columns,
 )
 from cpmlab.scoring.dataset import read_json
-from cpmlab.scoring.file_sync import sync_folder
+from cpmlab.scoring.file_sync import SyncedPaths, sync_folder
 from cpmlab.scoring.pipeline import ScoredDataset
 from cpmlab.scoring.run_tables import group_tsvs, row_tsvs
 
@@ -133,28 +134,36 @@ def _sidecar(columns: dict[str, dict[str, Any]], scored: ScoredDataset, what: st
 
 def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
     """Return every file cpmlab score writes (path relative to DATASET/derivatives) and its content."""
+    return {Path(rel): data for rel, data in _outputs(scored).items()}
+
+
+def _outputs(scored: ScoredDataset) -> dict[str, bytes]:
+    """Return every file cpmlab score writes as 'folder/relative/path' (with '/') -> content."""
     o = scored.options
-    bids, group = Path(PIPELINE), Path(GROUP_FOLDER)
-    files: dict[Path, bytes] = {
-        bids / "dataset_description.json": json_bytes(_description()),
-        bids / "README": _readme(scored).encode("utf-8"),
-        group / GROUP_MARKER: json_bytes({"GeneratedBy": _generated_by(), "ScoringOptions": o.as_dict()}),
-        group / "README": _group_readme(scored).encode("utf-8"),
+    bids, group = PIPELINE, GROUP_FOLDER
+    files: dict[str, bytes] = {
+        f"{bids}/dataset_description.json": json_bytes(_description()),
+        f"{bids}/README": _readme(scored).encode("utf-8"),
+        f"{group}/{GROUP_MARKER.as_posix()}": json_bytes(
+            {"GeneratedBy": _generated_by(), "ScoringOptions": o.as_dict()}
+        ),
+        f"{group}/README": _group_readme(scored).encode("utf-8"),
     }
     scols = session_columns(o)
     run_sidecar = json_bytes(_sidecar(scols, scored, "CPM scores of one run (one row)"))
     plateau_sidecar = json_bytes(
         _sidecar(PLATEAU_COLUMNS, scored, "Continuous ratings summarised over each heat plateau window")
     )
-    row_files = row_tsvs(scored.sessions, tsv_bytes)  # formatted once for all runs, then cut per run
+    sessions_tsv = tsv_bytes(scored.sessions)  # cpm_sessions.tsv, and cut into one file per run
+    row_files = row_tsvs(scored.sessions, lambda df: sessions_tsv if df is scored.sessions else tsv_bytes(df))
     plateau_files = group_tsvs(scored.plateaus, tsv_bytes)
     for i, run in enumerate(scored.runs):
-        stem = run.stem_path.name
-        files[bids / run.rel_dir / f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
-        files[bids / run.rel_dir / f"{stem}_desc-cpm_beh.json"] = run_sidecar
+        stem = f"{bids}/{run.rel_dir.as_posix()}/{run.stem_path.name}"
+        files[f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
+        files[f"{stem}_desc-cpm_beh.json"] = run_sidecar
         if i in plateau_files:
-            files[bids / run.rel_dir / f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
-            files[bids / run.rel_dir / f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
+            files[f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
+            files[f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
     tables = [
         ("cpm_sessions", scored.sessions, scols, "Every run's scores (one row per run)"),
         (
@@ -179,8 +188,8 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
         ("cpm_retest_pairs", scored.retest_pairs, RETEST_PAIR_COLUMNS, "The session pairs behind cpm_retest"),
     ]
     for name, df, cols, what in tables:
-        files[group / f"{name}.tsv"] = tsv_bytes(df)
-        files[group / f"{name}.json"] = json_bytes(_sidecar(cols, scored, what))
+        files[f"{group}/{name}.tsv"] = sessions_tsv if df is scored.sessions else tsv_bytes(df)
+        files[f"{group}/{name}.json"] = json_bytes(_sidecar(cols, scored, what))
     return files
 
 
@@ -195,6 +204,11 @@ def previous_options(dataset: Path) -> dict[str, Any]:
     return {}
 
 
+def written_manifest(dataset: Path, folder: str) -> Path:
+    """Return the record of the files cpmlab last wrote to derivatives/<folder> (kept in the cache folder)."""
+    return cache_dir(dataset) / f"written-{folder}.json"
+
+
 def _check_replaceable(out: Path, marker: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise CpmlabError(f"{out} is not a plain folder; refusing to replace it")
@@ -206,23 +220,24 @@ def _check_replaceable(out: Path, marker: Path) -> None:
         raise CpmlabError(f"{out} exists but was not written by cpmlab score; move it away first")
 
 
-def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = None) -> list[Path]:
+def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = None) -> SyncedPaths:
     """Bring derivatives/cpmlab and derivatives/cpmlab-group up to date; return the paths they hold.
 
     extra: more files for derivatives/cpmlab-group (the report), paths relative to that folder.
     """
-    group = Path(GROUP_FOLDER)
-    files = {**build_outputs(scored), **{group / rel: data for rel, data in (extra or {}).items()}}
+    files = _outputs(scored)
+    files |= {f"{GROUP_FOLDER}/{Path(rel).as_posix()}": data for rel, data in (extra or {}).items()}
     folders = (
-        (derivative_root(scored.root), Path(PIPELINE), Path("dataset_description.json")),
-        (group_root(scored.root), group, GROUP_MARKER),
+        (derivative_root(scored.root), PIPELINE, Path("dataset_description.json")),
+        (group_root(scored.root), GROUP_FOLDER, GROUP_MARKER),
     )
     for out, _, marker in folders:  # both checked before either is touched
         _check_replaceable(out, marker)
-    written: list[Path] = []
+    written = SyncedPaths()
     for out, prefix, _ in folders:
         # derivatives are recomputable: each folder ends up holding exactly these files (stale ones
         # are deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
-        mine = {rel.relative_to(prefix): data for rel, data in files.items() if rel.parts[0] == prefix.parts[0]}
-        written += sync_folder(out, mine)
+        start = len(prefix) + 1
+        mine = {rel[start:]: data for rel, data in files.items() if rel.startswith(f"{prefix}/")}
+        written.extend(sync_folder(out, mine, manifest=written_manifest(scored.root, prefix)))
     return written

@@ -2,13 +2,27 @@
 
 Nothing is pooled across tasks (paradigms) or conditions. Runs of one session are averaged
 into a session value; a participant's value is the mean of their session values.
+
+Every table is computed with grouped operations over all rows at once (group_arrays.py); the
+statistics that need scipy (t quantiles, Wilcoxon) are called once per row of the group tables.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from cpmlab.scoring.columns import MEASURES
+from cpmlab.scoring.group_arrays import (
+    group_bounds,
+    optional,
+    records_frame,
+    series_means,
+    series_medians,
+    series_sds,
+)
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.stats import mean_ci, paired_tests
 
@@ -45,31 +59,41 @@ def session_values(long: pd.DataFrame) -> pd.DataFrame:
     return grouped.reset_index()[cols]
 
 
-def _prop_inhibition(values: pd.Series, options: ScoringOptions) -> float | None:
-    return float(((options.factor * values.astype(float)) < 0).mean()) if len(values) else None
+def _key_lists(frame: pd.DataFrame, rows: np.ndarray, names: list[str]) -> dict[str, list[Any]]:
+    return {name: frame[name].to_numpy(dtype=object)[rows].tolist() for name in names}
 
 
 def participant_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
     """Return sessions, mean, SD and median of each participant's session values per task, condition, measure, range."""
     cols = ["participant_id", *KEYS, "n_sessions", "mean", "sd", "median", "sign_convention"]
-    rows = []
-    for (pid, task, cond, measure, rng), part in session_values(long).groupby(["participant_id", *KEYS], sort=True):
-        v = part["value"].astype(float)
-        rows.append(
-            {
-                "participant_id": pid,
-                "task": task,
-                "condition": cond,
-                "measure": measure,
-                "range": rng,
-                "n_sessions": len(v),
-                "mean": float(v.mean()),
-                "sd": float(v.std(ddof=1)) if len(v) > 1 else None,
-                "median": float(v.median()),
-                "sign_convention": options.sign,
-            }
-        )
-    return order_rows(pd.DataFrame(rows, columns=cols), ["participant_id"])
+    values = session_values(long)  # sorted by participant, KEYS and session: each group is one run of rows
+    if values.empty:
+        return pd.DataFrame([], columns=cols)
+    ids = values.groupby(["participant_id", *KEYS], sort=True, observed=True).ngroup().to_numpy()
+    starts, sizes = group_bounds(ids)
+    v = values["value"].to_numpy(dtype=float)
+    means = series_means(v, sizes)
+    columns = _key_lists(values, starts, ["participant_id", *KEYS])
+    columns |= {
+        "n_sessions": sizes.tolist(),
+        "mean": means.tolist(),
+        "sd": optional(series_sds(v, sizes, means)),
+        "median": series_medians(v, sizes).tolist(),
+        "sign_convention": [options.sign] * len(sizes),
+    }
+    return order_rows(records_frame(columns, cols), ["participant_id"])
+
+
+def participant_means(values: pd.DataFrame) -> pd.DataFrame:
+    """Return each participant's mean of their session values per task, condition, measure and range.
+
+    Sorted by task, condition, measure, range, then participant. The rows are put in that order
+    first (sessions keep theirs): pandas sums sorted groups with another reduction than unsorted
+    ones, and a groupby over one task-condition's rows, as the tables once did, sees them sorted.
+    """
+    ordered = values.sort_values([*KEYS, "participant_id"], kind="stable")
+    means = ordered.groupby([*KEYS, "participant_id"], sort=True, observed=True)["value"].mean()
+    return means.reset_index()
 
 
 def group_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
@@ -89,21 +113,21 @@ def group_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
         "prop_inhibition",
         "sign_convention",
     ]
+    values = session_values(long)
+    if values.empty:
+        return pd.DataFrame([], columns=cols)
+    n_sessions = values.groupby(KEYS, sort=True, observed=True).size()
     rows = []
-    for (task, cond, measure, rng), part in session_values(long).groupby(KEYS, sort=True):
-        per_participant = part.groupby("participant_id", sort=True)["value"].mean()
-        ci = mean_ci(per_participant.to_numpy(dtype=float))
+    for key, part in participant_means(values).groupby(KEYS, sort=True, observed=True):  # one per output row
+        per_participant = part["value"].reset_index(drop=True)
         rows.append(
             {
-                "task": task,
-                "condition": cond,
-                "measure": measure,
-                "range": rng,
+                **dict(zip(KEYS, key, strict=True)),
                 "n": len(per_participant),
-                "n_sessions": len(part),
-                **ci,
+                "n_sessions": int(n_sessions[key]),
+                **mean_ci(per_participant.to_numpy(dtype=float)),
                 "median": float(per_participant.median()),
-                "prop_inhibition": _prop_inhibition(per_participant, options),
+                "prop_inhibition": float(((options.factor * per_participant) < 0).mean()),
                 "sign_convention": options.sign,
             }
         )
@@ -145,24 +169,22 @@ def active_sham_contrast(long: pd.DataFrame, options: ScoringOptions) -> pd.Data
         "sign_convention",
     ]
     rows = []
-    values = session_values(long)
-    for (task, measure, rng), part in values.groupby(["task", "measure", "range"], sort=True):
-        means = part.groupby(["participant_id", "condition"], sort=True)["value"].mean().unstack()
-        if "active" not in means or "sham" not in means:
-            continue
-        paired = means[["active", "sham"]].dropna()
-        if paired.empty:
-            continue
-        diff = (paired["active"] - paired["sham"]).to_numpy(dtype=float)
+    means = participant_means(session_values(long)).set_index(["task", "measure", "range", "participant_id"])
+    active = means.loc[means["condition"] == "active", "value"].rename("active")
+    sham = means.loc[means["condition"] == "sham", "value"].rename("sham")
+    both = pd.concat([active, sham], axis=1, join="inner").sort_index()  # participants with both, in order
+    for (task, measure, rng), paired in both.groupby(level=[0, 1, 2], sort=True):  # one per output row
+        a = paired["active"].to_numpy(dtype=float)
+        s = paired["sham"].to_numpy(dtype=float)
         rows.append(
             {
                 "task": task,
                 "measure": measure,
                 "range": rng,
                 "n": len(paired),
-                "mean_active": float(paired["active"].mean()),
-                "mean_sham": float(paired["sham"].mean()),
-                **paired_tests(diff),
+                "mean_active": float(pd.Series(a).mean()),
+                "mean_sham": float(pd.Series(s).mean()),
+                **paired_tests(a - s),
                 "sign_convention": options.sign,
             }
         )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cpmlab.scoring.group import KEYS, order_rows, session_values
+from cpmlab.scoring.group_arrays import group_bounds, records_frame
 from cpmlab.scoring.icc import icc_with_ci, sem_srd
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.stats import natural_key
@@ -21,41 +22,65 @@ def _bare(session_id: str) -> str:
     return session_id[4:] if session_id.startswith("ses-") else session_id
 
 
-def _pick(part: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame | None:
-    """Return the two session rows of one participant's series in pair order, or None if there are not two."""
-    if options.retest_sessions is None:
-        ordered = part.iloc[sorted(range(len(part)), key=lambda i: natural_key(part["session_id"].iloc[i]))]
-        return ordered.iloc[:K_SESSIONS] if len(ordered) >= K_SESSIONS else None
-    bare = part["session_id"].map(_bare)
-    rows = [part[bare == label] for label in options.retest_sessions]
-    if any(r.empty for r in rows):
-        return None
-    return pd.concat(rows)
+def _first_in_group(mask: np.ndarray, starts: np.ndarray, sizes: np.ndarray, skip: int = 0) -> np.ndarray:
+    """Return, per group, the row of the (skip+1)-th True of mask in row order, or -1 if there is none."""
+    rows = np.flatnonzero(mask)
+    group_of = np.repeat(np.arange(len(sizes)), sizes)[rows]
+    rank = np.arange(len(rows)) - np.searchsorted(group_of, group_of)  # position among the group's Trues
+    out = np.full(len(sizes), -1, dtype=np.int64)
+    hit = rank == skip
+    out[group_of[hit]] = rows[hit]
+    return out
+
+
+def _natural_order(session_ids: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each group's first two rows with sessions in natural order (ties keep row order); -1 if fewer."""
+    rank_of: dict[str, int] = {}
+    rank, previous = -1, None
+    for label in sorted(set(session_ids.tolist()), key=natural_key):
+        key = natural_key(label)  # equal natural keys (ses-1, ses-01) share a rank: their row order stays
+        rank += key != previous
+        rank_of[label], previous = rank, key
+    ranks = np.array([rank_of[s] for s in session_ids.tolist()], dtype=np.int64)
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    order = np.lexsort((ranks, groups))  # stable: ties stay in row (string) order
+    two = sizes >= K_SESSIONS
+    first = np.where(two, order[starts], -1)
+    second = np.where(two, order[np.minimum(starts + 1, len(order) - 1)], -1)
+    return first, second
 
 
 def retest_pairs(long: pd.DataFrame, options: ScoringOptions | None = None) -> pd.DataFrame:
     """Return each participant's retest pair of session values per task, condition, measure and range."""
     options = options or ScoringOptions()
     cols = ["participant_id", *KEYS, "session_1", "session_2", "value_1", "value_2"]
-    rows = []
-    for (pid, task, cond, measure, rng), part in session_values(long).groupby(["participant_id", *KEYS], sort=True):
-        pair = _pick(part, options)
-        if pair is None:
-            continue
-        rows.append(
-            {
-                "participant_id": pid,
-                "task": task,
-                "condition": cond,
-                "measure": measure,
-                "range": rng,
-                "session_1": pair["session_id"].iloc[0] or None,
-                "session_2": pair["session_id"].iloc[1] or None,
-                "value_1": float(pair["value"].iloc[0]),
-                "value_2": float(pair["value"].iloc[1]),
-            }
-        )
-    return order_rows(pd.DataFrame(rows, columns=cols), ["participant_id"])
+    values = session_values(long)  # sorted by participant, KEYS and session: each series is one run of rows
+    if values.empty:
+        return pd.DataFrame([], columns=cols)
+    ids = values.groupby(["participant_id", *KEYS], sort=True, observed=True).ngroup().to_numpy()
+    starts, sizes = group_bounds(ids)
+    session_ids = values["session_id"].to_numpy(dtype=object)
+    if options.retest_sessions is None:
+        first, second = _natural_order(session_ids, starts, sizes)
+    else:
+        bare = np.array([_bare(s) for s in session_ids.tolist()], dtype=object)
+        label_1, label_2 = options.retest_sessions
+        first = _first_in_group(bare == label_1, starts, sizes)
+        later = _first_in_group(bare == label_2, starts, sizes)
+        # the pair is the rows of label 1, then those of label 2, in row order: its second row
+        again = _first_in_group(bare == label_1, starts, sizes, skip=1)
+        second = np.where(later < 0, -1, np.where(again >= 0, again, later))
+    keep = (first >= 0) & (second >= 0)
+    first, second = first[keep], second[keep]
+    v = values["value"].to_numpy(dtype=float)
+    columns = {name: values[name].to_numpy(dtype=object)[first].tolist() for name in ["participant_id", *KEYS]}
+    columns |= {
+        "session_1": [s or None for s in session_ids[first].tolist()],
+        "session_2": [s or None for s in session_ids[second].tolist()],
+        "value_1": v[first].tolist(),
+        "value_2": v[second].tolist(),
+    }
+    return order_rows(records_frame(columns, cols), ["participant_id"])
 
 
 def _labels(part: pd.DataFrame) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -103,6 +104,28 @@ def test_rescoring_replaces_the_earlier_run_and_never_touches_raw_data(dataset: 
     write_derivatives(score_dataset(dataset))
     assert not any(p.exists() for p in stale)
     assert raw_snapshot(dataset) == before
+
+
+def test_hand_edited_and_deleted_derivatives_are_restored(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited per-run TSV (same size and time) and a deleted one are rewritten; the manifest lives in the cache."""
+    from cpmlab.scoring import file_sync
+    from cpmlab.scoring.derivatives import build_outputs, written_manifest
+
+    monkeypatch.setattr(file_sync, "RACY_S", 0.0)  # as if the racy window had passed since the last write
+    scored = score_dataset(dataset)
+    write_derivatives(scored)
+    assert written_manifest(dataset, "cpmlab").is_file() and written_manifest(dataset, "cpmlab-group").is_file()
+    tsvs = sorted(derivative_root(dataset).rglob("*_desc-cpm_beh.tsv"))
+    edited, deleted = tsvs[0], tsvs[1]
+    old = edited.stat()
+    data = edited.read_bytes()
+    edited.write_bytes(data.replace(b"\t", b" ", 1))
+    os.utime(edited, ns=(old.st_atime_ns, old.st_mtime_ns))
+    deleted.unlink()
+    write_derivatives(scored)
+    expected = build_outputs(scored)
+    for path in (edited, deleted):
+        assert path.read_bytes() == expected[path.relative_to(dataset / "derivatives")]
 
 
 def test_a_foreign_folder_named_cpmlab_is_not_replaced(tmp_path: Path) -> None:

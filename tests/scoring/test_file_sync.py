@@ -1,9 +1,17 @@
-"""Writing derivatives into an existing folder: unchanged files stay untouched, changed ones replaced, stale ones gone."""
+"""Writing derivatives into an existing folder: unchanged files stay untouched, changed ones replaced, stale ones gone.
+
+With a manifest, files it vouches for are not read; hand-edited, deleted and racy files are still caught.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
+import pytest
+
+from cpmlab.scoring import file_sync
 from cpmlab.scoring.file_sync import sync_folder
 
 
@@ -36,3 +44,118 @@ def test_a_link_inside_the_folder_is_removed_not_followed(tmp_path: Path) -> Non
     (out / "link").symlink_to(outside, target_is_directory=True)
     sync_folder(out, {Path("a.tsv"): b"1\n"})
     assert not (out / "link").exists() and (outside / "keep.txt").read_text() == "keep"
+
+
+FILES = {Path("a/x.tsv"): b"one\n", Path("a/y.tsv"): b"two\n", Path("b/z.json"): b"{}\n"}
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every file the sync reads to compare contents."""
+    seen: list[str] = []
+    compare = file_sync._same_content
+
+    def counting(path: str, data: bytes) -> bool:
+        seen.append(Path(path).name)
+        return compare(path, data)
+
+    monkeypatch.setattr(file_sync, "_same_content", counting)
+    return seen
+
+
+def _synced_out_of_the_racy_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """Sync FILES with a manifest, as if the racy window had passed since."""
+    monkeypatch.setattr(file_sync, "RACY_S", 0.0)
+    out, manifest = tmp_path / "out", tmp_path / "cache" / "written.json"
+    sync_folder(out, FILES, manifest=manifest)
+    return out, manifest
+
+
+def test_files_the_manifest_vouches_for_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    """A re-sync of unchanged files reads none of them and rewrites none; a changed one is written unread."""
+    out, manifest = _synced_out_of_the_racy_window(tmp_path, monkeypatch)
+    before = {p: (out / p).stat() for p in FILES}
+    sync_folder(out, {**FILES, Path("a/y.tsv"): b"TWO\n"}, manifest=manifest)
+    assert reads == []
+    assert (out / "a/y.tsv").read_bytes() == b"TWO\n"
+    for p in (Path("a/x.tsv"), Path("b/z.json")):
+        after = (out / p).stat()
+        assert (after.st_ino, after.st_mtime_ns) == (before[p].st_ino, before[p].st_mtime_ns)
+    assert sorted(json.loads(manifest.read_text())["files"]) == ["a/x.tsv", "a/y.tsv", "b/z.json"]
+
+
+def test_a_hand_edited_file_of_the_same_size_and_time_is_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    """Editing a derivative in place (same size, its old modification time put back) is seen and undone."""
+    out, manifest = _synced_out_of_the_racy_window(tmp_path, monkeypatch)
+    edited = out / "a/x.tsv"
+    old = edited.stat()
+    edited.write_bytes(b"ONE\n")
+    os.utime(edited, ns=(old.st_atime_ns, old.st_mtime_ns))
+    sync_folder(out, FILES, manifest=manifest)
+    assert edited.read_bytes() == b"one\n"
+    assert reads == ["x.tsv"]  # compared by content: the change time moved
+
+
+def test_a_file_edited_to_another_size_is_rewritten_without_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    """A derivative whose size differs has changed: it is replaced and not read."""
+    out, manifest = _synced_out_of_the_racy_window(tmp_path, monkeypatch)
+    (out / "b/z.json").write_bytes(b'{"edited": true}\n')
+    sync_folder(out, FILES, manifest=manifest)
+    assert (out / "b/z.json").read_bytes() == b"{}\n" and reads == []
+
+
+def test_deleted_files_and_a_deleted_or_damaged_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    """A deleted derivative is written again; without a readable manifest every file is compared by content."""
+    out, manifest = _synced_out_of_the_racy_window(tmp_path, monkeypatch)
+    (out / "a/y.tsv").unlink()
+    sync_folder(out, FILES, manifest=manifest)
+    assert (out / "a/y.tsv").read_bytes() == b"two\n" and reads == []
+    manifest.unlink()
+    (out / "a/x.tsv").write_bytes(b"ONE\n")
+    sync_folder(out, FILES, manifest=manifest)
+    assert sorted(reads) == ["x.tsv", "y.tsv", "z.json"] and (out / "a/x.tsv").read_bytes() == b"one\n"
+    reads.clear()
+    manifest.write_text("{not json")
+    (out / "a/x.tsv").write_bytes(b"ONE\n")
+    sync_folder(out, FILES, manifest=manifest)
+    assert sorted(reads) == ["x.tsv", "y.tsv", "z.json"] and (out / "a/x.tsv").read_bytes() == b"one\n"
+    assert sorted(json.loads(manifest.read_text())["files"]) == ["a/x.tsv", "a/y.tsv", "b/z.json"]
+
+
+def test_a_file_no_longer_produced_leaves_the_folder_and_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stale file is deleted and forgotten; if it comes back it is written, not vouched for."""
+    out, manifest = _synced_out_of_the_racy_window(tmp_path, monkeypatch)
+    fewer = {p: d for p, d in FILES.items() if p != Path("b/z.json")}
+    sync_folder(out, fewer, manifest=manifest)
+    assert not (out / "b").exists()
+    assert sorted(json.loads(manifest.read_text())["files"]) == ["a/x.tsv", "a/y.tsv"]
+    sync_folder(out, FILES, manifest=manifest)
+    assert (out / "b/z.json").read_bytes() == b"{}\n"
+
+
+def test_files_written_just_before_the_manifest_are_compared_by_content(tmp_path: Path, reads: list[str]) -> None:
+    """Within the racy window after a sync the manifest vouches for nothing: every same-size file is read."""
+    out, manifest = tmp_path / "out", tmp_path / "written.json"
+    sync_folder(out, FILES, manifest=manifest)
+    sync_folder(out, FILES, manifest=manifest)
+    assert sorted(reads) == ["x.tsv", "y.tsv", "z.json"]
+
+
+def test_the_returned_paths_are_the_sorted_paths_of_the_folder(tmp_path: Path) -> None:
+    """The paths come back in Path order (part by part: a/y before a-x/y), as a sequence of the right length."""
+    out = tmp_path / "out"
+    rels = ["a-x/y.tsv", "a/y.tsv", "a/b/c.tsv", "a.b/c.tsv", "ab.tsv"]
+    written = sync_folder(out, {rel: b"1\n" for rel in rels})
+    expected = sorted(out / rel for rel in rels)
+    assert list(written) == expected and len(written) == 5
+    assert written[0] == expected[0] and written[-1] == expected[-1] and written[1:3] == expected[1:3]
