@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,8 +162,32 @@ def check_dataset(root: str | Path) -> Path:
 
 def find_runs(root: Path) -> list[Path]:
     """Return every *_beh.tsv of the dataset (sub-*/[ses-*/]beh/), sorted."""
-    found = list(root.glob("sub-*/beh/sub-*_beh.tsv")) + list(root.glob("sub-*/ses-*/beh/sub-*_beh.tsv"))
-    return sorted(p for p in found if _BEH_NAME.match(p.name))
+    found: list[tuple[str, ...]] = []
+    for sub in _dirs(str(root), "sub-"):
+        found.extend((sub, "beh", name) for name in _beh_names(os.path.join(root, sub, "beh")))
+        for ses in _dirs(os.path.join(root, sub), "ses-"):
+            beh_dir = os.path.join(root, sub, ses, "beh")
+            found.extend((sub, ses, "beh", name) for name in _beh_names(beh_dir))
+    found.sort()  # the order of the parts is the order of the paths
+    return [root.joinpath(*parts) for parts in found]
+
+
+def _dirs(folder: str, prefix: str) -> list[str]:
+    """Return the names of the folders in folder whose name starts with prefix (none if unreadable)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if e.name.startswith(prefix) and e.is_dir()]
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return []
+
+
+def _beh_names(folder: str) -> list[str]:
+    """Return the names of the run files (sub-*_beh.tsv) in a beh folder."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if e.name.startswith("sub-") and _BEH_NAME.match(e.name)]
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return []
 
 
 def _as_text(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
