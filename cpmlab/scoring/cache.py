@@ -54,6 +54,7 @@ class RunCache:
         self.options = options
         self._files: dict[str, list[Any]] = {}  # relative path -> [size, mtime_ns, sha256]
         self._written_ns = 0
+        self.last_keys: list[str] | None = None  # the keys the last keys() call returned
 
     @property
     def _paths(self) -> tuple[Path, Path, Path]:
@@ -101,6 +102,7 @@ class RunCache:
                 progress.advance(_PROGRESS_EVERY)
         if progress is not None:
             progress.advance(len(keys) % _PROGRESS_EVERY)
+        self.last_keys = keys
         return keys
 
     def lookup(self, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:

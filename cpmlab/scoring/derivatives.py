@@ -23,8 +23,8 @@ from cpmlab.scoring.columns import (
 )
 from cpmlab.scoring.dataset import read_json
 from cpmlab.scoring.file_sync import SyncedPaths, sync_folder
+from cpmlab.scoring.formatted_tables import format_with_store
 from cpmlab.scoring.pipeline import ScoredDataset
-from cpmlab.scoring.run_tables import group_tsvs, row_tsvs
 
 PIPELINE = "cpmlab"
 BIDS_VERSION = "1.10.0"
@@ -154,9 +154,9 @@ def _outputs(scored: ScoredDataset) -> dict[str, bytes]:
     plateau_sidecar = json_bytes(
         _sidecar(PLATEAU_COLUMNS, scored, "Continuous ratings summarised over each heat plateau window")
     )
-    sessions_tsv = tsv_bytes(scored.sessions)  # cpm_sessions.tsv, and cut into one file per run
-    row_files = row_tsvs(scored.sessions, lambda df: sessions_tsv if df is scored.sessions else tsv_bytes(df))
-    plateau_files = group_tsvs(scored.plateaus, tsv_bytes)
+    # cpm_sessions.tsv and the per-run files; runs whose key is unchanged take their stored lines
+    tables = format_with_store(scored.sessions, scored.plateaus, tsv_bytes, scored.cache_keys, scored.cache_dir)
+    sessions_tsv, row_files, plateau_files = tables.sessions_tsv, tables.rows, tables.plateaus
     for i, run in enumerate(scored.runs):
         stem = f"{bids}/{run.rel_dir.as_posix()}/{run.stem_path.name}"
         files[f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
@@ -164,7 +164,7 @@ def _outputs(scored: ScoredDataset) -> dict[str, bytes]:
         if i in plateau_files:
             files[f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
             files[f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
-    tables = [
+    group_tables = [
         ("cpm_sessions", scored.sessions, scols, "Every run's scores (one row per run)"),
         (
             "cpm_participants",
@@ -187,7 +187,7 @@ def _outputs(scored: ScoredDataset) -> dict[str, bytes]:
         ),
         ("cpm_retest_pairs", scored.retest_pairs, RETEST_PAIR_COLUMNS, "The session pairs behind cpm_retest"),
     ]
-    for name, df, cols, what in tables:
+    for name, df, cols, what in group_tables:
         files[f"{group}/{name}.tsv"] = sessions_tsv if df is scored.sessions else tsv_bytes(df)
         files[f"{group}/{name}.json"] = json_bytes(_sidecar(cols, scored, what))
     return files

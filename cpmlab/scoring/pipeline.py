@@ -58,6 +58,8 @@ class ScoredDataset:
     retest_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
     retest: pd.DataFrame = field(default_factory=pd.DataFrame)
     rescored: int = 0  # runs scored from their files (the others came from the cache)
+    cache_keys: list[str] | None = None  # each run's cache key (by position), when scored with the cache
+    cache_dir: Path | None = None  # the cache folder, when scored with the cache
 
 
 def _run(beh_path: Path) -> Run:
@@ -112,4 +114,6 @@ def score_dataset(
         retest_pairs=pairs,
         retest=retest_table(pairs, options),
         rescored=rescored,
+        cache_keys=cache.last_keys if cache is not None else None,
+        cache_dir=cache_dir if cache is not None else None,
     )

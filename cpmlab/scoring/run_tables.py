@@ -11,7 +11,7 @@ from cpmlab.scoring.frames import RUN
 ToTsv = Callable[[pd.DataFrame], bytes]
 
 
-def _lines(frame: pd.DataFrame, to_tsv: ToTsv) -> tuple[bytes, list[bytes]] | None:
+def split_lines(frame: pd.DataFrame, to_tsv: ToTsv) -> tuple[bytes, list[bytes]] | None:
     """Return the header and one line per row, or None when a value spans lines (then format row by row)."""
     lines = to_tsv(frame).split(b"\n")
     if len(lines) != len(frame) + 2 or lines[-1] != b"":
@@ -21,7 +21,7 @@ def _lines(frame: pd.DataFrame, to_tsv: ToTsv) -> tuple[bytes, list[bytes]] | No
 
 def row_tsvs(frame: pd.DataFrame, to_tsv: ToTsv) -> list[bytes]:
     """Return, for every row, the TSV of that row alone (header + row), as to_tsv(frame.iloc[[i]]) gives."""
-    split = _lines(frame, to_tsv)
+    split = split_lines(frame, to_tsv)
     if split is None:
         return [to_tsv(frame.iloc[[i]]) for i in range(len(frame))]
     header, lines = split
@@ -33,7 +33,7 @@ def group_tsvs(plateaus: Mapping[int, pd.DataFrame], to_tsv: ToTsv) -> dict[int,
     table = getattr(plateaus, "table", None)
     if not isinstance(table, pd.DataFrame) or RUN not in table:
         return {i: to_tsv(p) for i, p in plateaus.items()}
-    split = _lines(table.drop(columns=RUN), to_tsv)
+    split = split_lines(table.drop(columns=RUN), to_tsv)
     if split is None:
         return {i: to_tsv(p) for i, p in plateaus.items()}
     header, lines = split

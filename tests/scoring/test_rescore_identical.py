@@ -10,8 +10,10 @@ from scoring_helpers import simple_session
 
 from cpmlab.cli.main import main
 from cpmlab.scoring import cache as cache_module
+from cpmlab.scoring.cache import cache_dir
 from cpmlab.scoring.dataset import _BEH_NAME, find_runs
 from cpmlab.scoring.derivatives import derivative_root, group_root
+from cpmlab.scoring.line_cache import load_lines
 from cpmlab.scoring.synthetic import generate_dataset, write_run
 
 
@@ -29,15 +31,46 @@ def test_rescore_after_one_added_run_is_byte_identical_to_no_cache(
     assert main(["score", str(root)]) == 0
     write_run(root, simple_session("002", "9", "sham", [60, 65], [62, 61], recordings=["covas"]))
     assert main(["score", str(root)]) == 0
-    fresh = tmp_path / "fresh"
+    stored = load_lines(cache_dir(root.resolve()))
+    assert stored is not None and len(stored.rows) == 4 * 2 + 1  # the next score takes these lines
+    _same_files_as_no_cache(root, tmp_path / "fresh", "ses-9")
+
+
+def test_rescore_after_a_changed_rating_rewrites_that_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Editing one rating after a cached score: the re-score writes exactly what a --no-cache score writes."""
+    monkeypatch.setattr(cache_module, "RACY_S", -1e9)
+    root = tmp_path / "ds"
+    generate_dataset(root, 3, 2, seed=8)
+    assert main(["score", str(root)]) == 0
+    beh = next(root.glob("sub-002/ses-1/beh/*_beh.tsv"))
+    lines = beh.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split("\t")
+    at = header.index("rating")
+    for n, line in enumerate(lines[1:], start=1):
+        cells = line.rstrip("\n").split("\t")
+        if cells[at] not in ("n/a", ""):
+            cells[at] = str(float(cells[at]) + 7.0)
+            lines[n] = "\t".join(cells) + "\n"
+            break
+    beh.write_text("".join(lines))
+    before = (derivative_root(root.resolve()) / beh.relative_to(root).parent).glob("*_desc-cpm_beh.tsv")
+    old = {p.name: p.read_bytes() for p in before}
+    assert main(["score", str(root)]) == 0
+    after = _same_files_as_no_cache(root, tmp_path / "fresh", "ses-1")
+    changed = [n for n, data in old.items() if after[f"{beh.relative_to(root).parent}/{n}"] != data]
+    assert len(changed) == 1
+
+
+def _same_files_as_no_cache(root: Path, fresh: Path, session: str) -> dict[str, bytes]:
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("derivatives"))
     assert main(["score", str(fresh), "--no-cache"]) == 0
-    for folder in (derivative_root, group_root):
+    for folder in (group_root, derivative_root):
         cached, full = _tree_bytes(folder(root.resolve())), _tree_bytes(folder(fresh.resolve()))
-        assert folder is group_root or any("ses-9" in name for name in cached)
+        assert folder is group_root or any(session in name for name in cached)
         assert cached.keys() == full.keys()
         for name, data in full.items():
             assert cached[name] == data, name
+    return cached
 
 
 def test_find_runs_matches_glob_order_and_skips_other_files(tmp_path: Path) -> None:
