@@ -38,17 +38,26 @@ class SyncedPaths(Sequence[Path]):
     """The paths of the files of synced folders, in order, made into Path objects only when read."""
 
     def __init__(self) -> None:
-        self._folders: list[tuple[Path, list[str]]] = []  # folder, sorted relative paths with '/'
+        self._unsorted: list[tuple[Path, list[str]]] = []  # folder, relative paths with '/'
+        self._sorted: list[tuple[Path, list[str]]] | None = None
         self._count = 0
 
+    @property
+    def _folders(self) -> list[tuple[Path, list[str]]]:
+        """The folders with their files sorted as their Path objects sort (sorted when first read)."""
+        if self._sorted is None:
+            self._sorted = [(out, sorted(rels, key=_part_order)) for out, rels in self._unsorted]
+        return self._sorted
+
     def add(self, out: Path, rels: list[str]) -> None:
-        """Append a folder's files (relative paths with '/'), sorted as their Path objects sort."""
-        self._folders.append((out, sorted(rels, key=_part_order)))
+        """Append a folder's files (relative paths with '/'); they are read back sorted as Path objects sort."""
+        self._unsorted.append((out, list(rels)))
+        self._sorted = None
         self._count += len(rels)
 
     def extend(self, other: SyncedPaths) -> None:
         """Append the folders of another SyncedPaths."""
-        for out, rels in other._folders:
+        for out, rels in other._unsorted:
             self.add(out, rels)
 
     def __len__(self) -> int:
