@@ -216,7 +216,7 @@ def _immersion_end_when(monkeypatch: pytest.MonkeyPatch, timer_first: bool) -> t
         run.participant.wait_for_response = wait_late  # type: ignore[method-assign]
     else:  # the limit timer fires well after the step's own end
 
-        def slow_timer(delay_s: float, fn: Any, args: Any) -> threading.Timer:
+        def slow_timer(delay_s: float, fn: Any, args: Any = ()) -> threading.Timer:
             return threading.Timer(delay_s + 0.3, fn, args=args)
 
         monkeypatch.setattr(cold, "LimitTimer", slow_timer)

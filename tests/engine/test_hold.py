@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from helpers import make_run
 
 from cpmlab.core import events as ev
 from cpmlab.engine import SessionOutcome
+from cpmlab.engine.steps import cold
 
 SPEED = 10.0
 BODY = """\
@@ -80,9 +82,11 @@ def test_emergency_stop_journals_the_key() -> None:
     assert run.engine.outcome == SessionOutcome.EMERGENCY_STOPPED
 
 
-def test_a_tolerance_lost_with_the_display_is_unknown_not_censored() -> None:
+@pytest.mark.parametrize("first", ["limit timer", "step wait"])
+def test_a_tolerance_lost_with_the_display_is_unknown_not_censored(first: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The display lost while awaiting the withdrawal: the immersion ends at its hard maximum, and the
-    tolerance is journaled as unknown (display_lost), not as the participant lasting the whole time."""
+    tolerance is journaled as unknown (display_lost), not as the participant lasting the whole time,
+    whichever of the limit timer and the step's own wait ends the immersion first."""
     run = make_run(
         """
         steps:
@@ -95,7 +99,12 @@ def test_a_tolerance_lost_with_the_display_is_unknown_not_censored() -> None:
     def lost_display(timeout_s: float, what: str = "withdrawal", on_onset: object = None) -> float | None:
         run.engine.hold("participant display lost", source="display")
         threading.Event().wait(timeout_s)  # the channel waits for a display until the deadline
+        if first == "limit timer":
+            threading.Event().wait(0.3)  # the step's wait comes back well after the limit
         return None
+
+    if first == "step wait":  # the limit timer fires well after the step's own end
+        monkeypatch.setattr(cold, "LimitTimer", lambda delay_s, fn: threading.Timer(delay_s + 0.3, fn))
 
     run.participant.wait_for_response = lost_display  # type: ignore[method-assign]
     thread = run.start()

@@ -62,8 +62,16 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
     # the step's own wait, which both end at hard_end): censored when the step waits for a
     # withdrawal, stamped at the limit, lasting max_s.
     at_limit = {**info, "reason": "hard maximum", "duration_s": step.max_s, "censored": step.until_withdrawal}
+    # Holds before the withdrawal wait began (None until it begins): a hold during that wait means
+    # the display was lost, so whichever path ends the immersion at the limit must not call it censored.
+    withdrawal_wait_holds: list[int] = []
+
+    def end_at_limit() -> None:
+        lost_now = bool(withdrawal_wait_holds) and timer.hold_count != withdrawal_wait_holds[0]
+        end_immersion(ctx, step.withdraw_text, hard_end, {**at_limit, "censored": False} if lost_now else at_limit)
+
     # The hard maximum holds whatever the step thread is doing (e.g. waiting on a rating).
-    watchdog = LimitTimer(max(hard_end - now(), 0.0), end_immersion, args=(ctx, step.withdraw_text, hard_end, at_limit))
+    watchdog = LimitTimer(max(hard_end - now(), 0.0), end_at_limit)
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -89,6 +97,7 @@ def run_immersion(ctx: SessionContext, step: Immersion, path: StepPath, rep: int
             )
         if step.until_withdrawal:
             holds = timer.hold_count
+            withdrawal_wait_holds.append(holds)
             withdrawal_t = _before(
                 ctx.participant.wait_for_response(max(hard_end - now(), 0.0), what="withdrawal"), hard_end
             )
