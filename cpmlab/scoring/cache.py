@@ -13,15 +13,14 @@ import hashlib
 import json
 import logging
 import os
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cpmlab import __version__
+from cpmlab.scoring.file_states import DIGEST_BYTES, FileStates, load_states, save_states
 from cpmlab.scoring.frames import RUN
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.progress import Progress
@@ -30,10 +29,17 @@ from cpmlab.scoring.run_frames import COVAS
 log = logging.getLogger(__name__)
 
 CACHE_DIR = Path("derivatives", ".cpmlab-cache")  # hidden: BIDS validators skip it; delete it to re-score all
-FORMAT = 1
+FORMAT = 2  # 1 kept the file hashes as JSON
 KEY = "cache_key"
 RACY_S = 2.0
 _PROGRESS_EVERY = 500
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def cache_dir(dataset: Path) -> Path:
@@ -52,51 +58,27 @@ class RunCache:
         self.directory = directory
         self.root = root
         self.options = options
-        self._files: dict[str, list[Any]] = {}  # relative path -> [size, mtime_ns, sha256]
-        self._written_ns = 0
+        self._files = FileStates(numbers=np.zeros((0, 2), dtype=np.int64))  # size, mtime_ns and SHA-256 seen
         self.last_keys: list[str] | None = None  # the keys the last keys() call returned
 
     @property
     def _paths(self) -> tuple[Path, Path, Path]:
         d = self.directory
-        return d / "runs.parquet", d / "plateaus.parquet", d / "files.json"
-
-    def _load_files(self) -> None:
-        try:
-            state = json.loads(self._paths[2].read_text(encoding="utf-8"))
-            if state.get("format") == FORMAT and isinstance(state.get("files"), dict):
-                self._files = state["files"]
-                self._written_ns = int(state.get("written_ns", 0))
-        except (OSError, ValueError, TypeError, AttributeError):
-            self._files = {}
-
-    def _file_hash(self, path: str, rel: str) -> str:
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return "absent"
-        known = self._files.get(rel)
-        racy = st.st_mtime_ns >= self._written_ns - int(RACY_S * 1e9)
-        if known and known[0] == st.st_size and known[1] == st.st_mtime_ns and not racy:
-            return str(known[2])
-        with open(path, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
-        self._files[rel] = [st.st_size, st.st_mtime_ns, digest]
-        return digest
+        return d / "runs.parquet", d / "plateaus.parquet", d / "files.npz"
 
     def keys(self, beh_paths: Sequence[Path], progress: Progress | None = None) -> list[str]:
-        """Return each run's key from the content of its files."""
-        self._load_files()
+        """Return each run's key from the content of its files (hashing only files whose size or time changed)."""
         base = json.dumps([FORMAT, __version__, self.options.as_dict()], sort_keys=True).encode()
         root = os.fspath(self.root) + os.sep
+        paths = [os.fspath(beh)[: -len("_beh.tsv")] + suffix for beh in beh_paths for suffix in RUN_FILE_SUFFIXES]
+        rels = [p[len(root) :].replace(os.sep, "/") if p.startswith(root) else p for p in paths]
+        digests = self._digests(paths, rels)
         keys = []
-        for i, beh in enumerate(beh_paths):
+        per_run = len(RUN_FILE_SUFFIXES)
+        for i in range(len(beh_paths)):
             h = hashlib.sha256(base)
-            stem = os.fspath(beh)[: -len("_beh.tsv")]  # plain strings: 50,000 files on a large dataset
-            for suffix in RUN_FILE_SUFFIXES:
-                path = stem + suffix
-                rel = path[len(root) :].replace(os.sep, "/") if path.startswith(root) else path
-                h.update(f"\0{rel}\0{self._file_hash(path, rel)}".encode())
+            for k in range(i * per_run, (i + 1) * per_run):
+                h.update(f"\0{rels[k]}\0{digests[k]}".encode())
             keys.append(h.hexdigest())
             if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
                 progress.advance(_PROGRESS_EVERY)
@@ -104,6 +86,36 @@ class RunCache:
             progress.advance(len(keys) % _PROGRESS_EVERY)
         self.last_keys = keys
         return keys
+
+    def _digests(self, paths: list[str], rels: list[str]) -> list[str]:
+        """Return each file's SHA-256 (hex; "absent" for a missing file), reading only files that changed."""
+        stats = [_stat(p) for p in paths]
+        numbers = np.array([(s.st_size, s.st_mtime_ns) if s else (-1, 0) for s in stats], dtype=np.int64).reshape(-1, 2)
+        old = self._old_files()
+        position = old.positions()
+        rows = np.array([position.get(r, -1) for r in rels], dtype=np.int64)
+        known = (rows >= 0) & (numbers[:, 0] >= 0) & (numbers[:, 1] < old.written_ns - int(RACY_S * 1e9))
+        if len(old.rels):
+            known &= (old.numbers[rows] == numbers).all(axis=1)
+        raw = np.zeros((len(paths), DIGEST_BYTES), dtype=np.uint8)
+        raw[known] = old.digests[rows[known]]
+        for i in np.flatnonzero(~known):
+            if stats[i] is None:
+                continue
+            try:
+                with open(paths[i], "rb") as f:
+                    raw[i] = np.frombuffer(hashlib.sha256(f.read()).digest(), dtype=np.uint8)
+            except FileNotFoundError:  # deleted since its stat
+                numbers[i] = (-1, 0)
+        present = numbers[:, 0] >= 0
+        kept = [r for r, p in zip(rels, present.tolist(), strict=True) if p]
+        self._files = FileStates(kept, numbers[present], raw[present])
+        hexes = raw.tobytes().hex()
+        return [hexes[64 * i : 64 * (i + 1)] if p else "absent" for i, p in enumerate(present.tolist())]
+
+    def _old_files(self) -> FileStates:
+        tables = load_states(self._paths[2], FORMAT, {"files": 2})
+        return tables["files"] if tables is not None else FileStates(numbers=np.zeros((0, 2), dtype=np.int64))
 
     def lookup(self, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
         """Return the cached rows (index = position in keys), their plateau rows and the positions found."""
@@ -142,12 +154,12 @@ class RunCache:
         for column in ("step_id", "role", "phase"):
             plateaus[column] = plateaus[column].astype(object)
         runs_path, plateaus_path, files_path = self._paths
-        state = {"format": FORMAT, "written_ns": time.time_ns(), "files": self._files}
         for path, write in (
             (plateaus_path, lambda p: plateaus.to_parquet(p, index=False)),
             (runs_path, lambda p: rows.to_parquet(p, index=False)),
-            (files_path, lambda p: p.write_text(json.dumps(state), encoding="utf-8")),
+            (files_path, lambda p: save_states(p, {"files": self._files}, FORMAT)),
         ):
             tmp = path.with_name(path.name + ".tmp")
             write(tmp)
             os.replace(tmp, path)
+        (self.directory / "files.json").unlink(missing_ok=True)  # where format 1 kept the file hashes

@@ -185,7 +185,7 @@ def _beh_names(folder: str) -> list[str]:
     """Return the names of the run files (sub-*_beh.tsv) in a beh folder."""
     try:
         with os.scandir(folder) as entries:
-            return [e.name for e in entries if e.name.startswith("sub-") and _BEH_NAME.match(e.name)]
+            return [e.name for e in entries if e.name.endswith("_beh.tsv") and _BEH_NAME.match(e.name)]
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return []
 

@@ -158,7 +158,8 @@ def _outputs(scored: ScoredDataset) -> dict[str, bytes]:
     tables = format_with_store(scored.sessions, scored.plateaus, tsv_bytes, scored.cache_keys, scored.cache_dir)
     sessions_tsv, row_files, plateau_files = tables.sessions_tsv, tables.rows, tables.plateaus
     for i, run in enumerate(scored.runs):
-        stem = f"{bids}/{run.rel_dir.as_posix()}/{run.stem_path.name}"
+        folder = f"sub-{run.participant}/ses-{run.session}/beh" if run.session else f"sub-{run.participant}/beh"
+        stem = f"{bids}/{folder}/{run.stem_path.name}"
         files[f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
         files[f"{stem}_desc-cpm_beh.json"] = run_sidecar
         if i in plateau_files:
@@ -206,7 +207,7 @@ def previous_options(dataset: Path) -> dict[str, Any]:
 
 def written_manifest(dataset: Path, folder: str) -> Path:
     """Return the record of the files cpmlab last wrote to derivatives/<folder> (kept in the cache folder)."""
-    return cache_dir(dataset) / f"written-{folder}.json"
+    return cache_dir(dataset) / f"written-{folder}.npz"
 
 
 def _check_replaceable(out: Path, marker: Path) -> None:
@@ -234,10 +235,15 @@ def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = N
     for out, _, marker in folders:  # both checked before either is touched
         _check_replaceable(out, marker)
     written = SyncedPaths()
+    by_folder: dict[str, dict[str, bytes]] = {prefix: {} for _, prefix, _ in folders}
+    for rel, data in files.items():
+        prefix, _, inside = rel.partition("/")
+        by_folder[prefix][inside] = data
     for out, prefix, _ in folders:
         # derivatives are recomputable: each folder ends up holding exactly these files (stale ones
         # are deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
-        start = len(prefix) + 1
-        mine = {rel[start:]: data for rel, data in files.items() if rel.startswith(f"{prefix}/")}
-        written.extend(sync_folder(out, mine, manifest=written_manifest(scored.root, prefix)))
+        mine = by_folder[prefix]
+        manifest = written_manifest(scored.root, prefix)
+        written.extend(sync_folder(out, mine, manifest=manifest))
+        manifest.with_suffix(".json").unlink(missing_ok=True)  # the JSON manifest earlier builds kept
     return written

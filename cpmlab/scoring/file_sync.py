@@ -7,23 +7,29 @@ last time: same size, modification time, change time and inode, and not modified
 of the manifest being written (a change within the clock's resolution could otherwise go
 unseen, as git knows). Then the SHA-256 the manifest holds for it is compared instead. A missing
 or unreadable manifest only costs the reads; a file anyone touched is compared by content.
+The manifest also records every folder's stat: a folder whose modification time, change time and
+inode are unchanged (and not racy) still holds exactly the entries recorded (POSIX changes a
+folder's modification time when an entry is created, deleted or renamed), so finding stray files
+reads only the folders that changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import os
 import stat
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
 
-FORMAT = 1
-RACY_S = 2.0
+import numpy as np
 
-Entry = list[int | str]  # [size, mtime_ns, ctime_ns, inode, sha256]
+from cpmlab.scoring.file_states import FileStates, load_states, save_states
+
+FORMAT = 2  # the manifest's layout (1 was JSON)
+RACY_S = 2.0
+_WIDTHS = {"files": 4, "folders": 3}  # files: size, mtime_ns, ctime_ns, inode; folders: mtime_ns, ctime_ns, inode
 
 
 _BEFORE_ALL = str.maketrans("/", "\0")
@@ -100,124 +106,167 @@ def _same_content(path: str, data: bytes) -> bool:
         return False
 
 
-def _entry(st: os.stat_result, digest: str) -> Entry:
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, digest]
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
 
 
-class _Manifest:
-    """What the last sync wrote: relative path -> [size, mtime_ns, ctime_ns, inode, sha256]."""
+def _load(manifest: Path | None) -> tuple[FileStates, FileStates]:
+    tables = load_states(manifest, FORMAT, _WIDTHS) if manifest is not None else None
+    if tables is None:
+        return tuple(FileStates(numbers=np.zeros((0, _WIDTHS[name]), dtype=np.int64)) for name in _WIDTHS)  # type: ignore[return-value]
+    return tables["files"], tables["folders"]
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.old: dict[str, Entry] = {}
-        self.new: dict[str, Entry] = {}
-        self.written_ns = 0
-        if path is None:
-            return
+
+def manifest_paths(manifest: Path) -> list[str]:
+    """Return the relative paths a manifest records (empty when there is none or it is unreadable)."""
+    return list(_load(manifest)[0].rels)
+
+
+def _folders_of(rels: Sequence[str]) -> set[str]:
+    """Return every folder (relative, "" for the root) that holds one of rels, directly or below."""
+    folders = {""}
+    for parent in {rel.rpartition("/")[0] for rel in rels}:
+        while parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    return folders
+
+
+class _Tree:
+    """The files and folders under root now: recorded folders whose stat is unchanged are not read."""
+
+    def __init__(self, root: str, files: FileStates, folders: FileStates) -> None:
+        self.root = root
+        self.others: set[str] = set()  # links and anything else: always removed
+        self.folder_stats: dict[str, tuple[int, int, int]] = {}  # every folder seen -> (mtime, ctime, inode)
+        trusted_before_ns = folders.written_ns - int(RACY_S * 1e9)
+        stats = [_stat(self.path(rel)) for rel in folders.rels]
+        now = np.array(
+            [(s.st_mtime_ns, s.st_ctime_ns, s.st_ino) if s and stat.S_ISDIR(s.st_mode) else (-1, 0, 0) for s in stats],
+            dtype=np.int64,
+        ).reshape(-1, 3)
+        same = (now == folders.numbers).all(axis=1) & (now[:, 0] >= 0) & (now[:, 0] < trusted_before_ns)
+        trusted = [rel for rel, ok in zip(folders.rels, same.tolist(), strict=True) if ok]
+        self.folder_stats = dict(zip(trusted, map(tuple, now[same].tolist()), strict=True))
+        changed = set(folders.rels) - self.folder_stats.keys()
+        # a trusted folder holds the files recorded in it; a changed one is read
+        self.files = (
+            {rel for rel in files.rels if rel.rpartition("/")[0] not in changed} if changed else set(files.rels)
+        )
+        queue = [*changed, *([""] if "" not in self.folder_stats else [])]
+        while queue:
+            rel = queue.pop()
+            if rel in self.folder_stats:
+                continue
+            st = _stat(self.path(rel))  # before reading it: a change while reading is seen next time
+            if st is None or not stat.S_ISDIR(st.st_mode):
+                continue
+            self.folder_stats[rel] = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            queue.extend(child for child in self._scan(rel) if child not in self.folder_stats)
+
+    def path(self, rel: str) -> str:
+        """Return the absolute path of a relative path."""
+        return self.root + os.sep + rel.replace("/", os.sep) if rel else self.root
+
+    def _scan(self, rel: str) -> list[str]:
+        folders = []
         try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            if state.get("format") == FORMAT and isinstance(state.get("files"), dict):
-                self.old = state["files"]
-                self.written_ns = int(state["written_ns"])
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            self.old, self.written_ns = {}, 0
-
-    def vouches(self, rel: str, st: os.stat_result) -> str | None:
-        """Return the recorded SHA-256 if the file on disk is untouched since the last sync, else None."""
-        known = self.old.get(rel)
-        if not isinstance(known, list) or len(known) != 5:
-            return None
-        if st.st_mtime_ns >= self.written_ns - int(RACY_S * 1e9):
-            return None
-        if known[:4] != [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
-            return None
-        return str(known[4])
-
-    def save(self) -> None:
-        """Write the manifest through a temporary file (a sync cut short leaves the old one, never a torn one)."""
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"format": FORMAT, "written_ns": time.time_ns(), "files": self.new}
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(state, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, self.path)
-
-
-def _prune(folder: str, wanted: dict[str, bytes], found: dict[str, os.stat_result], kept: set[str]) -> bool:
-    """Delete what is not wanted under folder, note the stat of each file kept; return whether anything is left."""
-    left = False
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if _prune(entry.path, wanted, found, kept):
-                    left = True
-                else:
-                    os.rmdir(entry.path)
-            elif entry.path in wanted:
-                found[entry.path] = entry.stat(follow_symlinks=False)
-                left = True
-            else:
-                os.unlink(entry.path)  # a link (also to a folder) is removed, never followed
-    if left:
-        kept.add(folder)
-    return left
-
-
-def _remove_unwanted(root: str, wanted: dict[str, bytes]) -> tuple[dict[str, os.stat_result], set[str]]:
-    """Delete every file and link under root that is not wanted, and empty folders.
-
-    Return the stat of every wanted file found and the folders that remain.
-    """
-    found: dict[str, os.stat_result] = {}
-    kept: set[str] = set()
-    if os.path.isdir(root):
-        _prune(root, wanted, found, kept)
-        kept.add(root)
-    return found, kept
-
-
-def _unchanged(
-    path: str, rel: str, data: bytes, digest: str, st: os.stat_result | None, record: _Manifest
-) -> os.stat_result | None:
-    """Return the file's stat if it already holds data, else None (a link is replaced, never written through)."""
-    if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
-        return None  # a different size: changed, nothing to read
-    known = record.vouches(rel, st)
-    same = known == digest if known is not None else _same_content(path, data)
-    return st if same else None
+            with os.scandir(self.path(rel)) as entries:
+                for entry in entries:
+                    child = f"{rel}/{entry.name}" if rel else entry.name
+                    if entry.is_symlink():
+                        self.others.add(child)  # a link (also to a folder) is removed, never followed
+                    elif entry.is_dir(follow_symlinks=False):
+                        folders.append(child)
+                    elif entry.is_file(follow_symlinks=False):
+                        self.files.add(child)
+                    else:
+                        self.others.add(child)
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        return folders
 
 
 def sync_folder(out: Path, files: Mapping[str | Path, bytes], manifest: Path | None = None) -> SyncedPaths:
     """Write files (relative to out) whose content differs, delete every other file under out; return all paths.
 
     files: relative paths (Path, or str with '/') and their bytes.
-    manifest: where to keep the record of what was written (outside out), or None to compare every file.
+    manifest: where to keep the record of what was written and of the folders (outside out), or None to
+    compare every file and read every folder.
     """
     root = os.fspath(out)
-    wanted = {  # plain strings: 40,000 files on a large dataset
-        os.path.join(root, os.fspath(rel).replace("/", os.sep)): data for rel, data in files.items()
-    }
-    record = _Manifest(manifest)
-    found, made = _remove_unwanted(root, wanted)
-    start = len(root) + 1
-    for path in sorted(wanted):
-        data = wanted[path]
-        rel = path[start:].replace(os.sep, "/")
-        parent = os.path.dirname(path)
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        digest = hashlib.sha256(data).hexdigest()
-        st = _unchanged(path, rel, data, digest, found.get(path), record)
-        if st is None:
-            tmp = path + ".tmp"
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-            st = os.lstat(path)
-        record.new[rel] = _entry(st, digest)
-    record.save()
+    wanted = {rel if isinstance(rel, str) else rel.as_posix(): data for rel, data in files.items()}
+    rels = sorted(wanted)
+    old_files, old_folders = _load(manifest)
+    tree = _Tree(root, old_files, old_folders)
+    touched: set[str] = set()  # folders whose entries this sync changed
+    for rel in sorted((tree.files - wanted.keys()) | tree.others):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tree.path(rel))
+        touched.add(rel.rpartition("/")[0])
+    needed = _folders_of(rels)
+    for rel in sorted(tree.folder_stats.keys() - needed, key=lambda r: -r.count("/")):  # deepest first
+        with contextlib.suppress(OSError):  # something appeared in it meanwhile: left for the next sync
+            os.rmdir(tree.path(rel))
+        touched.add(rel.rpartition("/")[0])
+    for rel in sorted(needed - tree.folder_stats.keys()):
+        os.makedirs(tree.path(rel), exist_ok=True)
+        touched.add(rel)
+        touched.add(rel.rpartition("/")[0])
+    numbers, digests = _write_changed(tree, wanted, rels, old_files, touched)
+    folder_rels = sorted(needed)
+    folder_numbers = np.zeros((len(folder_rels), 3), dtype=np.int64)
+    for i, rel in enumerate(folder_rels):
+        if rel in touched or rel not in tree.folder_stats:
+            st = os.stat(tree.path(rel))
+            folder_numbers[i] = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        else:
+            folder_numbers[i] = tree.folder_stats[rel]
+    if manifest is not None:
+        tables = {
+            "files": FileStates(rels, numbers, digests),
+            "folders": FileStates(folder_rels, folder_numbers, np.zeros((len(folder_rels), 0), dtype=np.uint8)),
+        }
+        save_states(manifest, tables, FORMAT)
     paths = SyncedPaths()
-    paths.add(out, [rel.replace(os.sep, "/") for rel in (p[start:] for p in wanted)])
+    paths.add(out, rels)
     return paths
+
+
+def _write_changed(
+    tree: _Tree, wanted: Mapping[str, bytes], rels: list[str], old: FileStates, touched: set[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write the files whose content differs; return every file's stat numbers and SHA-256 (rows of rels)."""
+    paths = [tree.path(rel) for rel in rels]
+    stats = [_stat(p) if rel in tree.files else None for rel, p in zip(rels, paths, strict=True)]
+    data = [wanted[rel] for rel in rels]
+    digests = np.frombuffer(b"".join(hashlib.sha256(d).digest() for d in data), dtype=np.uint8).reshape(-1, 32)
+    numbers = np.array(
+        [(s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) if s is not None else (-1, 0, 0, 0) for s in stats],
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    regular = np.array([s is not None and stat.S_ISREG(s.st_mode) for s in stats], dtype=bool)
+    same_size = regular & (numbers[:, 0] == np.array([len(d) for d in data], dtype=np.int64))
+    position = old.positions()
+    rows = np.array([position.get(rel, -1) for rel in rels], dtype=np.int64)
+    recorded = rows >= 0
+    vouched = same_size & recorded & (numbers[:, 1] < old.written_ns - int(RACY_S * 1e9))
+    if len(old.rels):
+        vouched &= (old.numbers[rows] == numbers).all(axis=1)
+        unchanged = vouched & (old.digests[rows] == digests).all(axis=1)
+    else:
+        unchanged = np.zeros(len(rels), dtype=bool)
+    for i in np.flatnonzero(~unchanged):
+        if same_size[i] and not vouched[i] and _same_content(paths[i], data[i]):
+            continue  # the manifest could not vouch for it, but it holds these bytes
+        tmp = paths[i] + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data[i])
+        os.replace(tmp, paths[i])
+        st = os.lstat(paths[i])
+        numbers[i] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        touched.add(rels[i].rpartition("/")[0])
+    return numbers, digests

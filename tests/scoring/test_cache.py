@@ -91,7 +91,7 @@ def test_a_changed_option_invalidates_every_run(dataset: Path) -> None:
     assert _cached(dataset, ScoringOptions(normalise_nrs=True)).rescored == 4
 
 
-@pytest.mark.parametrize("broken", ["runs.parquet", "plateaus.parquet", "files.json"])
+@pytest.mark.parametrize("broken", ["runs.parquet", "plateaus.parquet", "files.npz"])
 def test_a_corrupt_cache_is_ignored_with_a_warning(
     dataset: Path, broken: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -100,7 +100,7 @@ def test_a_corrupt_cache_is_ignored_with_a_warning(
     (cache_dir(dataset) / broken).write_bytes(b"not a cache")
     with caplog.at_level(logging.WARNING):
         scored = _cached(dataset)
-    if broken != "files.json":  # the file hashes are only a shortcut: without them every file is hashed again
+    if broken != "files.npz":  # the file hashes are only a shortcut: without them every file is hashed again
         assert scored.rescored == 4 and "ignoring the scoring cache" in caplog.text
     _same_as_fresh(scored, dataset)
     assert _cached(dataset).rescored == 0  # the cache was rewritten whole

@@ -5,7 +5,6 @@ With a manifest, files it vouches for are not read; hand-edited, deleted and rac
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -83,7 +82,7 @@ def test_files_the_manifest_vouches_for_are_not_read(
     for p in (Path("a/x.tsv"), Path("b/z.json")):
         after = (out / p).stat()
         assert (after.st_ino, after.st_mtime_ns) == (before[p].st_ino, before[p].st_mtime_ns)
-    assert sorted(json.loads(manifest.read_text())["files"]) == ["a/x.tsv", "a/y.tsv", "b/z.json"]
+    assert sorted(file_sync.manifest_paths(manifest)) == ["a/x.tsv", "a/y.tsv", "b/z.json"]
 
 
 def test_a_hand_edited_file_of_the_same_size_and_time_is_rewritten(
@@ -127,7 +126,7 @@ def test_deleted_files_and_a_deleted_or_damaged_manifest(
     (out / "a/x.tsv").write_bytes(b"ONE\n")
     sync_folder(out, FILES, manifest=manifest)
     assert sorted(reads) == ["x.tsv", "y.tsv", "z.json"] and (out / "a/x.tsv").read_bytes() == b"one\n"
-    assert sorted(json.loads(manifest.read_text())["files"]) == ["a/x.tsv", "a/y.tsv", "b/z.json"]
+    assert sorted(file_sync.manifest_paths(manifest)) == ["a/x.tsv", "a/y.tsv", "b/z.json"]
 
 
 def test_a_file_no_longer_produced_leaves_the_folder_and_the_manifest(
@@ -138,7 +137,7 @@ def test_a_file_no_longer_produced_leaves_the_folder_and_the_manifest(
     fewer = {p: d for p, d in FILES.items() if p != Path("b/z.json")}
     sync_folder(out, fewer, manifest=manifest)
     assert not (out / "b").exists()
-    assert sorted(json.loads(manifest.read_text())["files"]) == ["a/x.tsv", "a/y.tsv"]
+    assert sorted(file_sync.manifest_paths(manifest)) == ["a/x.tsv", "a/y.tsv"]
     sync_folder(out, FILES, manifest=manifest)
     assert (out / "b/z.json").read_bytes() == b"{}\n"
 
@@ -159,3 +158,64 @@ def test_the_returned_paths_are_the_sorted_paths_of_the_folder(tmp_path: Path) -
     expected = sorted(out / rel for rel in rels)
     assert list(written) == expected and len(written) == 5
     assert written[0] == expected[0] and written[-1] == expected[-1] and written[1:3] == expected[1:3]
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every folder the sync reads (the others are taken from the manifest's folder record)."""
+    seen: list[str] = []
+    scan = file_sync._Tree._scan
+
+    def counting(self: file_sync._Tree, rel: str) -> list[str]:
+        seen.append(rel)
+        return scan(self, rel)
+
+    monkeypatch.setattr(file_sync._Tree, "_scan", counting)
+    return seen
+
+
+def test_unchanged_folders_are_not_read_and_strays_in_changed_ones_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
+    """Folders whose stat the manifest records unchanged are not read; a stray file, link or folder added
+    later changes its folder, which is read again and cleaned."""
+    out, manifest = _synced_out_of_the_racy_window(tmp_path, monkeypatch)
+    scans.clear()
+    sync_folder(out, FILES, manifest=manifest)
+    assert scans == []
+    (out / "a" / "stray.tsv").write_bytes(b"x\n")
+    (out / "b" / "deeper" / "more").mkdir(parents=True)
+    (out / "b" / "deeper" / "more" / "stray.json").write_bytes(b"{}\n")
+    (out / "link").symlink_to(out / "a", target_is_directory=True)
+    sync_folder(out, FILES, manifest=manifest)
+    assert sorted(scans) == ["", "a", "b", "b/deeper", "b/deeper/more"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["a", "a/x.tsv", "a/y.tsv", "b", "b/z.json"]
+    scans.clear()
+    sync_folder(out, FILES, manifest=manifest)
+    assert scans == [] and (out / "a/x.tsv").read_bytes() == b"one\n"
+
+
+def test_a_folder_replaced_behind_the_record_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scans: list[str]
+) -> None:
+    """A folder deleted and made again (another inode), with a stray in it, is read and cleaned."""
+    out, manifest = _synced_out_of_the_racy_window(tmp_path, monkeypatch)
+    for name in ("x.tsv", "y.tsv"):
+        (out / "a" / name).unlink()
+    (out / "a").rmdir()
+    (out / "a").mkdir()
+    (out / "a" / "x.tsv").write_bytes(b"one\n")
+    (out / "a" / "stray.tsv").write_bytes(b"x\n")
+    scans.clear()
+    sync_folder(out, FILES, manifest=manifest)
+    assert "a" in scans
+    assert sorted(p.name for p in (out / "a").iterdir()) == ["x.tsv", "y.tsv"]
+
+
+def test_a_folder_changed_within_the_racy_window_is_read(tmp_path: Path, scans: list[str]) -> None:
+    """Right after a sync (within RACY_S) the folder record vouches for nothing: every folder is read."""
+    out, manifest = tmp_path / "out", tmp_path / "written.npz"
+    sync_folder(out, FILES, manifest=manifest)
+    scans.clear()
+    sync_folder(out, FILES, manifest=manifest)
+    assert sorted(scans) == ["", "a", "b"]
