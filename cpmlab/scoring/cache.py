@@ -134,14 +134,22 @@ class RunCache:
             )
             return empty
         position = {k: i for i, k in enumerate(keys)}
-        rows = rows[rows[KEY].isin(position)]
-        counts = plateaus[KEY].value_counts()
-        found = counts.reindex(rows[KEY]).fillna(0).to_numpy()
-        rows = rows[found == rows["covas_n_plateaus"].fillna(0).to_numpy()]  # rows and plateaus saved together
-        rows.index = [position[k] for k in rows[KEY]]
-        plateaus = plateaus[plateaus[KEY].isin(set(rows[KEY]))].copy()
-        plateaus.insert(0, RUN, np.array([position[k] for k in plateaus[KEY]], dtype=np.int64))
-        return rows.drop(columns=KEY), plateaus.drop(columns=KEY), set(rows.index)
+        # plain lists of keys: a lookup per key is much faster than isin on arrow-backed strings
+        row_at = np.array([position.get(k, -1) for k in rows[KEY].tolist()], dtype=np.int64)
+        plateau_at = np.array([position.get(k, -1) for k in plateaus[KEY].tolist()], dtype=np.int64)
+        counts = np.bincount(plateau_at[plateau_at >= 0], minlength=len(keys))
+        wanted = row_at >= 0
+        complete = np.zeros(len(row_at), dtype=bool)
+        n_plateaus = rows["covas_n_plateaus"].fillna(0).to_numpy()
+        complete[wanted] = counts[row_at[wanted]] == n_plateaus[wanted]  # rows and plateaus saved together
+        rows = rows[complete].drop(columns=KEY)
+        rows.index = row_at[complete]
+        hit = np.zeros(len(keys) + 1, dtype=bool)
+        hit[row_at[complete]] = True
+        take = hit[plateau_at]  # -1 (not wanted) picks the last, always False
+        plateaus = plateaus[take].drop(columns=KEY)
+        plateaus.insert(0, RUN, plateau_at[take])
+        return rows, plateaus, set(rows.index.tolist())
 
     def save(self, keys: Sequence[str], sessions: pd.DataFrame, plateau_table: pd.DataFrame) -> None:
         """Replace the cache with these runs' rows (written to temporary files, then renamed)."""
