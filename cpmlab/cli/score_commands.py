@@ -73,7 +73,7 @@ def _summary_lines(scored: object) -> list[str]:
     return lines
 
 
-def _score(args: argparse.Namespace, dataset: Path, progress: object) -> object:
+def _score(args: argparse.Namespace, dataset: Path, progress: object, raw: object = None) -> object:
     from cpmlab.scoring.cache import cache_dir
     from cpmlab.scoring.pipeline import score_dataset
 
@@ -87,19 +87,29 @@ def _score(args: argparse.Namespace, dataset: Path, progress: object) -> object:
         jobs=jobs,
         progress=progress,  # type: ignore[arg-type]
         cache_dir=cache,
+        raw=raw,  # type: ignore[arg-type]
     )
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score every run of a dataset and write derivatives/cpmlab and derivatives/cpmlab-group."""
+    from cpmlab.scoring.prescan import Prescan  # light: started before pandas is imported
+
+    dataset = Path(args.dataset)
+    # with the cache (a re-score), the file checks run in the background while pandas loads
+    prescan = None if getattr(args, "no_cache", False) or not dataset.is_dir() else Prescan(dataset.resolve())
+
     from cpmlab.cli.score_progress import TerminalProgress
     from cpmlab.scoring.derivatives import derivative_root, group_root, write_derivatives
 
-    dataset = Path(args.dataset)
-    with TerminalProgress() as progress:
-        scored = _score(args, dataset, progress)
-        progress.step("writing derivatives")
-        written = write_derivatives(scored)  # type: ignore[arg-type]
+    try:
+        with TerminalProgress() as progress:
+            scored = _score(args, dataset, progress, prescan.raw() if prescan else None)
+            progress.step("writing derivatives")
+            written = write_derivatives(scored, scans=prescan.outputs() if prescan else None)  # type: ignore[arg-type]
+    finally:
+        if prescan is not None:
+            prescan.close()
     print("\n".join(_summary_lines(scored)))
     print(f"wrote {len(written)} files")
     print(f"per-run scores (BIDS derivative): {derivative_root(scored.root)}")

@@ -22,33 +22,18 @@ import pandas as pd
 from cpmlab import __version__
 from cpmlab.scoring.file_states import DIGEST_BYTES, FileStates, load_states, save_states
 from cpmlab.scoring.frames import RUN
+from cpmlab.scoring.layout import CACHE_DIR as CACHE_DIR  # where the cache lives, re-exported
+from cpmlab.scoring.layout import cache_dir as cache_dir
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.progress import Progress
-from cpmlab.scoring.run_frames import COVAS
+from cpmlab.scoring.run_files import RUN_FILE_SUFFIXES, run_file_paths, stat_numbers
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR = Path("derivatives", ".cpmlab-cache")  # hidden: BIDS validators skip it; delete it to re-score all
 FORMAT = 2  # 1 kept the file hashes as JSON
 KEY = "cache_key"
 RACY_S = 2.0
 _PROGRESS_EVERY = 500
-
-
-def _stat(path: str) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
-def cache_dir(dataset: Path) -> Path:
-    """Return DATASET/derivatives/.cpmlab-cache."""
-    return dataset / CACHE_DIR
-
-
-_RECORDING = f"_recording-{COVAS[0]}_{COVAS[1]}"
-RUN_FILE_SUFFIXES = ("_beh.tsv", "_beh.json", "_events.tsv", f"{_RECORDING}.tsv.gz", f"{_RECORDING}.json")
 
 
 class RunCache:
@@ -60,6 +45,7 @@ class RunCache:
         self.options = options
         self._files = FileStates(numbers=np.zeros((0, 2), dtype=np.int64))  # size, mtime_ns and SHA-256 seen
         self.last_keys: list[str] | None = None  # the keys the last keys() call returned
+        self.prestat: tuple[list[str], np.ndarray] | None = None  # file paths and their size and mtime, if known
 
     @property
     def _paths(self) -> tuple[Path, Path, Path]:
@@ -70,7 +56,7 @@ class RunCache:
         """Return each run's key from the content of its files (hashing only files whose size or time changed)."""
         base = json.dumps([FORMAT, __version__, self.options.as_dict()], sort_keys=True).encode()
         root = os.fspath(self.root) + os.sep
-        paths = [os.fspath(beh)[: -len("_beh.tsv")] + suffix for beh in beh_paths for suffix in RUN_FILE_SUFFIXES]
+        paths = run_file_paths([os.fspath(beh) for beh in beh_paths])
         rels = [p[len(root) :].replace(os.sep, "/") if p.startswith(root) else p for p in paths]
         digests = self._digests(paths, rels)
         keys = []
@@ -89,8 +75,10 @@ class RunCache:
 
     def _digests(self, paths: list[str], rels: list[str]) -> list[str]:
         """Return each file's SHA-256 (hex; "absent" for a missing file), reading only files that changed."""
-        stats = [_stat(p) for p in paths]
-        numbers = np.array([(s.st_size, s.st_mtime_ns) if s else (-1, 0) for s in stats], dtype=np.int64).reshape(-1, 2)
+        if self.prestat is not None and self.prestat[0] == paths:
+            numbers = self.prestat[1].copy()  # found a moment ago, in the background (prescan.py)
+        else:
+            numbers = stat_numbers(paths)
         old = self._old_files()
         position = old.positions()
         rows = np.array([position.get(r, -1) for r in rels], dtype=np.int64)
@@ -100,7 +88,7 @@ class RunCache:
         raw = np.zeros((len(paths), DIGEST_BYTES), dtype=np.uint8)
         raw[known] = old.digests[rows[known]]
         for i in np.flatnonzero(~known):
-            if stats[i] is None:
+            if numbers[i, 0] < 0:
                 continue
             try:
                 with open(paths[i], "rb") as f:

@@ -13,12 +13,10 @@ import numpy as np
 import pandas as pd
 
 from cpmlab.core.errors import CpmlabError
+from cpmlab.scoring.run_files import BEH_NAME, find_run_files, labels_key
 from cpmlab.storage.bids_meta import EVENTS_COLUMNS, NUMERIC_EVENT_COLUMNS
 
-_BEH_NAME = re.compile(
-    r"^sub-(?P<sub>[A-Za-z0-9]+)(?:_ses-(?P<ses>[A-Za-z0-9]+))?_task-(?P<task>[A-Za-z0-9]+)"
-    r"(?:_acq-[A-Za-z0-9]+)?(?:_run-(?P<run>[0-9]+))?_beh\.tsv$"
-)
+_BEH_NAME = BEH_NAME  # the run file name with its labels
 REQUIRED_BEH_COLUMNS = ("about", "role", "phase", "scale", "rating")
 BEH_TEXT = ("about", "role", "phase", "scale", "step_id", "rates")
 EVENT_TEXT = tuple(c for c in EVENTS_COLUMNS if c not in NUMERIC_EVENT_COLUMNS)
@@ -162,32 +160,7 @@ def check_dataset(root: str | Path) -> Path:
 
 def find_runs(root: Path) -> list[Path]:
     """Return every *_beh.tsv of the dataset (sub-*/[ses-*/]beh/), sorted."""
-    found: list[tuple[str, ...]] = []
-    for sub in _dirs(str(root), "sub-"):
-        found.extend((sub, "beh", name) for name in _beh_names(os.path.join(root, sub, "beh")))
-        for ses in _dirs(os.path.join(root, sub), "ses-"):
-            beh_dir = os.path.join(root, sub, ses, "beh")
-            found.extend((sub, ses, "beh", name) for name in _beh_names(beh_dir))
-    found.sort()  # the order of the parts is the order of the paths
-    return [root.joinpath(*parts) for parts in found]
-
-
-def _dirs(folder: str, prefix: str) -> list[str]:
-    """Return the names of the folders in folder whose name starts with prefix (none if unreadable)."""
-    try:
-        with os.scandir(folder) as entries:
-            return [e.name for e in entries if e.name.startswith(prefix) and e.is_dir()]
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
-        return []
-
-
-def _beh_names(folder: str) -> list[str]:
-    """Return the names of the run files (sub-*_beh.tsv) in a beh folder."""
-    try:
-        with os.scandir(folder) as entries:
-            return [e.name for e in entries if e.name.endswith("_beh.tsv") and _BEH_NAME.match(e.name)]
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
-        return []
+    return [Path(p) for p in find_run_files(os.fspath(root))]
 
 
 def _as_text(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -248,8 +221,7 @@ def run_labels(beh_path: Path) -> re.Match[str]:
 
 def run_key(beh_path: Path) -> tuple[str, str, str, int]:
     """Sort key of a run from its file name: participant, session, task, run (as Run.key)."""
-    m = run_labels(beh_path)
-    return (m["sub"], m["ses"] or "", m["task"], int(m["run"]) if m["run"] else 0)
+    return labels_key(run_labels(beh_path))
 
 
 def read_run(beh_path: Path) -> Run:

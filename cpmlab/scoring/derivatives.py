@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,6 @@ import pandas as pd
 
 from cpmlab import __version__
 from cpmlab.core.errors import CpmlabError
-from cpmlab.scoring.cache import cache_dir
 from cpmlab.scoring.columns import (
     PLATEAU_COLUMNS,
     RETEST_PAIR_COLUMNS,
@@ -22,18 +22,12 @@ from cpmlab.scoring.columns import (
     summary_columns,
 )
 from cpmlab.scoring.dataset import read_json
-from cpmlab.scoring.file_sync import SyncedPaths, sync_folder
+from cpmlab.scoring.file_sync import SyncedPaths, TreeScan, sync_folder
 from cpmlab.scoring.formatted_tables import format_with_store
+from cpmlab.scoring.layout import GROUP_FOLDER, PIPELINE, derivative_root, group_root, written_manifest
 from cpmlab.scoring.pipeline import ScoredDataset
 
-PIPELINE = "cpmlab"
 BIDS_VERSION = "1.10.0"
-# Dataset-level tables and the report are not BIDS files, and BIDS validators do not read a
-# .bidsignore inside a derivative when they validate recursively (bids-validator-deno 3.0.2
-# prunes dot-files of sub-datasets). BIDS lets derivatives/ hold non-BIDS derivatives beside BIDS
-# ones, and validators skip a folder there that has no dataset_description.json: so they live in
-# the sibling folder derivatives/cpmlab-group/, which a person finds next to derivatives/cpmlab/.
-GROUP_FOLDER = f"{PIPELINE}-group"
 GROUP_MARKER = Path("generated_by.json")  # says cpmlab wrote the group folder (it may be replaced)
 OPTIONS_FILE = Path("cpm_sessions.json")
 REPORT_DIR = Path("report")
@@ -41,16 +35,6 @@ REPORT_FILE = REPORT_DIR / "report.html"
 FIGURE_DIR = REPORT_DIR / "figures"
 # where earlier versions kept the options, inside derivatives/cpmlab
 _OLD_OPTIONS_FILE = Path("derivatives", "group", "cpm_sessions.json")
-
-
-def derivative_root(dataset: Path) -> Path:
-    """Return DATASET/derivatives/cpmlab (the BIDS derivative dataset of per-run scores)."""
-    return dataset / "derivatives" / PIPELINE
-
-
-def group_root(dataset: Path) -> Path:
-    """Return DATASET/derivatives/cpmlab-group (dataset-level tables and the report)."""
-    return dataset / "derivatives" / GROUP_FOLDER
 
 
 def report_path(dataset: Path) -> Path:
@@ -205,11 +189,6 @@ def previous_options(dataset: Path) -> dict[str, Any]:
     return {}
 
 
-def written_manifest(dataset: Path, folder: str) -> Path:
-    """Return the record of the files cpmlab last wrote to derivatives/<folder> (kept in the cache folder)."""
-    return cache_dir(dataset) / f"written-{folder}.npz"
-
-
 def _check_replaceable(out: Path, marker: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise CpmlabError(f"{out} is not a plain folder; refusing to replace it")
@@ -221,11 +200,15 @@ def _check_replaceable(out: Path, marker: Path) -> None:
         raise CpmlabError(f"{out} exists but was not written by cpmlab score; move it away first")
 
 
-def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = None) -> SyncedPaths:
+def write_derivatives(
+    scored: ScoredDataset, extra: dict[Path, bytes] | None = None, scans: list[TreeScan] | None = None
+) -> SyncedPaths:
     """Bring derivatives/cpmlab and derivatives/cpmlab-group up to date; return the paths they hold.
 
     extra: more files for derivatives/cpmlab-group (the report), paths relative to that folder.
+    scans: what prescan.scan_outputs found in the two folders a moment ago, or None to look.
     """
+    found = {scan.root: scan for scan in scans or []}
     files = _outputs(scored)
     files |= {f"{GROUP_FOLDER}/{Path(rel).as_posix()}": data for rel, data in (extra or {}).items()}
     folders = (
@@ -244,6 +227,6 @@ def write_derivatives(scored: ScoredDataset, extra: dict[Path, bytes] | None = N
         # are deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
         mine = by_folder[prefix]
         manifest = written_manifest(scored.root, prefix)
-        written.extend(sync_folder(out, mine, manifest=manifest))
+        written.extend(sync_folder(out, mine, manifest=manifest, scan=found.get(os.fspath(out))))
         manifest.with_suffix(".json").unlink(missing_ok=True)  # the JSON manifest earlier builds kept
     return written

@@ -20,6 +20,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
@@ -190,18 +191,53 @@ class _Tree:
         return folders
 
 
-def sync_folder(out: Path, files: Mapping[str | Path, bytes], manifest: Path | None = None) -> SyncedPaths:
+@dataclass
+class TreeScan:
+    """A folder as found before a sync: its files and folders, the manifest, and the recorded files' stat now."""
+
+    root: str
+    manifest: str | None
+    tree: _Tree
+    old_files: FileStates
+    now: np.ndarray  # a row per recorded file: size (-1: not there), mtime_ns, ctime_ns, inode, regular file
+
+
+def _stat_rows(paths: Sequence[str | None]) -> np.ndarray:
+    rows = []
+    for path in paths:
+        st = _stat(path) if path is not None else None
+        if st is None:
+            rows.append((-1, 0, 0, 0, 0))
+        else:
+            rows.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, int(stat.S_ISREG(st.st_mode))))
+    return np.array(rows, dtype=np.int64).reshape(-1, 5)
+
+
+def scan_folder(out: Path, manifest: Path | None = None) -> TreeScan:
+    """Find what a folder holds now, and the stat of the files its manifest records (no file is changed)."""
+    root = os.fspath(out)
+    old_files, old_folders = _load(manifest)
+    tree = _Tree(root, old_files, old_folders)
+    now = _stat_rows([tree.path(rel) if rel in tree.files else None for rel in old_files.rels])
+    return TreeScan(root, os.fspath(manifest) if manifest is not None else None, tree, old_files, now)
+
+
+def sync_folder(
+    out: Path, files: Mapping[str | Path, bytes], manifest: Path | None = None, scan: TreeScan | None = None
+) -> SyncedPaths:
     """Write files (relative to out) whose content differs, delete every other file under out; return all paths.
 
     files: relative paths (Path, or str with '/') and their bytes.
     manifest: where to keep the record of what was written and of the folders (outside out), or None to
     compare every file and read every folder.
+    scan: what scan_folder(out, manifest) found a moment ago (e.g. in a background process), or None.
     """
     root = os.fspath(out)
     wanted = {rel if isinstance(rel, str) else rel.as_posix(): data for rel, data in files.items()}
     rels = sorted(wanted)
-    old_files, old_folders = _load(manifest)
-    tree = _Tree(root, old_files, old_folders)
+    if scan is None or scan.root != root or scan.manifest != (os.fspath(manifest) if manifest is not None else None):
+        scan = scan_folder(out, manifest)
+    tree = scan.tree
     touched: set[str] = set()  # folders whose entries this sync changed
     for rel in sorted((tree.files - wanted.keys()) | tree.others):
         with contextlib.suppress(FileNotFoundError):
@@ -216,7 +252,7 @@ def sync_folder(out: Path, files: Mapping[str | Path, bytes], manifest: Path | N
         os.makedirs(tree.path(rel), exist_ok=True)
         touched.add(rel)
         touched.add(rel.rpartition("/")[0])
-    numbers, digests = _write_changed(tree, wanted, rels, old_files, touched)
+    numbers, digests = _write_changed(scan, wanted, rels, touched)
     folder_rels = sorted(needed)
     folder_numbers = np.zeros((len(folder_rels), 3), dtype=np.int64)
     for i, rel in enumerate(folder_rels):
@@ -237,22 +273,23 @@ def sync_folder(out: Path, files: Mapping[str | Path, bytes], manifest: Path | N
 
 
 def _write_changed(
-    tree: _Tree, wanted: Mapping[str, bytes], rels: list[str], old: FileStates, touched: set[str]
+    scan: TreeScan, wanted: Mapping[str, bytes], rels: list[str], touched: set[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Write the files whose content differs; return every file's stat numbers and SHA-256 (rows of rels)."""
+    tree, old = scan.tree, scan.old_files
     paths = [tree.path(rel) for rel in rels]
-    stats = [_stat(p) if rel in tree.files else None for rel, p in zip(rels, paths, strict=True)]
     data = [wanted[rel] for rel in rels]
     digests = np.frombuffer(b"".join(hashlib.sha256(d).digest() for d in data), dtype=np.uint8).reshape(-1, 32)
-    numbers = np.array(
-        [(s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) if s is not None else (-1, 0, 0, 0) for s in stats],
-        dtype=np.int64,
-    ).reshape(-1, 4)
-    regular = np.array([s is not None and stat.S_ISREG(s.st_mode) for s in stats], dtype=bool)
-    same_size = regular & (numbers[:, 0] == np.array([len(d) for d in data], dtype=np.int64))
     position = old.positions()
     rows = np.array([position.get(rel, -1) for rel in rels], dtype=np.int64)
     recorded = rows >= 0
+    now = np.zeros((len(rels), 5), dtype=np.int64)
+    now[recorded] = scan.now[rows[recorded]]
+    unrecorded = np.flatnonzero(~recorded)
+    if len(unrecorded):
+        now[unrecorded] = _stat_rows([paths[i] if rels[i] in tree.files else None for i in unrecorded])
+    numbers = now[:, :4].copy()
+    same_size = (now[:, 4] == 1) & (numbers[:, 0] == np.array([len(d) for d in data], dtype=np.int64))
     vouched = same_size & recorded & (numbers[:, 1] < old.written_ns - int(RACY_S * 1e9))
     if len(old.rels):
         vouched &= (old.numbers[rows] == numbers).all(axis=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from cpmlab.scoring.dataset import Run, check_dataset, find_runs, run_key, run_l
 from cpmlab.scoring.frames import RUN
 from cpmlab.scoring.group import active_sham_contrast, group_summary, long_scores, participant_summary
 from cpmlab.scoring.options import ScoringOptions
+from cpmlab.scoring.prescan import RawScan
 from cpmlab.scoring.progress import Progress
 from cpmlab.scoring.retest import retest_pairs, retest_table
 
@@ -88,15 +90,25 @@ def score_dataset(
     jobs: int = 1,
     progress: Progress | None = None,
     cache_dir: Path | None = None,
+    raw: RawScan | None = None,
 ) -> ScoredDataset:
-    """Read a BIDS dataset and compute every score and table (only the cache, if given, is written)."""
+    """Read a BIDS dataset and compute every score and table (only the cache, if given, is written).
+
+    raw: the dataset's runs and the stat of their files as prescan.scan_raw found them, or None to look.
+    """
     options = options or ScoringOptions()
     path = check_dataset(root)
-    files = sorted(find_runs(path), key=run_key)
+    if raw is not None and raw.root == os.fspath(path):
+        files = [Path(p) for p in raw.beh_paths]
+    else:
+        raw = None
+        files = sorted(find_runs(path), key=run_key)
     if not files:
         raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
     runs = [_run(p) for p in files]
     cache = RunCache(cache_dir, path, options) if cache_dir is not None else None
+    if cache is not None and raw is not None:
+        cache.prestat = (raw.file_paths, raw.numbers)
     sessions, plateau_table, rescored = score_runs(runs, options, jobs=jobs, progress=progress, cache=cache)
     step: Callable[[str], None] = progress.step if progress is not None else (lambda _name: None)
     step("group tables")
