@@ -63,10 +63,15 @@ def _key_lists(frame: pd.DataFrame, rows: np.ndarray, names: list[str]) -> dict[
     return {name: frame[name].to_numpy(dtype=object)[rows].tolist() for name in names}
 
 
-def participant_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
-    """Return sessions, mean, SD and median of each participant's session values per task, condition, measure, range."""
+def participant_summary(
+    long: pd.DataFrame, options: ScoringOptions, values: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Return sessions, mean, SD and median of each participant's session values per task, condition, measure, range.
+
+    values: session_values(long), when already computed.
+    """
     cols = ["participant_id", *KEYS, "n_sessions", "mean", "sd", "median", "sign_convention"]
-    values = session_values(long)  # sorted by participant, KEYS and session: each group is one run of rows
+    values = session_values(long) if values is None else values  # sorted by participant, KEYS and session
     if values.empty:
         return pd.DataFrame([], columns=cols)
     ids = values.groupby(["participant_id", *KEYS], sort=True, observed=True).ngroup().to_numpy()
@@ -96,10 +101,16 @@ def participant_means(values: pd.DataFrame) -> pd.DataFrame:
     return means.reset_index()
 
 
-def group_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
+def group_summary(
+    long: pd.DataFrame,
+    options: ScoringOptions,
+    values: pd.DataFrame | None = None,
+    means: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Return n, mean with its 95% t CI, SD, median and proportion with inhibition per task and condition.
 
-    Each participant counts once, with the mean of their sessions.
+    Each participant counts once, with the mean of their sessions. values and means: session_values(long)
+    and participant_means(values), when already computed.
     """
     cols = [
         *KEYS,
@@ -113,12 +124,13 @@ def group_summary(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
         "prop_inhibition",
         "sign_convention",
     ]
-    values = session_values(long)
+    values = session_values(long) if values is None else values
     if values.empty:
         return pd.DataFrame([], columns=cols)
     n_sessions = values.groupby(KEYS, sort=True, observed=True).size()
     rows = []
-    for key, part in participant_means(values).groupby(KEYS, sort=True, observed=True):  # one per output row
+    means = participant_means(values) if means is None else means
+    for key, part in means.groupby(KEYS, sort=True, observed=True):  # one per output row
         per_participant = part["value"].reset_index(drop=True)
         rows.append(
             {
@@ -147,8 +159,16 @@ def order_rows(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
     return df.sort_values(keys, kind="stable").drop(columns=list(extra)).reset_index(drop=True)
 
 
-def active_sham_contrast(long: pd.DataFrame, options: ScoringOptions) -> pd.DataFrame:
-    """Return active minus sham per task, measure and range, paired by participant, with t, Wilcoxon, CI and dz."""
+def active_sham_contrast(
+    long: pd.DataFrame,
+    options: ScoringOptions,
+    values: pd.DataFrame | None = None,
+    means: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return active minus sham per task, measure and range, paired by participant, with t, Wilcoxon, CI and dz.
+
+    values and means: session_values(long) and participant_means(values), when already computed.
+    """
     cols = [
         "task",
         "measure",
@@ -169,7 +189,9 @@ def active_sham_contrast(long: pd.DataFrame, options: ScoringOptions) -> pd.Data
         "sign_convention",
     ]
     rows = []
-    means = participant_means(session_values(long)).set_index(["task", "measure", "range", "participant_id"])
+    if means is None:
+        means = participant_means(session_values(long) if values is None else values)
+    means = means.set_index(["task", "measure", "range", "participant_id"])
     active = means.loc[means["condition"] == "active", "value"].rename("active")
     sham = means.loc[means["condition"] == "sham", "value"].rename("sham")
     both = pd.concat([active, sham], axis=1, join="inner").sort_index()  # participants with both, in order

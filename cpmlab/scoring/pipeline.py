@@ -16,7 +16,14 @@ from cpmlab.scoring.batches import score_paths
 from cpmlab.scoring.cache import RunCache
 from cpmlab.scoring.dataset import Run, check_dataset, find_runs, run_key, run_labels
 from cpmlab.scoring.frames import RUN
-from cpmlab.scoring.group import active_sham_contrast, group_summary, long_scores, participant_summary
+from cpmlab.scoring.group import (
+    active_sham_contrast,
+    group_summary,
+    long_scores,
+    participant_means,
+    participant_summary,
+    session_values,
+)
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.prescan import RawScan
 from cpmlab.scoring.progress import Progress
@@ -113,16 +120,18 @@ def score_dataset(
     step: Callable[[str], None] = progress.step if progress is not None else (lambda _name: None)
     step("group tables")
     long = long_scores(sessions)
-    pairs = retest_pairs(long, options)
+    values = session_values(long)  # computed once for every table
+    means = participant_means(values)
+    pairs = retest_pairs(long, options, values)
     return ScoredDataset(
         root=path,
         options=options,
         runs=runs,
         sessions=sessions,
         plateaus=PlateauView(plateau_table),
-        participants=participant_summary(long, options),
-        groups=group_summary(long, options),
-        contrast=active_sham_contrast(long, options),
+        participants=participant_summary(long, options, values),
+        groups=group_summary(long, options, values, means),
+        contrast=active_sham_contrast(long, options, values, means),
         retest_pairs=pairs,
         retest=retest_table(pairs, options),
         rescored=rescored,

@@ -50,11 +50,16 @@ def _natural_order(session_ids: np.ndarray, starts: np.ndarray, sizes: np.ndarra
     return first, second
 
 
-def retest_pairs(long: pd.DataFrame, options: ScoringOptions | None = None) -> pd.DataFrame:
-    """Return each participant's retest pair of session values per task, condition, measure and range."""
+def retest_pairs(
+    long: pd.DataFrame, options: ScoringOptions | None = None, values: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Return each participant's retest pair of session values per task, condition, measure and range.
+
+    values: session_values(long), when already computed.
+    """
     options = options or ScoringOptions()
     cols = ["participant_id", *KEYS, "session_1", "session_2", "value_1", "value_2"]
-    values = session_values(long)  # sorted by participant, KEYS and session: each series is one run of rows
+    values = session_values(long) if values is None else values  # sorted by participant, KEYS and session
     if values.empty:
         return pd.DataFrame([], columns=cols)
     ids = values.groupby(["participant_id", *KEYS], sort=True, observed=True).ngroup().to_numpy()
