@@ -265,11 +265,12 @@ def contrast_columns(options: ScoringOptions) -> dict[str, dict[str, Any]]:
             "p_t": {"Description": "Two-sided p-value of the paired t-test"},
             "wilcoxon_w": {
                 "Description": "Wilcoxon signed-rank statistic: the smaller of the positive and negative rank "
-                "sums of the differences (zero differences dropped; scipy.stats.wilcoxon)"
+                "sums of the differences (zero differences dropped; reproduces scipy.stats.wilcoxon's defaults)"
             },
             "p_wilcoxon": {
-                "Description": "Two-sided p-value of the Wilcoxon signed-rank test (exact distribution for "
-                "n <= 50 without ties, all sign flips for n <= 13 with ties or zeros, normal approximation otherwise)"
+                "Description": "Two-sided p-value of the Wilcoxon signed-rank test, as scipy.stats.wilcoxon's "
+                "defaults: exact for n <= 50 without ties or zeros, exact sign-flip permutation for n <= 13 with "
+                "ties or zeros, normal approximation otherwise"
             },
             "dz": {"Description": "Effect size Cohen's dz: mean_diff / sd_diff"},
             "sign_convention": {"Description": options.sign_text()},

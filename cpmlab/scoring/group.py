@@ -4,7 +4,7 @@ Nothing is pooled across tasks (paradigms) or conditions. Runs of one session ar
 into a session value; a participant's value is the mean of their session values.
 
 Every table is computed with grouped operations over all rows at once (group_arrays.py); the
-statistics that need scipy (t quantiles, Wilcoxon) are called once per row of the group tables.
+statistics that need a distribution (t quantiles, Wilcoxon) are called once per row of the group tables.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+
+from cpmlab.scoring.distributions import f_ppf
 
 CONFIDENCE = 0.95
 
@@ -51,8 +52,8 @@ def icc_c1_ci(msr: float, mse: float, n: int, k: int) -> tuple[float | None, flo
     alpha = 1.0 - CONFIDENCE
     df1, df2 = n - 1, (n - 1) * (k - 1)
     f_obs = msr / mse
-    f_low = f_obs / float(stats.f.ppf(1 - alpha / 2, df1, df2))
-    f_high = f_obs * float(stats.f.ppf(1 - alpha / 2, df2, df1))
+    f_low = f_obs / f_ppf(1 - alpha / 2, df1, df2)
+    f_high = f_obs * f_ppf(1 - alpha / 2, df2, df1)
     return _ratio(f_low - 1, f_low + k - 1), _ratio(f_high - 1, f_high + k - 1)
 
 
@@ -69,8 +70,8 @@ def icc_a1_ci(
     if v_den <= 0:
         return None, None
     v = (a * msc + b * mse) ** 2 / v_den
-    f_low = float(stats.f.ppf(1 - alpha / 2, n - 1, v))
-    f_high = float(stats.f.ppf(1 - alpha / 2, v, n - 1))
+    f_low = f_ppf(1 - alpha / 2, n - 1, v)
+    f_high = f_ppf(1 - alpha / 2, v, n - 1)
     c = k * msc + (k * n - k - n) * mse
     low = _ratio(n * (msr - f_low * mse), f_low * c + n * msr)
     high = _ratio(n * (f_high * msr - mse), c + n * f_high * msr)

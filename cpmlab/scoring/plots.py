@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
 
 from cpmlab.scoring.dataset import Run
+from cpmlab.scoring.distributions import t_ppf
 from cpmlab.scoring.report_format import CONDITIONS, HEADLINE_MEASURES, condition_label, measure_label, measure_short
 
 COLOURS = {"active": "#c0392b", "sham": "#2e86c1", "none": "#7f8c8d"}
@@ -37,7 +37,7 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float]:
     n = len(values)
     if n < 2:
         return float(values.mean()), 0.0
-    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    half = float(t_ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
     return float(values.mean()), half
 
 

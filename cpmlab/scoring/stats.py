@@ -1,14 +1,14 @@
-"""Descriptive and paired statistics with 95% confidence intervals (scipy distributions)."""
+"""Descriptive and paired statistics with 95% confidence intervals (t quantiles and Wilcoxon from distributions.py)."""
 
 from __future__ import annotations
 
 import math
 import re
-import warnings
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from cpmlab.scoring.distributions import t_ppf, t_sf, wilcoxon_signed_rank
 
 CONFIDENCE = 0.95
 
@@ -31,7 +31,7 @@ def mean_ci(values: np.ndarray) -> dict[str, float | None]:
     sd = float(x.std(ddof=1)) if n > 1 else None
     low = high = None
     if n > 1 and sd is not None and mean is not None:
-        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sd / math.sqrt(n)
+        half = t_ppf(0.5 + CONFIDENCE / 2, n - 1) * sd / math.sqrt(n)
         low, high = mean - half, mean + half
     return {"mean": mean, "sd": sd, "ci_low": low, "ci_high": high}
 
@@ -60,12 +60,10 @@ def paired_tests(diff: np.ndarray) -> dict[str, Any]:
     if sd is not None and sd > 0:
         t_value = out["mean_diff"] / (sd / math.sqrt(n))
         out["t"] = t_value
-        out["p_t"] = float(2.0 * stats.t.sf(abs(t_value), n - 1))
+        out["p_t"] = 2.0 * t_sf(abs(t_value), n - 1)
         out["dz"] = out["mean_diff"] / sd
     if np.any(d != 0):  # all-zero differences leave the signed-rank test undefined
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scipy warns that small samples with ties are approximate
-            w = stats.wilcoxon(d)
-        out["wilcoxon_w"] = _finite(float(w.statistic))
-        out["p_wilcoxon"] = _finite(float(w.pvalue))
+        w, p = wilcoxon_signed_rank(d)
+        out["wilcoxon_w"] = _finite(w)
+        out["p_wilcoxon"] = _finite(p)
     return out
