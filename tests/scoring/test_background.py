@@ -1,0 +1,64 @@
+"""Steps run in a forked child and come back by pipe; a failing step or a dead child costs only time."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cpmlab.scoring import background
+from cpmlab.scoring.background import Background
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is not available here")
+
+
+@needs_fork
+def test_steps_run_in_a_child_in_order() -> None:
+    """Each step's value comes from the child process, in the order asked, however often it is asked."""
+    parent = os.getpid()
+    work = Background([os.getpid, lambda: [1, 2, 3]], fork=True)
+    assert work.result(1) == [1, 2, 3]
+    child = work.result(0)
+    assert child != parent and work.result(0) == child
+    work.close()
+
+
+@needs_fork
+def test_a_step_that_fails_in_the_child_runs_here() -> None:
+    """A step raising in the child is computed again in this process; later steps still come from the child."""
+    parent = os.getpid()
+
+    def only_here() -> int:
+        if os.getpid() != parent:
+            raise OSError("not in the child")
+        return 7
+
+    work = Background([only_here, os.getpid], fork=True)
+    assert work.result(0) == 7
+    assert work.result(1) != parent
+    work.close()
+
+
+@needs_fork
+def test_a_child_that_dies_leaves_the_work_to_this_process() -> None:
+    """A child killed mid-way (no result sent) is reaped, and its steps run here."""
+    parent = os.getpid()
+
+    def die_in_child() -> int:
+        if os.getpid() != parent:
+            os._exit(3)
+        return 11
+
+    work = Background([die_in_child, os.getpid], fork=True)
+    assert work.result(0) == 11
+    assert work.result(1) == parent  # the child was gone before it reached the second step
+    work.close()
+
+
+def test_without_fork_steps_run_here_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where a child may not be forked (another OS, or threads running), steps run here on demand."""
+    monkeypatch.setattr(background.sys, "platform", "win32")
+    calls: list[str] = []
+    work = Background([lambda: calls.append("a") or "A"])
+    assert calls == [] and work.result(0) == "A" and calls == ["a"]
+    assert not background.can_fork()
