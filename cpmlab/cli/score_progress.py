@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def is_terminal(*streams: TextIO) -> bool:
@@ -22,7 +22,17 @@ class TerminalProgress:
         self.enabled = is_terminal(sys.stdout, sys.stderr) if enabled is None else enabled
         self._bar: Progress | None = None
         self._task: int | None = None
-        if self.enabled:
+        if self.enabled:  # rich is imported only for a terminal: piped runs skip its import time
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             self._bar = Progress(
                 TextColumn("{task.description:<20}"),
                 BarColumn(),

@@ -9,6 +9,7 @@ statistics that need a distribution (t quantiles, Wilcoxon) are called once per 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -152,11 +153,17 @@ def order_rows(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
         return df
     extra = {}
     if "condition" in df:
-        extra["_c"] = df["condition"].map({c: i for i, c in enumerate(CONDITIONS)})
-    extra["_m"] = df["measure"].map({m: i for i, m in enumerate(MEASURES)})
+        extra["_c"] = _positions(df["condition"], CONDITIONS)
+    extra["_m"] = _positions(df["measure"], MEASURES)
     keys = [*first, "task", *extra, "range"]
     df = df.assign(**extra)
     return df.sort_values(keys, kind="stable").drop(columns=list(extra)).reset_index(drop=True)
+
+
+def _positions(column: pd.Series, order: Iterable[str]) -> pd.Series:
+    """Return each value's position in order (NaN when absent), as Series.map(dict) would, without its cost."""
+    at = {value: float(i) for i, value in enumerate(order)}
+    return pd.Series([at.get(v, np.nan) for v in column.tolist()], index=column.index, dtype=float)
 
 
 def active_sham_contrast(
