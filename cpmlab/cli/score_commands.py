@@ -104,7 +104,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     try:
         with TerminalProgress() as progress:
-            scored = _score(args, dataset, progress, prescan.raw() if prescan else None)
+            scored = _score(args, dataset, progress, prescan.raw if prescan else None)
             progress.step("writing derivatives")
             written = write_derivatives(scored, scans=prescan.outputs() if prescan else None)  # type: ignore[arg-type]
     finally:

@@ -46,6 +46,8 @@ class RunCache:
         self._files = FileStates(numbers=np.zeros((0, 2), dtype=np.int64))  # size, mtime_ns and SHA-256 seen
         self.last_keys: list[str] | None = None  # the keys the last keys() call returned
         self.prestat: tuple[list[str], np.ndarray] | None = None  # file paths and their size and mtime, if known
+        self._stored_files: FileStates | None = None  # read ahead by preload()
+        self._stored_rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
     @property
     def _paths(self) -> tuple[Path, Path, Path]:
@@ -79,7 +81,7 @@ class RunCache:
             numbers = self.prestat[1].copy()  # found a moment ago, in the background (prescan.py)
         else:
             numbers = stat_numbers(paths)
-        old = self._old_files()
+        old, self._stored_files = self._stored_files or self._old_files(), None
         position = old.positions()
         rows = np.array([position.get(r, -1) for r in rels], dtype=np.int64)
         known = (rows >= 0) & (numbers[:, 0] >= 0) & (numbers[:, 1] < old.written_ns - int(RACY_S * 1e9))
@@ -105,12 +107,15 @@ class RunCache:
         tables = load_states(self._paths[2], FORMAT, {"files": 2})
         return tables["files"] if tables is not None else FileStates(numbers=np.zeros((0, 2), dtype=np.int64))
 
-    def lookup(self, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
-        """Return the cached rows (index = position in keys), their plateau rows and the positions found."""
+    def preload(self) -> None:
+        """Read the cached rows and file record now (e.g. while the files are checked in the background)."""
+        self._stored_files = self._old_files()
+        self._stored_rows = self._read_rows()
+
+    def _read_rows(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         runs_path, plateaus_path, _ = self._paths
-        empty = pd.DataFrame(), pd.DataFrame(), set()
         if not runs_path.exists():
-            return empty
+            return None
         try:
             rows = pd.read_parquet(runs_path)
             plateaus = pd.read_parquet(plateaus_path)
@@ -120,7 +125,15 @@ class RunCache:
             log.warning(
                 "ignoring the scoring cache in %s (%s); every run is scored from its files", self.directory, exc
             )
-            return empty
+            return None
+        return rows, plateaus
+
+    def lookup(self, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
+        """Return the cached rows (index = position in keys), their plateau rows and the positions found."""
+        stored, self._stored_rows = self._stored_rows or self._read_rows(), None
+        if stored is None:
+            return pd.DataFrame(), pd.DataFrame(), set()
+        rows, plateaus = stored
         position = {k: i for i, k in enumerate(keys)}
         # plain lists of keys: a lookup per key is much faster than isin on arrow-backed strings
         row_at = np.array([position.get(k, -1) for k in rows[KEY].tolist()], dtype=np.int64)

@@ -97,25 +97,28 @@ def score_dataset(
     jobs: int = 1,
     progress: Progress | None = None,
     cache_dir: Path | None = None,
-    raw: RawScan | None = None,
+    raw: Callable[[], RawScan] | None = None,
 ) -> ScoredDataset:
     """Read a BIDS dataset and compute every score and table (only the cache, if given, is written).
 
-    raw: the dataset's runs and the stat of their files as prescan.scan_raw found them, or None to look.
+    raw: returns the dataset's runs and the stat of their files as prescan.scan_raw found them
+    (asked for only after the cache is read), or None to look here.
     """
     options = options or ScoringOptions()
     path = check_dataset(root)
-    if raw is not None and raw.root == os.fspath(path):
-        files = [Path(p) for p in raw.beh_paths]
+    cache = RunCache(cache_dir, path, options) if cache_dir is not None else None
+    if cache is not None:
+        cache.preload()
+    scan = raw() if raw is not None else None
+    if scan is not None and scan.root == os.fspath(path):
+        files = [Path(p) for p in scan.beh_paths]
+        if cache is not None:
+            cache.prestat = (scan.file_paths, scan.numbers)
     else:
-        raw = None
         files = sorted(find_runs(path), key=run_key)
     if not files:
         raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
     runs = [_run(p) for p in files]
-    cache = RunCache(cache_dir, path, options) if cache_dir is not None else None
-    if cache is not None and raw is not None:
-        cache.prestat = (raw.file_paths, raw.numbers)
     sessions, plateau_table, rescored = score_runs(runs, options, jobs=jobs, progress=progress, cache=cache)
     step: Callable[[str], None] = progress.step if progress is not None else (lambda _name: None)
     step("group tables")

@@ -29,10 +29,13 @@ def labels_key(match: re.Match[str]) -> tuple[str, str, str, int]:
 def find_run_files(root: str) -> list[str]:
     """Return the path of every *_beh.tsv of the dataset (sub-*/[ses-*/]beh/), sorted as paths sort."""
     found: list[tuple[str, ...]] = []
-    for sub in _dirs(root, "sub-"):
-        found.extend((sub, "beh", name) for name in _beh_names(os.path.join(root, sub, "beh")))
-        for ses in _dirs(os.path.join(root, sub), "ses-"):
-            found.extend((sub, ses, "beh", name) for name in _beh_names(os.path.join(root, sub, ses, "beh")))
+    for sub in _dirs(root, ("sub-",)):
+        sub_dir = os.path.join(root, sub)
+        for name in _dirs(sub_dir, ("ses-", "beh")):  # one read of the participant's folder finds both
+            if name == "beh":
+                found.extend((sub, "beh", file) for file in _beh_names(os.path.join(sub_dir, "beh")))
+            elif name.startswith("ses-"):
+                found.extend((sub, name, "beh", file) for file in _beh_names(os.path.join(sub_dir, name, "beh")))
     found.sort()  # the order of the parts is the order of the paths
     return [os.path.join(root, *parts) for parts in found]
 
@@ -59,11 +62,11 @@ def stat_numbers(paths: list[str]) -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
 
-def _dirs(folder: str, prefix: str) -> list[str]:
-    """Return the names of the folders in folder whose name starts with prefix (none if unreadable)."""
+def _dirs(folder: str, prefixes: tuple[str, ...]) -> list[str]:
+    """Return the names of the folders in folder whose name starts with a prefix (none if unreadable)."""
     try:
         with os.scandir(folder) as entries:
-            return [e.name for e in entries if e.name.startswith(prefix) and e.is_dir()]
+            return [e.name for e in entries if e.name.startswith(prefixes) and e.is_dir()]
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return []
 
