@@ -33,7 +33,7 @@ def _batches(indices: Sequence[int]) -> list[list[int]]:
 
 
 def _score(
-    paths: Sequence[Path], todo: Sequence[int], options: ScoringOptions, jobs: int, progress: Progress
+    paths: Sequence[Path | str], todo: Sequence[int], options: ScoringOptions, jobs: int, progress: Progress
 ) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     rows, plateaus = [], []
     batches = _batches(todo)
@@ -49,17 +49,17 @@ def _score(
     if jobs > 1 and len(batches) > 1:
         context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(score_batch_files, [paths[i] for i in b], options) for b in batches]
+            futures = [pool.submit(score_batch_files, [Path(paths[i]) for i in b], options) for b in batches]
             for batch, future in zip(batches, futures, strict=True):
                 collect(batch, future.result())
     else:
         for batch in batches:
-            collect(batch, score_batch_files([paths[i] for i in batch], options))
+            collect(batch, score_batch_files([Path(paths[i]) for i in batch], options))
     return rows, plateaus
 
 
 def score_paths(
-    beh_paths: Sequence[Path],
+    beh_paths: Sequence[Path | str],
     options: ScoringOptions,
     *,
     jobs: int = 1,

@@ -54,7 +54,7 @@ class RunCache:
         d = self.directory
         return d / "runs.parquet", d / "plateaus.parquet", d / "files.npz"
 
-    def keys(self, beh_paths: Sequence[Path], progress: Progress | None = None) -> list[str]:
+    def keys(self, beh_paths: Sequence[Path | str], progress: Progress | None = None) -> list[str]:
         """Return each run's key from the content of its files (hashing only files whose size or time changed)."""
         base = json.dumps([FORMAT, __version__, self.options.as_dict()], sort_keys=True).encode()
         root = os.fspath(self.root) + os.sep

@@ -14,7 +14,7 @@ import pandas as pd
 from cpmlab.core.errors import CpmlabError
 from cpmlab.scoring.batches import score_paths
 from cpmlab.scoring.cache import RunCache
-from cpmlab.scoring.dataset import Run, check_dataset, find_runs, run_key, run_labels
+from cpmlab.scoring.dataset import Run, check_dataset, find_runs, run_key
 from cpmlab.scoring.frames import RUN
 from cpmlab.scoring.group import (
     active_sham_contrast,
@@ -28,6 +28,7 @@ from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.prescan import RawScan
 from cpmlab.scoring.progress import Progress
 from cpmlab.scoring.retest import retest_pairs, retest_table
+from cpmlab.scoring.run_files import BEH_NAME
 
 
 class PlateauView(Mapping[int, pd.DataFrame]):
@@ -71,9 +72,11 @@ class ScoredDataset:
     cache_dir: Path | None = None  # the cache folder, when scored with the cache
 
 
-def _run(beh_path: Path) -> Run:
-    m = run_labels(beh_path)
-    stem = beh_path.with_name(beh_path.name[: -len("_beh.tsv")])
+def _run(beh_path: str) -> Run:
+    m = BEH_NAME.match(os.path.basename(beh_path))
+    if m is None:
+        raise CpmlabError(f"{beh_path} does not have a BIDS behavioural file name")
+    stem = Path(beh_path[: -len("_beh.tsv")])
     return Run(m["sub"], m["ses"], m["task"], int(m["run"]) if m["run"] else None, stem)
 
 
@@ -86,7 +89,7 @@ def score_runs(
     cache: RunCache | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Return the session table (one row per run), the plateau table (run_index = position) and runs scored."""
-    beh_paths = [r.stem_path.with_name(f"{r.stem_path.name}_beh.tsv") for r in runs]
+    beh_paths = [f"{os.fspath(r.stem_path)}_beh.tsv" for r in runs]  # strings: 10,000 Path objects cost
     return score_paths(beh_paths, options, jobs=jobs, progress=progress, cache=cache)
 
 
@@ -111,11 +114,11 @@ def score_dataset(
         cache.preload()
     scan = raw() if raw is not None else None
     if scan is not None and scan.root == os.fspath(path):
-        files = [Path(p) for p in scan.beh_paths]
+        files = scan.beh_paths
         if cache is not None:
             cache.prestat = (scan.file_paths, scan.numbers)
     else:
-        files = sorted(find_runs(path), key=run_key)
+        files = [os.fspath(p) for p in sorted(find_runs(path), key=run_key)]
     if not files:
         raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
     runs = [_run(p) for p in files]
