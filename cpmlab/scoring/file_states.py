@@ -28,6 +28,7 @@ class FileStates:
     numbers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     digests: np.ndarray = field(default_factory=lambda: np.zeros((0, DIGEST_BYTES), dtype=np.uint8))  # or (n, 0)
     written_ns: int = 0  # when the record was written (time.time_ns)
+    trusted_before_ns: int = 0  # files modified before this are not racy (set by whoever loads the record)
 
     def positions(self) -> dict[str, int]:
         """Return each path's row."""

@@ -3,10 +3,12 @@
 A file whose size differs from the new content has changed and is rewritten without being read.
 A file of the right size is compared with the new content by reading it, unless the manifest
 (kept outside the folder, written at the end of every sync) shows it is the very file written
-last time: same size, modification time, change time and inode, and not modified within RACY_S
-of the manifest being written (a change within the clock's resolution could otherwise go
-unseen, as git knows). Then the SHA-256 the manifest holds for it is compared instead. A missing
-or unreadable manifest only costs the reads; a file anyone touched is compared by content.
+last time: same size, modification time, change time and inode, and not modified within the
+racy window before the manifest was written (a change within the clock's resolution could
+otherwise go unseen, as git knows): RACY_S on a file system that keeps whole seconds,
+FINE_RACY_S on one that keeps fractions (judged from the manifest's own time). Then the
+SHA-256 the manifest holds for it is compared instead. A missing or unreadable manifest only
+costs the reads; a file anyone touched is compared by content.
 The manifest also records every folder's stat: a folder whose modification time, change time and
 inode are unchanged (and not racy) still holds exactly the entries recorded (POSIX changes a
 folder's modification time when an entry is created, deleted or renamed), so finding stray files
@@ -29,7 +31,8 @@ import numpy as np
 from cpmlab.scoring.file_states import FileStates, load_states, save_states
 
 FORMAT = 2  # the manifest's layout (1 was JSON)
-RACY_S = 2.0
+RACY_S = 2.0  # on a file system that keeps whole seconds (FAT, exFAT, some network shares)
+FINE_RACY_S = 0.1  # where it keeps fractions of a second: many ticks of its clock (ext4's is a few ms)
 _WIDTHS = {"files": 4, "folders": 3}  # files: size, mtime_ns, ctime_ns, inode; folders: mtime_ns, ctime_ns, inode
 
 
@@ -118,7 +121,26 @@ def _load(manifest: Path | None) -> tuple[FileStates, FileStates]:
     tables = load_states(manifest, FORMAT, _WIDTHS) if manifest is not None else None
     if tables is None:
         return tuple(FileStates(numbers=np.zeros((0, _WIDTHS[name]), dtype=np.int64)) for name in _WIDTHS)  # type: ignore[return-value]
+    assert manifest is not None
+    trusted_before_ns = tables["files"].written_ns - int(_racy_window_s(manifest) * 1e9)
+    for table in tables.values():
+        table.trusted_before_ns = trusted_before_ns
     return tables["files"], tables["folders"]
+
+
+def _racy_window_s(manifest: Path) -> float:
+    """Return how long before the manifest was written a change could keep a file's time: the clock's tick.
+
+    The manifest's own modification time shows the file system's resolution: a time in whole
+    seconds means one that keeps seconds (or two), where RACY_S applies; any fraction of a second
+    means a fine clock, where FINE_RACY_S is ample. So the files a full score wrote in its last
+    seconds need not all be read again by the next score, as they would with a fixed 2 s.
+    """
+    try:
+        fine = os.stat(manifest).st_mtime_ns % 1_000_000_000 != 0
+    except OSError:
+        fine = False
+    return min(RACY_S, FINE_RACY_S) if fine else RACY_S
 
 
 def manifest_paths(manifest: Path) -> list[str]:
@@ -143,7 +165,7 @@ class _Tree:
         self.root = root
         self.others: set[str] = set()  # links and anything else: always removed
         self.folder_stats: dict[str, tuple[int, int, int]] = {}  # every folder seen -> (mtime, ctime, inode)
-        trusted_before_ns = folders.written_ns - int(RACY_S * 1e9)
+        trusted_before_ns = folders.trusted_before_ns
         stats = [_stat(self.path(rel)) for rel in folders.rels]
         now = np.array(
             [(s.st_mtime_ns, s.st_ctime_ns, s.st_ino) if s and stat.S_ISDIR(s.st_mode) else (-1, 0, 0) for s in stats],
@@ -290,7 +312,7 @@ def _write_changed(
         now[unrecorded] = _stat_rows([paths[i] if rels[i] in tree.files else None for i in unrecorded])
     numbers = now[:, :4].copy()
     same_size = (now[:, 4] == 1) & (numbers[:, 0] == np.array([len(d) for d in data], dtype=np.int64))
-    vouched = same_size & recorded & (numbers[:, 1] < old.written_ns - int(RACY_S * 1e9))
+    vouched = same_size & recorded & (numbers[:, 1] < old.trusted_before_ns)
     if len(old.rels):
         vouched &= (old.numbers[rows] == numbers).all(axis=1)
         unchanged = vouched & (old.digests[rows] == digests).all(axis=1)

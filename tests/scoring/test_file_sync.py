@@ -6,6 +6,7 @@ With a manifest, files it vouches for are not read; hand-edited, deleted and rac
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,29 @@ def test_a_folder_changed_within_the_racy_window_is_read(tmp_path: Path, scans: 
     scans.clear()
     sync_folder(out, FILES, manifest=manifest)
     assert sorted(scans) == ["", "a", "b"]
+
+
+def test_the_racy_window_follows_the_file_systems_resolution(tmp_path: Path) -> None:
+    """A manifest time with a fraction of a second means a fine clock (FINE_RACY_S); whole seconds mean RACY_S."""
+    manifest = tmp_path / "written.npz"
+    manifest.write_bytes(b"")
+    os.utime(manifest, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert file_sync._racy_window_s(manifest) == file_sync.RACY_S
+    os.utime(manifest, ns=(1_700_000_000_004_000_000, 1_700_000_000_004_000_000))
+    assert file_sync._racy_window_s(manifest) == file_sync.FINE_RACY_S < file_sync.RACY_S
+    assert file_sync._racy_window_s(tmp_path / "missing.npz") == file_sync.RACY_S
+
+
+def test_files_written_well_before_the_manifest_are_vouched_for_on_a_fine_clock(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    """On a file system with sub-second times, files written more than FINE_RACY_S before the manifest are
+    not read again by the next sync (a full score's output need not all be re-read by the next one)."""
+    out, manifest = tmp_path / "out", tmp_path / "written.npz"
+    sync_folder(out, FILES, manifest=manifest)
+    if os.stat(manifest).st_mtime_ns % 1_000_000_000 == 0:
+        pytest.skip("this file system keeps whole seconds")
+    time.sleep(file_sync.FINE_RACY_S + 0.05)
+    sync_folder(out, FILES, manifest=manifest)  # the record is rewritten well after the files
+    sync_folder(out, FILES, manifest=manifest)
+    assert reads == ["x.tsv", "y.tsv", "z.json"]  # only the first re-sync, inside the window, read them
