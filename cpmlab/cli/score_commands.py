@@ -73,7 +73,9 @@ def _summary_lines(scored: object) -> list[str]:
     return lines
 
 
-def _score(args: argparse.Namespace, dataset: Path, progress: object, raw: object = None) -> object:
+def _score(
+    args: argparse.Namespace, dataset: Path, progress: object, raw: object = None, after_runs: object = None
+) -> object:
     from cpmlab.scoring.cache import cache_dir
     from cpmlab.scoring.pipeline import score_dataset
 
@@ -88,6 +90,7 @@ def _score(args: argparse.Namespace, dataset: Path, progress: object, raw: objec
         progress=progress,  # type: ignore[arg-type]
         cache_dir=cache,
         raw=raw,  # type: ignore[arg-type]
+        after_runs=after_runs,  # type: ignore[arg-type]
     )
 
 
@@ -100,13 +103,25 @@ def cmd_score(args: argparse.Namespace) -> int:
     prescan = None if getattr(args, "no_cache", False) or not dataset.is_dir() else Prescan(dataset.resolve())
 
     from cpmlab.cli.score_progress import TerminalProgress
-    from cpmlab.scoring.derivatives import derivative_root, group_root, write_derivatives
+    from cpmlab.scoring.derivatives import RunFolderWriter, derivative_root, group_root, write_derivatives
 
+    writers: list[RunFolderWriter] = []
     try:
         with TerminalProgress() as progress:
-            scored = _score(args, dataset, progress, prescan.raw if prescan else None)
+            scored = _score(
+                args,
+                dataset,
+                progress,
+                prescan.raw if prescan else None,
+                # the per-run files are written in the background while the group tables are computed
+                lambda partial: writers.append(RunFolderWriter(partial, prescan.outputs() if prescan else None)),
+            )
             progress.step("writing derivatives")
-            written = write_derivatives(scored, scans=prescan.outputs() if prescan else None)  # type: ignore[arg-type]
+            written = write_derivatives(
+                scored,  # type: ignore[arg-type]
+                scans=prescan.outputs() if prescan else None,
+                run_folder=writers[0] if writers else None,
+            )
     finally:
         if prescan is not None:
             prescan.close()

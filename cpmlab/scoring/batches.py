@@ -66,7 +66,10 @@ def score_paths(
     progress: Progress | None = None,
     cache: RunCache | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Return the typed session table, the plateau table (run_index = position) and how many runs were scored."""
+    """Return the typed session table, the plateau table (run_index = position) and how many runs were scored.
+
+    With a cache, the rows are held for cache.save_held() (so the caller may save them in the background).
+    """
     progress = progress or NoProgress()
     paths = list(beh_paths)
     rows: list[pd.DataFrame] = []
@@ -92,6 +95,5 @@ def score_paths(
     plateau_table = plateau_table.iloc[np.argsort(plateau_table[RUN].to_numpy(), kind="stable")]
     plateau_table = plateau_table.reset_index(drop=True)
     if cache is not None:
-        progress.step("saving the cache")
-        cache.save(keys, sessions, plateau_table)
+        cache.hold(keys, sessions, plateau_table)  # saved by cache.save_held(), here or in the background
     return sessions, plateau_table, len(todo)

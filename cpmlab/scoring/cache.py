@@ -48,6 +48,7 @@ class RunCache:
         self.prestat: tuple[list[str], np.ndarray] | None = None  # file paths and their size and mtime, if known
         self._stored_files: FileStates | None = None  # read ahead by preload()
         self._stored_rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self._held: tuple[list[str], pd.DataFrame, pd.DataFrame] | None = None  # rows to save (hold/save_held)
 
     @property
     def _paths(self) -> tuple[Path, Path, Path]:
@@ -151,6 +152,16 @@ class RunCache:
         plateaus = plateaus[take].drop(columns=KEY)
         plateaus.insert(0, RUN, plateau_at[take])
         return rows, plateaus, set(rows.index.tolist())
+
+    def hold(self, keys: Sequence[str], sessions: pd.DataFrame, plateau_table: pd.DataFrame) -> None:
+        """Keep these runs' rows to be saved by save_held (the scoring goes on meanwhile)."""
+        self._held = (list(keys), sessions, plateau_table)
+
+    def save_held(self) -> None:
+        """Save the rows given to hold, if not saved yet."""
+        held, self._held = self._held, None
+        if held is not None:
+            self.save(*held)
 
     def save(self, keys: Sequence[str], sessions: pd.DataFrame, plateau_table: pd.DataFrame) -> None:
         """Replace the cache with these runs' rows (written to temporary files, then renamed)."""

@@ -13,6 +13,7 @@ import pandas as pd
 
 from cpmlab import __version__
 from cpmlab.core.errors import CpmlabError
+from cpmlab.scoring.background import Background
 from cpmlab.scoring.columns import (
     PLATEAU_COLUMNS,
     RETEST_PAIR_COLUMNS,
@@ -23,7 +24,7 @@ from cpmlab.scoring.columns import (
 )
 from cpmlab.scoring.dataset import read_json
 from cpmlab.scoring.file_sync import SyncedPaths, TreeScan, sync_folder
-from cpmlab.scoring.formatted_tables import format_with_store
+from cpmlab.scoring.formatted_tables import RunTables, format_with_store
 from cpmlab.scoring.layout import GROUP_FOLDER, PIPELINE, derivative_root, group_root, written_manifest
 from cpmlab.scoring.pipeline import ScoredDataset
 
@@ -123,34 +124,52 @@ def build_outputs(scored: ScoredDataset) -> dict[Path, bytes]:
 
 def _outputs(scored: ScoredDataset) -> dict[str, bytes]:
     """Return every file cpmlab score writes as 'folder/relative/path' (with '/') -> content."""
-    o = scored.options
-    bids, group = PIPELINE, GROUP_FOLDER
+    run_files, sessions_tsv = _run_outputs(scored)
+    files = {f"{PIPELINE}/{rel}": data for rel, data in run_files.items()}
+    return files | {f"{GROUP_FOLDER}/{rel}": data for rel, data in _group_outputs(scored, sessions_tsv).items()}
+
+
+def _run_outputs(scored: ScoredDataset, tables: RunTables | None = None) -> tuple[dict[str, bytes], bytes]:
+    """Return the files of derivatives/cpmlab (relative to it) and the formatted session table.
+
+    Needs only the runs and their scores, not the group tables. tables: the formatted session and
+    plateau tables (_run_tables), when already made.
+    """
     files: dict[str, bytes] = {
-        f"{bids}/dataset_description.json": json_bytes(_description()),
-        f"{bids}/README": _readme(scored).encode("utf-8"),
-        f"{group}/{GROUP_MARKER.as_posix()}": json_bytes(
-            {"GeneratedBy": _generated_by(), "ScoringOptions": o.as_dict()}
-        ),
-        f"{group}/README": _group_readme(scored).encode("utf-8"),
+        "dataset_description.json": json_bytes(_description()),
+        "README": _readme(scored).encode("utf-8"),
     }
-    scols = session_columns(o)
-    run_sidecar = json_bytes(_sidecar(scols, scored, "CPM scores of one run (one row)"))
+    run_sidecar = json_bytes(_sidecar(session_columns(scored.options), scored, "CPM scores of one run (one row)"))
     plateau_sidecar = json_bytes(
         _sidecar(PLATEAU_COLUMNS, scored, "Continuous ratings summarised over each heat plateau window")
     )
-    # cpm_sessions.tsv and the per-run files; runs whose key is unchanged take their stored lines
-    tables = format_with_store(scored.sessions, scored.plateaus, tsv_bytes, scored.cache_keys, scored.cache_dir)
-    sessions_tsv, row_files, plateau_files = tables.sessions_tsv, tables.rows, tables.plateaus
+    tables = tables or _run_tables(scored)
+    row_files, plateau_files = tables.rows, tables.plateaus
     for i, run in enumerate(scored.runs):
         folder = f"sub-{run.participant}/ses-{run.session}/beh" if run.session else f"sub-{run.participant}/beh"
-        stem = f"{bids}/{folder}/{run.stem_path.name}"
+        stem = f"{folder}/{run.stem_path.name}"
         files[f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
         files[f"{stem}_desc-cpm_beh.json"] = run_sidecar
         if i in plateau_files:
             files[f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
             files[f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
+    return files, tables.sessions_tsv
+
+
+def _run_tables(scored: ScoredDataset) -> RunTables:
+    """Format cpm_sessions.tsv and the per-run tables; runs whose key is unchanged take their stored lines."""
+    return format_with_store(scored.sessions, scored.plateaus, tsv_bytes, scored.cache_keys, scored.cache_dir)
+
+
+def _group_outputs(scored: ScoredDataset, sessions_tsv: bytes) -> dict[str, bytes]:
+    """Return the files of derivatives/cpmlab-group (relative to it), the report aside."""
+    o = scored.options
+    files: dict[str, bytes] = {
+        GROUP_MARKER.as_posix(): json_bytes({"GeneratedBy": _generated_by(), "ScoringOptions": o.as_dict()}),
+        "README": _group_readme(scored).encode("utf-8"),
+    }
     group_tables = [
-        ("cpm_sessions", scored.sessions, scols, "Every run's scores (one row per run)"),
+        ("cpm_sessions", None, session_columns(o), "Every run's scores (one row per run)"),
         (
             "cpm_participants",
             scored.participants,
@@ -173,8 +192,8 @@ def _outputs(scored: ScoredDataset) -> dict[str, bytes]:
         ("cpm_retest_pairs", scored.retest_pairs, RETEST_PAIR_COLUMNS, "The session pairs behind cpm_retest"),
     ]
     for name, df, cols, what in group_tables:
-        files[f"{group}/{name}.tsv"] = sessions_tsv if df is scored.sessions else tsv_bytes(df)
-        files[f"{group}/{name}.json"] = json_bytes(_sidecar(cols, scored, what))
+        files[f"{name}.tsv"] = sessions_tsv if df is None else tsv_bytes(df)
+        files[f"{name}.json"] = json_bytes(_sidecar(cols, scored, what))
     return files
 
 
@@ -200,33 +219,80 @@ def _check_replaceable(out: Path, marker: Path) -> None:
         raise CpmlabError(f"{out} exists but was not written by cpmlab score; move it away first")
 
 
+def _check_folders(dataset: Path) -> None:
+    """Refuse to touch either output folder unless both may be replaced (checked before either is touched)."""
+    _check_replaceable(derivative_root(dataset), Path("dataset_description.json"))
+    _check_replaceable(group_root(dataset), GROUP_MARKER)
+
+
+def _sync(dataset: Path, name: str, files: dict[str, bytes], scan: TreeScan | None) -> tuple[str, list[str]]:
+    """Sync derivatives/<name> to exactly these files; return the folder and the files' relative paths."""
+    out = dataset / "derivatives" / name
+    manifest = written_manifest(dataset, name)
+    # derivatives are recomputable: the folder ends up holding exactly these files (stale ones are
+    # deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
+    synced = sync_folder(out, files, manifest=manifest, scan=scan)
+    manifest.with_suffix(".json").unlink(missing_ok=True)  # the JSON manifest earlier builds kept
+    return os.fspath(out), synced.relative_paths()
+
+
+def _write_run_folder(
+    scored: ScoredDataset, scan: TreeScan | None, tables: RunTables | None = None
+) -> tuple[str, list[str]]:
+    files, _ = _run_outputs(scored, tables)
+    return _sync(scored.root, PIPELINE, files, scan)
+
+
+class RunFolderWriter:
+    """Writes derivatives/cpmlab (the per-run files) in a forked process while the group tables are computed.
+
+    Start it once the runs are scored; write_derivatives takes its result. Where no child can be
+    forked, or the child fails, write_derivatives writes the folder itself (background.py).
+    """
+
+    def __init__(self, scored: ScoredDataset, scans: list[TreeScan] | None = None) -> None:
+        _check_folders(scored.root)
+        scan = {s.root: s for s in scans or []}.get(os.fspath(derivative_root(scored.root)))
+        self.root = scored.root
+        tables = _run_tables(scored)  # here: the stored lines are saved by this process only
+        self.sessions_tsv = tables.sessions_tsv
+        save_cache = scored.take_cache_save()  # the cache rows are saved in the background too
+        self._work = Background([lambda: _write_run_folder(scored, scan, tables), save_cache])
+
+    def result(self) -> tuple[str, list[str]]:
+        """Return the folder and its files' relative paths once written (and the cache saved)."""
+        folder = self._work.result(0)
+        self._work.result(1)
+        return folder  # type: ignore[no-any-return]
+
+
 def write_derivatives(
-    scored: ScoredDataset, extra: dict[Path, bytes] | None = None, scans: list[TreeScan] | None = None
+    scored: ScoredDataset,
+    extra: dict[Path, bytes] | None = None,
+    scans: list[TreeScan] | None = None,
+    run_folder: RunFolderWriter | None = None,
 ) -> SyncedPaths:
     """Bring derivatives/cpmlab and derivatives/cpmlab-group up to date; return the paths they hold.
 
     extra: more files for derivatives/cpmlab-group (the report), paths relative to that folder.
     scans: what prescan.scan_outputs found in the two folders a moment ago, or None to look.
+    run_folder: the writer of derivatives/cpmlab started when the runs were scored, or None.
     """
     found = {scan.root: scan for scan in scans or []}
-    files = _outputs(scored)
-    files |= {f"{GROUP_FOLDER}/{Path(rel).as_posix()}": data for rel, data in (extra or {}).items()}
-    folders = (
-        (derivative_root(scored.root), PIPELINE, Path("dataset_description.json")),
-        (group_root(scored.root), GROUP_FOLDER, GROUP_MARKER),
-    )
-    for out, _, marker in folders:  # both checked before either is touched
-        _check_replaceable(out, marker)
+    run_scan = found.get(os.fspath(derivative_root(scored.root)))
+    if run_folder is None or run_folder.root != scored.root:
+        _check_folders(scored.root)
+        tables = _run_tables(scored)
+        run_folder_files = _write_run_folder(scored, run_scan, tables)
+        sessions_tsv = tables.sessions_tsv
+    else:
+        sessions_tsv = run_folder.sessions_tsv
+    group_files = _group_outputs(scored, sessions_tsv)
+    group_files |= {Path(rel).as_posix(): data for rel, data in (extra or {}).items()}
+    group_folder_files = _sync(scored.root, GROUP_FOLDER, group_files, found.get(os.fspath(group_root(scored.root))))
+    if run_folder is not None and run_folder.root == scored.root:
+        run_folder_files = run_folder.result()  # written meanwhile in the background
     written = SyncedPaths()
-    by_folder: dict[str, dict[str, bytes]] = {prefix: {} for _, prefix, _ in folders}
-    for rel, data in files.items():
-        prefix, _, inside = rel.partition("/")
-        by_folder[prefix][inside] = data
-    for out, prefix, _ in folders:
-        # derivatives are recomputable: each folder ends up holding exactly these files (stale ones
-        # are deleted), and a file whose content is unchanged is not rewritten (re-scoring a large dataset)
-        mine = by_folder[prefix]
-        manifest = written_manifest(scored.root, prefix)
-        written.extend(sync_folder(out, mine, manifest=manifest, scan=found.get(os.fspath(out))))
-        manifest.with_suffix(".json").unlink(missing_ok=True)  # the JSON manifest earlier builds kept
+    for folder, rels in (run_folder_files, group_folder_files):
+        written.add(Path(folder), rels)
     return written

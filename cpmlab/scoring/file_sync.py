@@ -65,6 +65,10 @@ class SyncedPaths(Sequence[Path]):
         self._sorted = None
         self._count += len(rels)
 
+    def relative_paths(self) -> list[str]:
+        """Return the relative paths (with '/') of every folder's files, as added (unsorted)."""
+        return [rel for _, rels in self._unsorted for rel in rels]
+
     def extend(self, other: SyncedPaths) -> None:
         """Append the folders of another SyncedPaths."""
         for out, rels in other._unsorted:

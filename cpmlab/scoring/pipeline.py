@@ -70,6 +70,18 @@ class ScoredDataset:
     rescored: int = 0  # runs scored from their files (the others came from the cache)
     cache_keys: list[str] | None = None  # each run's cache key (by position), when scored with the cache
     cache_dir: Path | None = None  # the cache folder, when scored with the cache
+    cache: RunCache | None = field(default=None, repr=False)  # holds the new rows until save_cache
+
+    def save_cache(self) -> None:
+        """Save the cache rows of this scoring, once (nothing when scored without the cache)."""
+        cache, self.cache = self.cache, None
+        if cache is not None:
+            cache.save_held()
+
+    def take_cache_save(self) -> Callable[[], None]:
+        """Return the cache save to be called elsewhere (e.g. in a background process); save_cache then does nothing."""
+        cache, self.cache = self.cache, None
+        return cache.save_held if cache is not None else (lambda: None)
 
 
 def _run(beh_path: str) -> Run:
@@ -101,11 +113,14 @@ def score_dataset(
     progress: Progress | None = None,
     cache_dir: Path | None = None,
     raw: Callable[[], RawScan] | None = None,
+    after_runs: Callable[[ScoredDataset], object] | None = None,
 ) -> ScoredDataset:
     """Read a BIDS dataset and compute every score and table (only the cache, if given, is written).
 
     raw: returns the dataset's runs and the stat of their files as prescan.scan_raw found them
     (asked for only after the cache is read), or None to look here.
+    after_runs: called with the dataset once every run is scored, before the group tables (which
+    it must not read): cpmlab score starts writing the per-run files there.
     """
     options = options or ScoringOptions()
     path = check_dataset(root)
@@ -123,24 +138,28 @@ def score_dataset(
         raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
     runs = [_run(p) for p in files]
     sessions, plateau_table, rescored = score_runs(runs, options, jobs=jobs, progress=progress, cache=cache)
-    step: Callable[[str], None] = progress.step if progress is not None else (lambda _name: None)
-    step("group tables")
-    long = long_scores(sessions)
-    values = session_values(long)  # computed once for every table
-    means = participant_means(values)
-    pairs = retest_pairs(long, options, values)
-    return ScoredDataset(
+    scored = ScoredDataset(
         root=path,
         options=options,
         runs=runs,
         sessions=sessions,
         plateaus=PlateauView(plateau_table),
-        participants=participant_summary(long, options, values),
-        groups=group_summary(long, options, values, means),
-        contrast=active_sham_contrast(long, options, values, means),
-        retest_pairs=pairs,
-        retest=retest_table(pairs, options),
         rescored=rescored,
         cache_keys=cache.last_keys if cache is not None else None,
         cache_dir=cache_dir if cache is not None else None,
+        cache=cache,
     )
+    if after_runs is not None:
+        after_runs(scored)
+    scored.save_cache()  # unless after_runs took it (to save it in the background)
+    step: Callable[[str], None] = progress.step if progress is not None else (lambda _name: None)
+    step("group tables")
+    long = long_scores(sessions)
+    values = session_values(long)  # computed once for every table
+    means = participant_means(values)
+    scored.participants = participant_summary(long, options, values)
+    scored.groups = group_summary(long, options, values, means)
+    scored.contrast = active_sham_contrast(long, options, values, means)
+    scored.retest_pairs = retest_pairs(long, options, values)
+    scored.retest = retest_table(scored.retest_pairs, options)
+    return scored
