@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import pandas as pd
 from cpmlab import __version__
 from cpmlab.core.errors import CpmlabError
 from cpmlab.scoring.background import Background
+from cpmlab.scoring.block_lines import format_blocks
 from cpmlab.scoring.columns import (
     PLATEAU_COLUMNS,
     RETEST_PAIR_COLUMNS,
@@ -29,6 +31,7 @@ from cpmlab.scoring.layout import GROUP_FOLDER, PIPELINE, derivative_root, group
 from cpmlab.scoring.pipeline import ScoredDataset
 
 BIDS_VERSION = "1.10.0"
+PARTICIPANT_LINES = "participant-lines.parquet"  # in the cache folder: cpm_participants.tsv by participant
 GROUP_MARKER = Path("generated_by.json")  # says cpmlab wrote the group folder (it may be replaced)
 OPTIONS_FILE = Path("cpm_sessions.json")
 REPORT_DIR = Path("report")
@@ -161,6 +164,16 @@ def _run_tables(scored: ScoredDataset) -> RunTables:
     return format_with_store(scored.sessions, scored.plateaus, tsv_bytes, scored.cache_keys, scored.cache_dir)
 
 
+def _participant_keys(scored: ScoredDataset) -> dict[str, str] | None:
+    """Return each participant's key: a hash of their runs' cache keys (None when scored without the cache)."""
+    if scored.cache_keys is None or len(scored.cache_keys) != len(scored.runs):
+        return None
+    by_participant: dict[str, list[str]] = {}
+    for run, key in zip(scored.runs, scored.cache_keys, strict=True):
+        by_participant.setdefault(f"sub-{run.participant}", []).append(key)
+    return {pid: hashlib.sha256("\0".join(sorted(k)).encode()).hexdigest() for pid, k in by_participant.items()}
+
+
 def _group_outputs(scored: ScoredDataset, sessions_tsv: bytes) -> dict[str, bytes]:
     """Return the files of derivatives/cpmlab-group (relative to it), the report aside."""
     o = scored.options
@@ -168,6 +181,7 @@ def _group_outputs(scored: ScoredDataset, sessions_tsv: bytes) -> dict[str, byte
         GROUP_MARKER.as_posix(): json_bytes({"GeneratedBy": _generated_by(), "ScoringOptions": o.as_dict()}),
         "README": _group_readme(scored).encode("utf-8"),
     }
+    lines = scored.cache_dir / PARTICIPANT_LINES if scored.cache_dir is not None else None
     group_tables = [
         ("cpm_sessions", None, session_columns(o), "Every run's scores (one row per run)"),
         (
@@ -192,7 +206,12 @@ def _group_outputs(scored: ScoredDataset, sessions_tsv: bytes) -> dict[str, byte
         ("cpm_retest_pairs", scored.retest_pairs, RETEST_PAIR_COLUMNS, "The session pairs behind cpm_retest"),
     ]
     for name, df, cols, what in group_tables:
-        files[f"{name}.tsv"] = sessions_tsv if df is None else tsv_bytes(df)
+        if df is None:
+            files[f"{name}.tsv"] = sessions_tsv
+        elif name == "cpm_participants":  # 40,000 rows at 10,000 runs: unchanged participants keep their lines
+            files[f"{name}.tsv"] = format_blocks(df, "participant_id", _participant_keys(scored), tsv_bytes, lines)
+        else:
+            files[f"{name}.tsv"] = tsv_bytes(df)
         files[f"{name}.json"] = json_bytes(_sidecar(cols, scored, what))
     return files
 
