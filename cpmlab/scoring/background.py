@@ -23,6 +23,18 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("<Q")
+_EXITING: list[int] = []  # children done with their work, not yet reaped
+
+
+def _reap() -> None:
+    """Reap the children that have exited (without waiting for the others)."""
+    for pid in list(_EXITING):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _EXITING.remove(pid)
 
 
 def can_fork() -> bool:
@@ -42,6 +54,7 @@ class Background:
             self._start()
 
     def _start(self) -> None:
+        _reap()
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -83,8 +96,11 @@ class Background:
             os.close(self._fd)
             self._fd = None
         if self._pid is not None:
-            os.waitpid(self._pid, 0)
+            # a child still exiting (freeing its memory) is not waited for: it has nothing left to send;
+            # it is reaped when the next child starts, or by the system once this process ends
+            _EXITING.append(self._pid)
             self._pid = None
+        _reap()
 
     def close(self) -> None:
         """Stop waiting for the child (it exits once its pipe is closed)."""

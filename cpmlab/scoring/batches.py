@@ -58,6 +58,23 @@ def _score(
     return rows, plateaus
 
 
+def _session_table(cached: list[pd.DataFrame], new: list[pd.DataFrame], options: ScoringOptions) -> pd.DataFrame:
+    """Return all rows in run order with the declared column types.
+
+    A column's type never depends on the other rows (session_table.py), and cached rows were saved
+    typed: only the new rows are typed, unless a cached column came back with another type.
+    """
+    columns = list(session_columns(options))
+    expected = typed_sessions(pd.DataFrame(columns=columns), options).dtypes
+    parts = [r.reindex(columns=columns) for r in cached] + [
+        typed_sessions(r.reindex(columns=columns), options) for r in new
+    ]
+    if parts and all(part.dtypes.equals(expected) for part in parts):
+        return pd.concat(parts).sort_index().reset_index(drop=True)
+    sessions = pd.concat(parts or [pd.DataFrame(columns=columns)])
+    return typed_sessions(sessions.sort_index().reset_index(drop=True), options)
+
+
 def score_paths(
     beh_paths: Sequence[Path | str],
     options: ScoringOptions,
@@ -85,9 +102,7 @@ def score_paths(
         todo = [i for i in range(len(paths)) if i not in hits]
     progress.start("scoring runs", len(todo))
     new_rows, new_plateaus = _score(paths, todo, options, jobs, progress)
-    columns = list(session_columns(options))
-    sessions = pd.concat([r.reindex(columns=columns) for r in (*rows, *new_rows)] or [pd.DataFrame(columns=columns)])
-    sessions = typed_sessions(sessions.sort_index().reset_index(drop=True), options)
+    sessions = _session_table(rows, new_rows, options)
     table = [p for p in (*plateaus, *new_plateaus) if len(p)]
     plateau_table = (
         pd.concat(table, ignore_index=True) if table else pd.DataFrame(columns=[RUN, *PLATEAU_TABLE_COLUMNS])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -62,3 +63,17 @@ def test_without_fork_steps_run_here_when_asked(monkeypatch: pytest.MonkeyPatch)
     work = Background([lambda: calls.append("a") or "A"])
     assert calls == [] and work.result(0) == "A" and calls == ["a"]
     assert not background.can_fork()
+
+
+@needs_fork
+def test_finished_children_are_reaped() -> None:
+    """Children are not waited for at close, but reaped once gone: no zombies pile up in a long-lived process."""
+    for _ in range(3):
+        work = Background([os.getpid], fork=True)
+        work.result(0)
+        work.close()
+    deadline = time.monotonic() + 10
+    while background._EXITING and time.monotonic() < deadline:
+        time.sleep(0.05)
+        background._reap()
+    assert background._EXITING == []
