@@ -151,10 +151,10 @@ class _StageTimer:
 def _child_score(root: str, jobs: str) -> None:
     """Run `cpmlab score` in this process, timing its stages (printed as JSON on stderr)."""
     from cpmlab.cli import score_progress
-    from cpmlab.cli.main import main as cpmlab_main
+    from cpmlab.cli.main import console
 
     score_progress.TerminalProgress = _StageTimer  # type: ignore[misc,assignment]
-    raise SystemExit(cpmlab_main(["score", root, "--jobs", jobs]))
+    console(["score", root, "--jobs", jobs])  # as the installed cpmlab script runs it
 
 
 def _timed(cmd: list[str]) -> tuple[float, float, dict[str, float]]:

@@ -1,7 +1,5 @@
 """python -m cpmlab."""
 
-import sys
+from cpmlab.cli.main import console
 
-from cpmlab.cli.main import main
-
-sys.exit(main())
+console()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -274,11 +275,17 @@ def _add_score_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+_done_with_files = False  # set when a score or report command has finished writing everything
+
+
 def _score_cmd(name: str) -> Command:
     def run(args: argparse.Namespace) -> int:
+        global _done_with_files
         from cpmlab.cli import score_commands
 
-        return getattr(score_commands, f"cmd_{name}")(args)
+        code: int = getattr(score_commands, f"cmd_{name}")(args)
+        _done_with_files = True
+        return code
 
     return run
 
@@ -300,5 +307,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def console(argv: Sequence[str] | None = None) -> None:
+    """Run the cpmlab command and exit with its status (the installed `cpmlab` script)."""
+    code = main(argv)
+    if _done_with_files:
+        # score and report have written and closed every file and their background processes are
+        # done: exit without tearing down their tables (0.1-0.2 s on a large dataset)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
