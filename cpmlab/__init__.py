@@ -1,10 +1,5 @@
 """cpmlab: conditioned pain modulation lab software."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("cpmlab")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"  # pyproject.toml reads it from here (no package-metadata lookup at every start)
 
 __all__ = ["__version__"]
