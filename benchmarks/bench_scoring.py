@@ -15,7 +15,9 @@ process (its own command-line code, with the progress bar replaced by a timer of
 per-run scoring with the cache, group tables, writing derivatives), their ratio, the peak
 resident memory of that process (its ru_maxrss), and the time of `cpmlab score` again after
 one run was added (2.5 s after the scoring before it ended), as the median and range of
---trials such re-scores, each adding one more run.
+--trials such re-scores, each adding one more run. Before each timed command the file system is
+synced, so the writes of the step before (building the dataset, the previous score) are not
+flushed while it runs.
 Prints figures; asserts nothing but the sample check.
 """
 
@@ -159,6 +161,7 @@ def _child_score(root: str, jobs: str) -> None:
 
 def _timed(cmd: list[str]) -> tuple[float, float, dict[str, float]]:
     """Run a command; return its wall time (s), peak resident memory (MiB) and its stage times."""
+    os.sync()  # the files the benchmark wrote before are flushed now, not while the command is timed
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     err = proc.stderr.read().decode() if proc.stderr else ""
@@ -214,6 +217,7 @@ def main() -> None:
             build_s = time.perf_counter() - t0
             _check_sample(root, min(args.sample, n))
             _floor(root)  # warm the page cache for both measurements
+            os.sync()
             floor_s = float(
                 subprocess.run(
                     [sys.executable, __file__, "--child-floor", str(root)], capture_output=True, text=True, check=True
