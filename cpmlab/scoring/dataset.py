@@ -44,7 +44,7 @@ class Run:
     session: str | None
     task: str
     run: int | None
-    stem_path: Path  # .../beh/sub-X_ses-Y_task-T_run-N (no suffix)
+    stem: str  # .../beh/sub-X_ses-Y_task-T_run-N (no suffix); a string: 10,000 Path objects cost
     loaded_ratings: pd.DataFrame | None = field(default=None, repr=False)  # None: read from the file when needed
     loaded_events: pd.DataFrame | None = field(default=None, repr=False)
     loaded_meta: dict[str, Any] | None = field(default=None, repr=False)
@@ -70,6 +70,16 @@ class Run:
         if self.loaded_events is None:
             self.loaded_events, _ = read_events(self.stem_path.with_name(f"{self.stem_path.name}_events.tsv"))
         return self.loaded_events
+
+    @property
+    def stem_path(self) -> Path:
+        """The run's path without suffix, as a Path."""
+        return Path(self.stem)
+
+    @property
+    def stem_name(self) -> str:
+        """The run's file name without suffix (sub-X_ses-Y_task-T_run-N)."""
+        return os.path.basename(self.stem)
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -236,7 +246,7 @@ def read_run(beh_path: Path) -> Run:
         session=m["ses"],
         task=m["task"],
         run=int(m["run"]) if m["run"] else None,
-        stem_path=beh_path.with_name(stem),
+        stem=os.fspath(beh_path.with_name(stem)),
         loaded_ratings=ratings,
         loaded_events=events,
         loaded_meta=meta,

@@ -150,7 +150,7 @@ def _run_outputs(scored: ScoredDataset, tables: RunTables | None = None) -> tupl
     row_files, plateau_files = tables.rows, tables.plateaus
     for i, run in enumerate(scored.runs):
         folder = f"sub-{run.participant}/ses-{run.session}/beh" if run.session else f"sub-{run.participant}/beh"
-        stem = f"{folder}/{run.stem_path.name}"
+        stem = f"{folder}/{run.stem_name}"
         files[f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
         files[f"{stem}_desc-cpm_beh.json"] = run_sidecar
         if i in plateau_files:

@@ -88,8 +88,7 @@ def _run(beh_path: str) -> Run:
     m = BEH_NAME.match(os.path.basename(beh_path))
     if m is None:
         raise CpmlabError(f"{beh_path} does not have a BIDS behavioural file name")
-    stem = Path(beh_path[: -len("_beh.tsv")])
-    return Run(m["sub"], m["ses"], m["task"], int(m["run"]) if m["run"] else None, stem)
+    return Run(m["sub"], m["ses"], m["task"], int(m["run"]) if m["run"] else None, beh_path[: -len("_beh.tsv")])
 
 
 def score_runs(
@@ -101,7 +100,7 @@ def score_runs(
     cache: RunCache | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Return the session table (one row per run), the plateau table (run_index = position) and runs scored."""
-    beh_paths = [f"{os.fspath(r.stem_path)}_beh.tsv" for r in runs]  # strings: 10,000 Path objects cost
+    beh_paths = [f"{r.stem}_beh.tsv" for r in runs]
     return score_paths(beh_paths, options, jobs=jobs, progress=progress, cache=cache)
 
 
