@@ -9,10 +9,13 @@ from cpmlab.core.errors import CpmlabError
 
 
 def _options(args: argparse.Namespace, dataset: Path) -> object:
-    from cpmlab.scoring.derivatives import previous_options
     from cpmlab.scoring.options import SIGNS, ScoringOptions, parse_session_pair
 
-    previous = previous_options(dataset) if getattr(args, "reuse_previous", False) else {}
+    previous: dict[str, object] = {}
+    if getattr(args, "reuse_previous", False):
+        from cpmlab.scoring.derivatives import previous_options
+
+        previous = previous_options(dataset)
     sign = args.sign or previous.get("sign") or "inhibition-negative"
     if sign not in SIGNS:
         raise CpmlabError(f"unknown sign convention {sign!r}; use one of {', '.join(SIGNS)}")
@@ -74,7 +77,12 @@ def _summary_lines(scored: object) -> list[str]:
 
 
 def _score(
-    args: argparse.Namespace, dataset: Path, progress: object, raw: object = None, after_runs: object = None
+    args: argparse.Namespace,
+    dataset: Path,
+    progress: object,
+    raw: object = None,
+    after_runs: object = None,
+    options: object = None,
 ) -> object:
     from cpmlab.scoring.cache import cache_dir
     from cpmlab.scoring.pipeline import score_dataset
@@ -85,7 +93,7 @@ def _score(
     cache = None if getattr(args, "no_cache", False) else cache_dir(dataset.resolve())
     return score_dataset(
         dataset,
-        _options(args, dataset),  # type: ignore[arg-type]
+        options or _options(args, dataset),  # type: ignore[arg-type]
         jobs=jobs,
         progress=progress,  # type: ignore[arg-type]
         cache_dir=cache,
@@ -99,8 +107,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     from cpmlab.scoring.prescan import Prescan  # light: started before pandas is imported
 
     dataset = Path(args.dataset)
+    options = _options(args, dataset)
     # with the cache (a re-score), the file checks run in the background while pandas loads
-    prescan = None if getattr(args, "no_cache", False) or not dataset.is_dir() else Prescan(dataset.resolve())
+    use_prescan = not getattr(args, "no_cache", False) and dataset.is_dir()
+    prescan = Prescan(dataset.resolve(), options.as_dict()) if use_prescan else None  # type: ignore[attr-defined]
 
     from cpmlab.cli.score_progress import TerminalProgress
     from cpmlab.scoring.derivatives import RunFolderWriter, derivative_root, group_root, write_derivatives
@@ -115,6 +125,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 prescan.raw if prescan else None,
                 # the per-run files are written in the background while the group tables are computed
                 lambda partial: writers.append(RunFolderWriter(partial, prescan.outputs() if prescan else None)),
+                options,
             )
             progress.step("writing derivatives")
             written = write_derivatives(

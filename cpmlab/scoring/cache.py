@@ -9,8 +9,6 @@ inconsistent cache is ignored with a warning: the runs are scored from their fil
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -20,20 +18,19 @@ import numpy as np
 import pandas as pd
 
 from cpmlab import __version__
-from cpmlab.scoring.file_states import DIGEST_BYTES, FileStates, load_states, save_states
+from cpmlab.scoring.file_states import FileStates, save_states
 from cpmlab.scoring.frames import RUN
 from cpmlab.scoring.layout import CACHE_DIR as CACHE_DIR  # where the cache lives, re-exported
 from cpmlab.scoring.layout import cache_dir as cache_dir
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.progress import Progress
-from cpmlab.scoring.run_files import RUN_FILE_SUFFIXES, run_file_paths, stat_numbers
+from cpmlab.scoring.run_files import run_file_paths
+from cpmlab.scoring.run_keys import FORMAT, RunKeys, old_files, run_keys
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 1 kept the file hashes as JSON
 KEY = "cache_key"
 RACY_S = 2.0
-_PROGRESS_EVERY = 500
 
 
 class RunCache:
@@ -46,6 +43,7 @@ class RunCache:
         self._files = FileStates(numbers=np.zeros((0, 2), dtype=np.int64))  # size, mtime_ns and SHA-256 seen
         self.last_keys: list[str] | None = None  # the keys the last keys() call returned
         self.prestat: tuple[list[str], np.ndarray] | None = None  # file paths and their size and mtime, if known
+        self.prekeys: RunKeys | None = None  # the keys, if already computed (checked against the options)
         self._stored_files: FileStates | None = None  # read ahead by preload()
         self._stored_rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
         self._held: tuple[list[str], pd.DataFrame, pd.DataFrame] | None = None  # rows to save (hold/save_held)
@@ -57,56 +55,30 @@ class RunCache:
 
     def keys(self, beh_paths: Sequence[Path | str], progress: Progress | None = None) -> list[str]:
         """Return each run's key from the content of its files (hashing only files whose size or time changed)."""
-        base = json.dumps([FORMAT, __version__, self.options.as_dict()], sort_keys=True).encode()
-        root = os.fspath(self.root) + os.sep
-        paths = run_file_paths([os.fspath(beh) for beh in beh_paths])
-        rels = [p[len(root) :].replace(os.sep, "/") if p.startswith(root) else p for p in paths]
-        digests = self._digests(paths, rels)
-        keys = []
-        per_run = len(RUN_FILE_SUFFIXES)
-        for i in range(len(beh_paths)):
-            h = hashlib.sha256(base)
-            for k in range(i * per_run, (i + 1) * per_run):
-                h.update(f"\0{rels[k]}\0{digests[k]}".encode())
-            keys.append(h.hexdigest())
-            if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
-                progress.advance(_PROGRESS_EVERY)
-        if progress is not None:
-            progress.advance(len(keys) % _PROGRESS_EVERY)
-        self.last_keys = keys
-        return keys
-
-    def _digests(self, paths: list[str], rels: list[str]) -> list[str]:
-        """Return each file's SHA-256 (hex; "absent" for a missing file), reading only files that changed."""
-        if self.prestat is not None and self.prestat[0] == paths:
-            numbers = self.prestat[1].copy()  # found a moment ago, in the background (prescan.py)
+        paths = [os.fspath(beh) for beh in beh_paths]
+        found = self.prekeys
+        if (
+            found is not None
+            and found.racy_s == RACY_S
+            and found.options == self.options.as_dict()
+            and self.prestat is not None
+            and self.prestat[0] == run_file_paths(paths)
+        ):
+            result = found  # computed a moment ago, in the background (prescan.py)
         else:
-            numbers = stat_numbers(paths)
-        old, self._stored_files = self._stored_files or self._old_files(), None
-        position = old.positions()
-        rows = np.array([position.get(r, -1) for r in rels], dtype=np.int64)
-        known = (rows >= 0) & (numbers[:, 0] >= 0) & (numbers[:, 1] < old.written_ns - int(RACY_S * 1e9))
-        if len(old.rels):
-            known &= (old.numbers[rows] == numbers).all(axis=1)
-        raw = np.zeros((len(paths), DIGEST_BYTES), dtype=np.uint8)
-        raw[known] = old.digests[rows[known]]
-        for i in np.flatnonzero(~known):
-            if numbers[i, 0] < 0:
-                continue
-            try:
-                with open(paths[i], "rb") as f:
-                    raw[i] = np.frombuffer(hashlib.sha256(f.read()).digest(), dtype=np.uint8)
-            except FileNotFoundError:  # deleted since its stat
-                numbers[i] = (-1, 0)
-        present = numbers[:, 0] >= 0
-        kept = [r for r, p in zip(rels, present.tolist(), strict=True) if p]
-        self._files = FileStates(kept, numbers[present], raw[present])
-        hexes = raw.tobytes().hex()
-        return [hexes[64 * i : 64 * (i + 1)] if p else "absent" for i, p in enumerate(present.tolist())]
+            numbers = None
+            if self.prestat is not None and self.prestat[0] == run_file_paths(paths):
+                numbers = self.prestat[1]  # found a moment ago, in the background (prescan.py)
+            old, self._stored_files = self._stored_files or self._old_files(), None
+            result = run_keys(os.fspath(self.root), paths, self.options.as_dict(), __version__, old, RACY_S, numbers)
+        self._files = result.files
+        if progress is not None:
+            progress.advance(len(paths))
+        self.last_keys = result.keys
+        return result.keys
 
     def _old_files(self) -> FileStates:
-        tables = load_states(self._paths[2], FORMAT, {"files": 2})
-        return tables["files"] if tables is not None else FileStates(numbers=np.zeros((0, 2), dtype=np.int64))
+        return old_files(self.directory)
 
     def preload(self) -> None:
         """Read the cached rows and file record now (e.g. while the files are checked in the background)."""

@@ -131,6 +131,7 @@ def score_dataset(
         files = scan.beh_paths
         if cache is not None:
             cache.prestat = (scan.file_paths, scan.numbers)
+            cache.prekeys = scan.keys
     else:
         files = [os.fspath(p) for p in sorted(find_runs(path), key=run_key)]
     if not files:

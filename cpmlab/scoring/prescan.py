@@ -1,6 +1,6 @@
-"""The file checks of a re-score that need nothing but the dataset: started first, in the background.
+"""The file checks of a re-score that need nothing but the dataset and the options: started first, in the background.
 
-Which runs there are and the stat of their files (for the cache keys), and what the output
+Which runs there are, the stat of their files and their cache keys, and what the output
 folders hold (for writing only what changed), are found while pandas is imported and the runs
 are scored (background.py). Nothing here writes: the results are exactly what the scoring would
 find itself a moment later, and it uses them only when they are about the same dataset.
@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from cpmlab import __version__
 from cpmlab.scoring.background import Background
 from cpmlab.scoring.file_sync import TreeScan, scan_folder
-from cpmlab.scoring.layout import output_folders, written_manifest
+from cpmlab.scoring.layout import cache_dir, output_folders, written_manifest
 from cpmlab.scoring.run_files import find_run_files, run_file_paths, sorted_by_run, stat_numbers
+from cpmlab.scoring.run_keys import RACY_S, RunKeys, old_files, run_keys
 
 
 @dataclass
@@ -28,13 +31,18 @@ class RawScan:
     beh_paths: list[str]
     file_paths: list[str]
     numbers: np.ndarray  # size (-1: not there) and mtime_ns per file of file_paths
+    keys: RunKeys | None = None  # the runs' cache keys, when the options were given
 
 
-def scan_raw(root: str) -> RawScan:
-    """Find the runs of a dataset and stat their files."""
+def scan_raw(root: str, options: dict[str, Any] | None = None) -> RawScan:
+    """Find the runs of a dataset and stat their files; with the scoring options, also compute their cache keys."""
     beh_paths = sorted_by_run(find_run_files(root))
     file_paths = run_file_paths(beh_paths)
-    return RawScan(root, beh_paths, file_paths, stat_numbers(file_paths))
+    scan = RawScan(root, beh_paths, file_paths, stat_numbers(file_paths))
+    if options is not None:
+        old = old_files(cache_dir(Path(root)))
+        scan.keys = run_keys(root, beh_paths, options, __version__, old, RACY_S, scan.numbers)
+    return scan
 
 
 def scan_outputs(dataset: Path) -> list[TreeScan]:
@@ -45,10 +53,10 @@ def scan_outputs(dataset: Path) -> list[TreeScan]:
 class Prescan:
     """The raw scan and the output scans of a dataset, started in the background."""
 
-    def __init__(self, dataset: Path, fork: bool | None = None) -> None:
+    def __init__(self, dataset: Path, options: dict[str, Any] | None = None, fork: bool | None = None) -> None:
         self.dataset = dataset
         root = os.fspath(dataset)
-        self._work = Background([lambda: scan_raw(root), lambda: scan_outputs(dataset)], fork=fork)
+        self._work = Background([lambda: scan_raw(root, options), lambda: scan_outputs(dataset)], fork=fork)
 
     def raw(self) -> RawScan:
         """Return the runs and the stat of their files."""

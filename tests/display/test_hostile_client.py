@@ -6,6 +6,7 @@ answer the rating, to report the window closed and to take the display's place.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import zmq
@@ -22,12 +23,18 @@ from cpmlab.participant.channel import RatingRequest
 REQUEST = RatingRequest("nrs", "How painful is it?", ("no pain", "worst pain imaginable"), timeout_s=10.0)
 
 
+def _send(sock: zmq.Socket, message: bytes) -> None:
+    """Send without waiting: a client whose handshake the engine refused has nowhere to send, and would block."""
+    with contextlib.suppress(zmq.Again):
+        sock.send(message, zmq.NOBLOCK)
+
+
 def _attack(sock: zmq.Socket, pid: int) -> None:
     """Claim to be the display, answer every plausible request with 10, then say the window closed."""
     fake = m.Hello(
         version=m.PROTOCOL_VERSION, token="0" * 64, pid=pid, clock_id=clock_id(), window=WindowInfo(), t=now()
     )
-    sock.send(m.encode(fake))
+    _send(sock, m.encode(fake))
     for request_id in range(1, 300):
         t = now()
         answer = m.Result(
@@ -40,8 +47,8 @@ def _attack(sock: zmq.Socket, pid: int) -> None:
             response_t=t,
             input_device="keyboard",
         )
-        sock.send(m.encode(answer))
-    sock.send(m.encode(m.Closed(reason="hostile client")))
+        _send(sock, m.encode(answer))
+    _send(sock, m.encode(m.Closed(reason="hostile client")))
 
 
 def test_hostile_clients_get_nothing_and_inject_nothing(channel: DisplayChannel, xinput: XTestInjector) -> None:
