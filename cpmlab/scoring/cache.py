@@ -57,18 +57,12 @@ class RunCache:
         """Return each run's key from the content of its files (hashing only files whose size or time changed)."""
         paths = [os.fspath(beh) for beh in beh_paths]
         found = self.prekeys
-        if (
-            found is not None
-            and found.racy_s == RACY_S
-            and found.options == self.options.as_dict()
-            and self.prestat is not None
-            and self.prestat[0] == run_file_paths(paths)
-        ):
+        # what the background scan found is used only for these very files, options and racy window
+        scanned = self.prestat is not None and self.prestat[0] == run_file_paths(paths)
+        if scanned and found is not None and found.racy_s == RACY_S and found.options == self.options.as_dict():
             result = found  # computed a moment ago, in the background (prescan.py)
         else:
-            numbers = None
-            if self.prestat is not None and self.prestat[0] == run_file_paths(paths):
-                numbers = self.prestat[1]  # found a moment ago, in the background (prescan.py)
+            numbers = self.prestat[1] if scanned and self.prestat is not None else None
             old, self._stored_files = self._stored_files or self._old_files(), None
             result = run_keys(os.fspath(self.root), paths, self.options.as_dict(), __version__, old, RACY_S, numbers)
         self._files = result.files
