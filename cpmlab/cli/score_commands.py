@@ -114,23 +114,29 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     from cpmlab.cli.score_progress import TerminalProgress
     from cpmlab.scoring.derivatives import RunFolderWriter, derivative_root, group_root, write_derivatives
+    from cpmlab.scoring.file_sync import TreeScan
+    from cpmlab.scoring.pipeline import ScoredDataset
 
     writers: list[RunFolderWriter] = []
+    scans: list[TreeScan] = []
+
+    def start_writer(partial: ScoredDataset) -> None:
+        # the per-run files are written in the background while the group tables are computed
+        if prescan is None:
+            writers.append(RunFolderWriter(partial))
+            return
+        scans.append(prescan.group_scan())  # read here before the writer takes over the pipe
+        writers.append(RunFolderWriter(partial, prescan.run_scan))
+        if writers[0].forked:
+            prescan.release()  # the writer reads the per-run folder's scan itself
+
     try:
         with TerminalProgress() as progress:
-            scored = _score(
-                args,
-                dataset,
-                progress,
-                prescan.raw if prescan else None,
-                # the per-run files are written in the background while the group tables are computed
-                lambda partial: writers.append(RunFolderWriter(partial, prescan.outputs() if prescan else None)),
-                options,
-            )
+            scored = _score(args, dataset, progress, prescan.raw if prescan else None, start_writer, options)
             progress.step("writing derivatives")
             written = write_derivatives(
                 scored,  # type: ignore[arg-type]
-                scans=prescan.outputs() if prescan else None,
+                scans=scans or None,
                 run_folder=writers[0] if writers else None,
             )
     finally:

@@ -50,8 +50,14 @@ class Background:
         self._results: list[tuple[bool, Any]] = []  # (ok, value) per step received so far
         self._fd: int | None = None
         self._pid: int | None = None
+        self._started = False
         if fork if fork is not None else can_fork():
             self._start()
+
+    @property
+    def forked(self) -> bool:
+        """Whether a child was started for the steps."""
+        return self._started
 
     def _start(self) -> None:
         _reap()
@@ -61,7 +67,7 @@ class Background:
             os.close(read_fd)
             _child(self._steps, write_fd)
         os.close(write_fd)
-        self._fd, self._pid = read_fd, pid
+        self._fd, self._pid, self._started = read_fd, pid, True
 
     def result(self, index: int) -> Any:
         """Return step index's value: from the child when it computed it, else computed here now."""

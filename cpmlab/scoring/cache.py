@@ -5,6 +5,11 @@ bytes of every file its scores are read from. A file's hash is read again only w
 or modification time changed (or it was modified within RACY_S of the cache being written, as
 git does), so checking 10,000 unchanged runs reads no file contents. An unreadable or
 inconsistent cache is ignored with a warning: the runs are scored from their files.
+
+The rows are kept in a base pair of tables and a small delta pair beside it. A score that adds a
+few runs to a large cache writes only the delta (every row not in the base), so re-scoring
+10,000 runs after adding one does not rewrite 10,000 rows; once the delta would exceed
+DELTA_SHARE of the base, the base is rewritten whole and the delta removed.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 
 KEY = "cache_key"
 RACY_S = 2.0
+DELTA_SHARE = 0.1  # the delta is written alone while it holds at most this share of the base's rows
 
 
 class RunCache:
@@ -47,11 +53,17 @@ class RunCache:
         self._stored_files: FileStates | None = None  # read ahead by preload()
         self._stored_rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
         self._held: tuple[list[str], pd.DataFrame, pd.DataFrame] | None = None  # rows to save (hold/save_held)
+        self._base_keys: set[str] | None = None  # the keys of the base tables as read (None: not read or unusable)
 
     @property
     def _paths(self) -> tuple[Path, Path, Path]:
         d = self.directory
         return d / "runs.parquet", d / "plateaus.parquet", d / "files.npz"
+
+    @property
+    def _delta_paths(self) -> tuple[Path, Path]:
+        d = self.directory
+        return d / "runs-delta.parquet", d / "plateaus-delta.parquet"
 
     def keys(self, beh_paths: Sequence[Path | str], progress: Progress | None = None) -> list[str]:
         """Return each run's key from the content of its files (hashing only files whose size or time changed)."""
@@ -81,6 +93,7 @@ class RunCache:
 
     def _read_rows(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
         runs_path, plateaus_path, _ = self._paths
+        self._base_keys = None
         if not runs_path.exists():
             return None
         try:
@@ -88,11 +101,27 @@ class RunCache:
             plateaus = pd.read_parquet(plateaus_path)
             if KEY not in rows or KEY not in plateaus or rows[KEY].duplicated().any():
                 raise ValueError("no key column, or a key twice")
+            base_keys = rows[KEY].tolist()
+            delta_runs, delta_plateaus = self._delta_paths
+            if delta_runs.exists():
+                more = pd.read_parquet(delta_runs)
+                more_plateaus = pd.read_parquet(delta_plateaus)
+                if KEY not in more or KEY not in more_plateaus or more[KEY].duplicated().any():
+                    raise ValueError("no key column, or a key twice, in the delta")
+                # a base rewritten just before a crash may hold the delta's runs too: the base's rows count
+                more_keys = more[KEY]
+                fresh = ~more_keys.isin(base_keys).to_numpy()
+                rows = pd.concat([rows, more[fresh]], ignore_index=True)
+                new_keys = set(more_keys[fresh].tolist())
+                plateaus = pd.concat(
+                    [plateaus, more_plateaus[more_plateaus[KEY].isin(new_keys).to_numpy()]], ignore_index=True
+                )
         except Exception as exc:
             log.warning(
                 "ignoring the scoring cache in %s (%s); every run is scored from its files", self.directory, exc
             )
             return None
+        self._base_keys = set(base_keys)
         return rows, plateaus
 
     def lookup(self, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
@@ -130,16 +159,22 @@ class RunCache:
             self.save(*held)
 
     def save(self, keys: Sequence[str], sessions: pd.DataFrame, plateau_table: pd.DataFrame) -> None:
-        """Replace the cache with these runs' rows (written to temporary files, then renamed)."""
+        """Save these runs' rows (through temporary files): only the delta beside the base when few are new."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        rows = sessions.copy()
-        rows[KEY] = list(keys)
-        plateaus = plateau_table.copy()
+        keys = list(keys)
+        base = self._base_keys
+        new = np.array([k not in base for k in keys], dtype=bool) if base is not None else None
+        delta_only = new is not None and base is not None and int(new.sum()) <= DELTA_SHARE * len(base)
+        take = new if delta_only and new is not None else np.ones(len(keys), dtype=bool)
+        rows = sessions[take].copy()
+        rows[KEY] = [k for k, t in zip(keys, take.tolist(), strict=True) if t]
+        run_at = plateau_table[RUN].to_numpy(dtype=np.int64)
+        plateaus = plateau_table[take[run_at]].copy() if len(run_at) else plateau_table.copy()
         plateaus[KEY] = np.asarray(keys, dtype=object)[plateaus[RUN].to_numpy(dtype=np.int64)]
         plateaus = plateaus.drop(columns=RUN)
         for column in ("step_id", "role", "phase"):
             plateaus[column] = plateaus[column].astype(object)
-        runs_path, plateaus_path, files_path = self._paths
+        runs_path, plateaus_path, files_path = self._delta_paths + self._paths[2:] if delta_only else self._paths
         for path, write in (
             (plateaus_path, lambda p: plateaus.to_parquet(p, index=False)),
             (runs_path, lambda p: rows.to_parquet(p, index=False)),
@@ -148,4 +183,7 @@ class RunCache:
             tmp = path.with_name(path.name + ".tmp")
             write(tmp)
             os.replace(tmp, path)
+        if not delta_only:  # the base holds every row now
+            for path in self._delta_paths:
+                path.unlink(missing_ok=True)
         (self.directory / "files.json").unlink(missing_ok=True)  # where format 1 kept the file hashes

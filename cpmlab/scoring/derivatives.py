@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,9 @@ def _readme(scored: ScoredDataset) -> str:
         "- *_desc-cpm_beh.tsv: test-stimulus ratings before/during/after conditioning, early and late CPM\n"
         "  effects (absolute and percent), conditioning-stimulus ratings, calibration, heat pain threshold,\n"
         "  cold-pressor detection/tolerance times, flags\n"
-        "- *_desc-plateaus_beh.tsv: continuous ratings summarised over each heat plateau (mean, peak, AUC)\n\n"
+        "- *_desc-plateaus_beh.tsv: continuous ratings summarised over each heat plateau (mean, peak, AUC)\n"
+        "Their columns are described once per task, at the top: task-<label>_desc-cpm_beh.json and\n"
+        "task-<label>_desc-plateaus_beh.json apply to every run of that task (BIDS inheritance).\n\n"
         "Tables of the whole dataset (groups, active versus sham, test-retest) and the report are in\n"
         f"../{GROUP_FOLDER}/ (they are not BIDS files).\n\n"
         f"Sign convention: {o.sign_text()}.\nScales: {o.scale_text()}.\n"
@@ -148,14 +151,16 @@ def _run_outputs(scored: ScoredDataset, tables: RunTables | None = None) -> tupl
     )
     tables = tables or _run_tables(scored)
     row_files, plateau_files = tables.rows, tables.plateaus
+    # every run's sidecar would be the same bytes: one per task at the root applies to all of that
+    # task's files (the BIDS inheritance principle), rather than 20,000 copies at 10,000 runs
     for i, run in enumerate(scored.runs):
         folder = f"sub-{run.participant}/ses-{run.session}/beh" if run.session else f"sub-{run.participant}/beh"
         stem = f"{folder}/{run.stem_name}"
         files[f"{stem}_desc-cpm_beh.tsv"] = row_files[i]
-        files[f"{stem}_desc-cpm_beh.json"] = run_sidecar
+        files[f"task-{run.task}_desc-cpm_beh.json"] = run_sidecar
         if i in plateau_files:
             files[f"{stem}_desc-plateaus_beh.tsv"] = plateau_files[i]
-            files[f"{stem}_desc-plateaus_beh.json"] = plateau_sidecar
+            files[f"task-{run.task}_desc-plateaus_beh.json"] = plateau_sidecar
     return files, tables.sessions_tsv
 
 
@@ -267,16 +272,28 @@ class RunFolderWriter:
 
     Start it once the runs are scored; write_derivatives takes its result. Where no child can be
     forked, or the child fails, write_derivatives writes the folder itself (background.py).
+    run_scan: returns what derivatives/cpmlab holds (prescan.Prescan.run_scan), called in the child.
     """
 
-    def __init__(self, scored: ScoredDataset, scans: list[TreeScan] | None = None) -> None:
+    def __init__(self, scored: ScoredDataset, run_scan: Callable[[], TreeScan | None] | None = None) -> None:
         _check_folders(scored.root)
-        scan = {s.root: s for s in scans or []}.get(os.fspath(derivative_root(scored.root)))
         self.root = scored.root
         tables = _run_tables(scored)  # here: the stored lines are saved by this process only
         self.sessions_tsv = tables.sessions_tsv
         save_cache = scored.take_cache_save()  # the cache rows are saved in the background too
-        self._work = Background([lambda: _write_run_folder(scored, scan, tables), save_cache])
+        scan = run_scan or (lambda: None)
+        root = os.fspath(derivative_root(scored.root))
+
+        def write() -> tuple[str, list[str]]:
+            found = scan()
+            return _write_run_folder(scored, found if found is not None and found.root == root else None, tables)
+
+        self._work = Background([write, save_cache])
+
+    @property
+    def forked(self) -> bool:
+        """Whether the folder is being written in a child process."""
+        return self._work.forked
 
     def result(self) -> tuple[str, list[str]]:
         """Return the folder and its files' relative paths once written (and the cache saved)."""

@@ -50,21 +50,45 @@ def scan_outputs(dataset: Path) -> list[TreeScan]:
     return [scan_folder(out, written_manifest(dataset, name)) for out, name in output_folders(dataset)]
 
 
+def _scan_output(dataset: Path, index: int) -> TreeScan:
+    out, name = output_folders(dataset)[index]
+    return scan_folder(out, written_manifest(dataset, name))
+
+
 class Prescan:
-    """The raw scan and the output scans of a dataset, started in the background."""
+    """The raw scan and the output scans of a dataset, started in the background.
+
+    The child sends the raw scan, then the small group folder's scan, then the per-run folder's
+    (the largest): cpmlab score reads the first two, forks the writer of derivatives/cpmlab, and
+    hands the rest of the pipe over to it (release), so the per-run folder's scan is waited for
+    and unpickled beside the group tables, not before them.
+    """
 
     def __init__(self, dataset: Path, options: dict[str, Any] | None = None, fork: bool | None = None) -> None:
         self.dataset = dataset
         root = os.fspath(dataset)
-        self._work = Background([lambda: scan_raw(root, options), lambda: scan_outputs(dataset)], fork=fork)
+        steps = [lambda: scan_raw(root, options), lambda: _scan_output(dataset, 1), lambda: _scan_output(dataset, 0)]
+        self._work = Background(steps, fork=fork)
 
     def raw(self) -> RawScan:
         """Return the runs and the stat of their files."""
         return self._work.result(0)  # type: ignore[no-any-return]
 
-    def outputs(self) -> list[TreeScan]:
-        """Return what the output folders hold."""
+    def group_scan(self) -> TreeScan:
+        """Return what derivatives/cpmlab-group holds (read it before forking a process that takes run_scan)."""
         return self._work.result(1)  # type: ignore[no-any-return]
+
+    def run_scan(self) -> TreeScan:
+        """Return what derivatives/cpmlab holds (from the child's pipe, or scanned here once released)."""
+        return self._work.result(2)  # type: ignore[no-any-return]
+
+    def outputs(self) -> list[TreeScan]:
+        """Return what the output folders hold (output_folders order)."""
+        return [self.run_scan(), self.group_scan()]
+
+    def release(self) -> None:
+        """Stop reading the child's pipe here: a forked process reads the rest; asked here, it is scanned here."""
+        self._work.close()
 
     def close(self) -> None:
         """Stop the background work."""

@@ -114,3 +114,83 @@ def test_rows_without_their_plateaus_are_not_reused(dataset: Path) -> None:
     scored = _cached(dataset)
     assert scored.rescored == 1  # the run with a continuous rating
     _same_as_fresh(scored, dataset)
+
+
+def _stamps(directory: Path, names: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    return {name: (os.stat(directory / name).st_ino, os.stat(directory / name).st_mtime_ns) for name in names}
+
+
+def test_a_few_added_runs_are_saved_beside_an_untouched_base(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With few new runs only the delta is written; base + delta give the same scores as a fresh score."""
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", 1.0)
+    directory = cache_dir(dataset)
+    _cached(dataset)
+    base = _stamps(directory, ("runs.parquet", "plateaus.parquet"))
+    assert not (directory / "runs-delta.parquet").exists()
+    write_run(dataset, simple_session("02", "2", "sham", [60, 65], [62, 61], recordings=["covas"]))
+    assert _cached(dataset).rescored == 1
+    assert _stamps(directory, ("runs.parquet", "plateaus.parquet")) == base  # the base was not rewritten
+    delta = pd.read_parquet(directory / "runs-delta.parquet")
+    assert len(delta) == 1 and len(pd.read_parquet(directory / "plateaus-delta.parquet")) > 0
+    again = _cached(dataset)
+    assert again.rescored == 0
+    _same_as_fresh(again, dataset)
+    write_run(dataset, simple_session("04", "1", "active", [40, 45], [30, 35]))
+    assert _cached(dataset).rescored == 1
+    assert len(pd.read_parquet(directory / "runs-delta.parquet")) == 2  # every row not in the base
+    assert _stamps(directory, ("runs.parquet", "plateaus.parquet")) == base
+    _same_as_fresh(_cached(dataset), dataset)
+
+
+def test_many_added_runs_rewrite_the_base_and_remove_the_delta(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past DELTA_SHARE of the base the base is rewritten whole and the delta removed."""
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", 1.0)
+    directory = cache_dir(dataset)
+    _cached(dataset)
+    write_run(dataset, simple_session("02", "2", "sham", [60, 65], [62, 61]))
+    _cached(dataset)
+    assert (directory / "runs-delta.parquet").exists()
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", 0.1)  # 1 new run of 5 is more than a tenth
+    write_run(dataset, simple_session("04", "1", "active", [40, 45], [30, 35]))
+    assert _cached(dataset).rescored == 1
+    assert not (directory / "runs-delta.parquet").exists() and not (directory / "plateaus-delta.parquet").exists()
+    assert len(pd.read_parquet(directory / "runs.parquet")) == 6
+    again = _cached(dataset)
+    assert again.rescored == 0
+    _same_as_fresh(again, dataset)
+
+
+def test_a_delta_left_beside_a_rewritten_base_counts_once(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash after the base was rewritten but before the delta was removed leaves runs in both: no error, no rescoring."""
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", 1.0)
+    directory = cache_dir(dataset)
+    _cached(dataset)
+    write_run(dataset, simple_session("02", "2", "sham", [60, 65], [62, 61], recordings=["covas"]))
+    _cached(dataset)
+    kept = {name: (directory / name).read_bytes() for name in ("runs-delta.parquet", "plateaus-delta.parquet")}
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", -1.0)  # every save rewrites the base
+    _cached(dataset)
+    for name, data in kept.items():
+        (directory / name).write_bytes(data)
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", 1.0)
+    again = _cached(dataset)
+    assert again.rescored == 0
+    _same_as_fresh(again, dataset)
+
+
+@pytest.mark.parametrize("broken", ["runs-delta.parquet", "plateaus-delta.parquet"])
+def test_a_corrupt_delta_is_ignored_with_a_warning(
+    dataset: Path, broken: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Garbage in a delta table never gives wrong scores: every run is scored again and the cache rewritten whole."""
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", 1.0)
+    _cached(dataset)
+    write_run(dataset, simple_session("02", "2", "sham", [60, 65], [62, 61], recordings=["covas"]))
+    _cached(dataset)
+    (cache_dir(dataset) / broken).write_bytes(b"not a cache")
+    with caplog.at_level(logging.WARNING):
+        scored = _cached(dataset)
+    assert scored.rescored == 5 and "ignoring the scoring cache" in caplog.text
+    _same_as_fresh(scored, dataset)
+    assert not (cache_dir(dataset) / broken).exists()  # the base was rewritten with every row
+    assert _cached(dataset).rescored == 0

@@ -79,11 +79,15 @@ def test_layout_description_and_sidecars(dataset: Path) -> None:
         "Description": "cpmlab score",
     }
     tsv = out / "sub-001/ses-2/beh/sub-001_ses-2_task-cpm_run-1_desc-cpm_beh.tsv"
-    side = json.loads(tsv.with_suffix(".json").read_text())
+    # one sidecar per task at the root describes every run's file (BIDS inheritance), none beside each run
+    side = json.loads((out / "task-cpm_desc-cpm_beh.json").read_text())
     row = pd.read_csv(tsv, sep="\t", na_values="n/a")
     assert len(row) == 1 and all(c in side for c in row.columns)
     assert "positive = inhibition" in side["SignConvention"] and side["cpm_late"]["Units"].startswith("rating")
-    assert (tsv.parent / tsv.name.replace("desc-cpm", "desc-plateaus")).exists()
+    plateaus = tsv.parent / tsv.name.replace("desc-cpm", "desc-plateaus")
+    plateau_side = json.loads((out / "task-cpm_desc-plateaus_beh.json").read_text())
+    assert all(c in plateau_side for c in pd.read_csv(plateaus, sep="\t").columns)
+    assert not list(out.glob("sub-*/**/*.json"))
     group = group_root(dataset)
     for name in ("cpm_sessions", "cpm_participants", "cpm_groups", "cpm_contrast", "cpm_retest", "cpm_retest_pairs"):
         table = pd.read_csv(group / f"{name}.tsv", sep="\t")

@@ -13,6 +13,7 @@ import numpy as np
 from scoring_helpers import simple_session
 
 from cpmlab.scoring import file_sync
+from cpmlab.scoring.background import Background
 from cpmlab.scoring.dataset import find_runs, run_key
 from cpmlab.scoring.derivatives import derivative_root, group_root
 from cpmlab.scoring.layout import output_folders, written_manifest
@@ -62,6 +63,26 @@ def test_the_background_scan_equals_a_scan_here(tmp_path: Path) -> None:
     there.close()
     assert [s.root for s in scan_outputs(root)] == [os.fspath(out) for out, _ in output_folders(root)]
     assert all(written_manifest(root, name).is_file() for _, name in output_folders(root))
+
+
+def test_a_forked_process_takes_over_the_per_run_folder_scan(tmp_path: Path) -> None:
+    """After the group scan is read here, a forked child reads the per-run folder's scan from the same pipe."""
+    root = tmp_path / "ds"
+    generate_dataset(root, 2, 2, seed=4)
+    assert (
+        subprocess.run([sys.executable, "-m", "cpmlab.cli.main", "score", str(root)], capture_output=True).returncode
+        == 0
+    )
+    prescan = Prescan(root, fork=True)
+    assert prescan.raw().beh_paths and prescan.group_scan().root == os.fspath(group_root(root))
+    taker = Background(
+        [lambda: (lambda s: (s.root, sorted(s.tree.files), s.now.tolist()))(prescan.run_scan())], fork=True
+    )
+    assert taker.forked
+    prescan.release()  # this process no longer reads the pipe
+    direct = scan_outputs(root)[0]
+    assert taker.result(0) == (direct.root, sorted(direct.tree.files), direct.now.tolist())
+    assert prescan.run_scan().root == os.fspath(derivative_root(root))  # asked here after release: scanned here
 
 
 def _tree_bytes(folder: Path) -> dict[str, bytes]:
