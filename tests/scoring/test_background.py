@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +54,19 @@ def test_a_child_that_dies_leaves_the_work_to_this_process() -> None:
     work = Background([die_in_child, os.getpid], fork=True)
     assert work.result(0) == 11
     assert work.result(1) == parent  # the child was gone before it reached the second step
+    work.close()
+
+
+@needs_fork
+def test_later_steps_run_while_a_large_result_waits_to_be_read(tmp_path: Path) -> None:
+    """A result larger than the pipe holds does not stop the child: the next step runs before anything is read."""
+    marker = tmp_path / "second-step-ran"
+    work = Background([lambda: b"x" * 5_000_000, lambda: marker.write_text("yes")], fork=True)
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists()  # nothing was read yet
+    assert work.result(0) == b"x" * 5_000_000 and work.result(1) == 3
     work.close()
 
 
