@@ -97,8 +97,8 @@ def score_paths(
         progress.start("checking files", len(paths))
         keys = cache.keys(paths, progress)
         cached_rows, cached_plateaus, hits = cache.lookup(keys)
-        rows.append(cached_rows)
-        plateaus.append(cached_plateaus)
+        rows.extend(cached_rows)
+        plateaus.extend(cached_plateaus)
         todo = [i for i in range(len(paths)) if i not in hits]
     progress.start("scoring runs", len(todo))
     new_rows, new_plateaus = _score(paths, todo, options, jobs, progress)

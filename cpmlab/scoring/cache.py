@@ -29,8 +29,7 @@ from cpmlab.scoring.layout import CACHE_DIR as CACHE_DIR  # where the cache live
 from cpmlab.scoring.layout import cache_dir as cache_dir
 from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.progress import Progress
-from cpmlab.scoring.run_files import run_file_paths
-from cpmlab.scoring.run_keys import FORMAT, RunKeys, old_files, run_keys
+from cpmlab.scoring.run_keys import FORMAT, KeyRecord, RunKeys, old_files, run_keys
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +45,13 @@ class RunCache:
         self.directory = directory
         self.root = root
         self.options = options
-        self._files = FileStates(numbers=np.zeros((0, 2), dtype=np.int64))  # size, mtime_ns and SHA-256 seen
+        # the files' size, mtime_ns and SHA-256 and the runs' keys, as found by keys()
+        self._record = RunKeys([], FileStates(numbers=np.zeros((0, 2), dtype=np.int64)), {}, RACY_S)
         self.last_keys: list[str] | None = None  # the keys the last keys() call returned
-        self.prestat: tuple[list[str], np.ndarray] | None = None  # file paths and their size and mtime, if known
+        # the run files (_beh.tsv) and the size and mtime of the files they use (run_file_paths order), if known
+        self.prestat: tuple[list[str], np.ndarray] | None = None
         self.prekeys: RunKeys | None = None  # the keys, if already computed (checked against the options)
-        self._stored_files: FileStates | None = None  # read ahead by preload()
+        self._stored_files: KeyRecord | None = None
         self._stored_rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
         self._held: tuple[list[str], pd.DataFrame, pd.DataFrame] | None = None  # rows to save (hold/save_held)
         self._base_keys: set[str] | None = None  # the keys of the base tables as read (None: not read or unusable)
@@ -70,83 +71,80 @@ class RunCache:
         paths = [os.fspath(beh) for beh in beh_paths]
         found = self.prekeys
         # what the background scan found is used only for these very files, options and racy window
-        scanned = self.prestat is not None and self.prestat[0] == run_file_paths(paths)
+        scanned = self.prestat is not None and self.prestat[0] == paths
         if scanned and found is not None and found.racy_s == RACY_S and found.options == self.options.as_dict():
             result = found  # computed a moment ago, in the background (prescan.py)
         else:
             numbers = self.prestat[1] if scanned and self.prestat is not None else None
             old, self._stored_files = self._stored_files or self._old_files(), None
             result = run_keys(os.fspath(self.root), paths, self.options.as_dict(), __version__, old, RACY_S, numbers)
-        self._files = result.files
+        self._record = result
         if progress is not None:
             progress.advance(len(paths))
         self.last_keys = result.keys
         return result.keys
 
-    def _old_files(self) -> FileStates:
+    def _old_files(self) -> KeyRecord:
         return old_files(self.directory)
 
     def preload(self) -> None:
-        """Read the cached rows and file record now (e.g. while the files are checked in the background)."""
-        self._stored_files = self._old_files()
+        """Read the cached rows now (e.g. while the files are checked in the background)."""
         self._stored_rows = self._read_rows()
 
-    def _read_rows(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    def _read_rows(self) -> tuple[list[pd.DataFrame], list[pd.DataFrame]] | None:
+        """Return the row tables and plateau tables of the base and (if any) the delta, or None."""
         runs_path, plateaus_path, _ = self._paths
         self._base_keys = None
         if not runs_path.exists():
             return None
         try:
-            rows = pd.read_parquet(runs_path)
-            plateaus = pd.read_parquet(plateaus_path)
-            if KEY not in rows or KEY not in plateaus or rows[KEY].duplicated().any():
-                raise ValueError("no key column, or a key twice")
-            base_keys = rows[KEY].tolist()
+            rows = [pd.read_parquet(runs_path)]
+            plateaus = [pd.read_parquet(plateaus_path)]
             delta_runs, delta_plateaus = self._delta_paths
             if delta_runs.exists():
-                more = pd.read_parquet(delta_runs)
-                more_plateaus = pd.read_parquet(delta_plateaus)
-                if KEY not in more or KEY not in more_plateaus or more[KEY].duplicated().any():
-                    raise ValueError("no key column, or a key twice, in the delta")
-                # a base rewritten just before a crash may hold the delta's runs too: the base's rows count
-                more_keys = more[KEY]
-                fresh = ~more_keys.isin(base_keys).to_numpy()
-                rows = pd.concat([rows, more[fresh]], ignore_index=True)
-                new_keys = set(more_keys[fresh].tolist())
-                plateaus = pd.concat(
-                    [plateaus, more_plateaus[more_plateaus[KEY].isin(new_keys).to_numpy()]], ignore_index=True
-                )
+                rows.append(pd.read_parquet(delta_runs))
+                plateaus.append(pd.read_parquet(delta_plateaus))
+            for part, plateau_part in zip(rows, plateaus, strict=True):
+                if KEY not in part or KEY not in plateau_part or part[KEY].duplicated().any():
+                    raise ValueError("no key column, or a key twice")
         except Exception as exc:
             log.warning(
                 "ignoring the scoring cache in %s (%s); every run is scored from its files", self.directory, exc
             )
             return None
-        self._base_keys = set(base_keys)
+        self._base_keys = set(rows[0][KEY].tolist())
         return rows, plateaus
 
-    def lookup(self, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
-        """Return the cached rows (index = position in keys), their plateau rows and the positions found."""
+    def lookup(self, keys: Sequence[str]) -> tuple[list[pd.DataFrame], list[pd.DataFrame], set[int]]:
+        """Return the cached row tables (index = position in keys), their plateau tables and the positions found."""
         stored, self._stored_rows = self._stored_rows or self._read_rows(), None
         if stored is None:
-            return pd.DataFrame(), pd.DataFrame(), set()
-        rows, plateaus = stored
+            return [], [], set()
         position = {k: i for i, k in enumerate(keys)}
-        # plain lists of keys: a lookup per key is much faster than isin on arrow-backed strings
-        row_at = np.array([position.get(k, -1) for k in rows[KEY].tolist()], dtype=np.int64)
-        plateau_at = np.array([position.get(k, -1) for k in plateaus[KEY].tolist()], dtype=np.int64)
-        counts = np.bincount(plateau_at[plateau_at >= 0], minlength=len(keys))
-        wanted = row_at >= 0
-        complete = np.zeros(len(row_at), dtype=bool)
-        n_plateaus = rows["covas_n_plateaus"].fillna(0).to_numpy()
-        complete[wanted] = counts[row_at[wanted]] == n_plateaus[wanted]  # rows and plateaus saved together
-        rows = rows[complete].drop(columns=KEY)
-        rows.index = row_at[complete]
-        hit = np.zeros(len(keys) + 1, dtype=bool)
-        hit[row_at[complete]] = True
-        take = hit[plateau_at]  # -1 (not wanted) picks the last, always False
-        plateaus = plateaus[take].drop(columns=KEY)
-        plateaus.insert(0, RUN, plateau_at[take])
-        return rows, plateaus, set(rows.index.tolist())
+        hit = np.zeros(len(keys) + 1, dtype=bool)  # the last slot: "not wanted" (-1)
+        found_rows, found_plateaus = [], []
+        # a base rewritten just before a crash may hold the delta's runs too: the base's rows count
+        for rows, plateaus in zip(*stored, strict=True):
+            # plain lists of keys: a lookup per key is much faster than isin on arrow-backed strings
+            row_at = np.array([position.get(k, -1) for k in rows[KEY].tolist()], dtype=np.int64)
+            plateau_at = np.array([position.get(k, -1) for k in plateaus[KEY].tolist()], dtype=np.int64)
+            counts = np.bincount(plateau_at[plateau_at >= 0], minlength=len(keys))
+            wanted = (row_at >= 0) & ~hit[row_at]
+            complete = np.zeros(len(row_at), dtype=bool)
+            n_plateaus = rows["covas_n_plateaus"].fillna(0).to_numpy()
+            complete[wanted] = counts[row_at[wanted]] == n_plateaus[wanted]  # rows and plateaus saved together
+            taken = row_at[complete]
+            hit[taken] = True
+            found = rows[complete].drop(columns=KEY)
+            found.index = taken
+            is_taken = np.zeros(len(keys) + 1, dtype=bool)
+            is_taken[taken] = True
+            take = is_taken[plateau_at]
+            picked = plateaus[take].drop(columns=KEY)
+            picked.insert(0, RUN, plateau_at[take])
+            found_rows.append(found)
+            found_plateaus.append(picked)
+        return found_rows, found_plateaus, set(np.flatnonzero(hit[:-1]).tolist())
 
     def hold(self, keys: Sequence[str], sessions: pd.DataFrame, plateau_table: pd.DataFrame) -> None:
         """Keep these runs' rows to be saved by save_held (the scoring goes on meanwhile)."""
@@ -178,7 +176,7 @@ class RunCache:
         for path, write in (
             (plateaus_path, lambda p: plateaus.to_parquet(p, index=False)),
             (runs_path, lambda p: rows.to_parquet(p, index=False)),
-            (files_path, lambda p: save_states(p, {"files": self._files}, FORMAT)),
+            (files_path, lambda p: save_states(p, self._record.tables(), FORMAT)),
         ):
             tmp = path.with_name(path.name + ".tmp")
             write(tmp)

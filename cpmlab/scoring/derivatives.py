@@ -164,9 +164,12 @@ def _run_outputs(scored: ScoredDataset, tables: RunTables | None = None) -> tupl
     return files, tables.sessions_tsv
 
 
-def _run_tables(scored: ScoredDataset) -> RunTables:
-    """Format cpm_sessions.tsv and the per-run tables; runs whose key is unchanged take their stored lines."""
-    return format_with_store(scored.sessions, scored.plateaus, tsv_bytes, scored.cache_keys, scored.cache_dir)
+def _run_tables(scored: ScoredDataset, save: bool = True) -> RunTables:
+    """Format cpm_sessions.tsv and the per-run tables; runs whose key is unchanged take their stored lines.
+
+    save: save newly formatted lines now; False leaves it to the tables' save_lines().
+    """
+    return format_with_store(scored.sessions, scored.plateaus, tsv_bytes, scored.cache_keys, scored.cache_dir, save)
 
 
 def _participant_keys(scored: ScoredDataset) -> dict[str, str] | None:
@@ -278,17 +281,21 @@ class RunFolderWriter:
     def __init__(self, scored: ScoredDataset, run_scan: Callable[[], TreeScan | None] | None = None) -> None:
         _check_folders(scored.root)
         self.root = scored.root
-        tables = _run_tables(scored)  # here: the stored lines are saved by this process only
+        tables = _run_tables(scored, save=False)  # the new lines are saved with the cache, in the background
         self.sessions_tsv = tables.sessions_tsv
         save_cache = scored.take_cache_save()  # the cache rows are saved in the background too
         scan = run_scan or (lambda: None)
         root = os.fspath(derivative_root(scored.root))
 
+        def save() -> None:
+            save_cache()
+            tables.save_lines()
+
         def write() -> tuple[str, list[str]]:
             found = scan()
             return _write_run_folder(scored, found if found is not None and found.root == root else None, tables)
 
-        self._work = Background([write, save_cache])
+        self._work = Background([save, write])
 
     @property
     def forked(self) -> bool:
@@ -297,9 +304,8 @@ class RunFolderWriter:
 
     def result(self) -> tuple[str, list[str]]:
         """Return the folder and its files' relative paths once written (and the cache saved)."""
-        folder = self._work.result(0)
-        self._work.result(1)
-        return folder  # type: ignore[no-any-return]
+        self._work.result(0)
+        return self._work.result(1)  # type: ignore[no-any-return]
 
 
 def write_derivatives(

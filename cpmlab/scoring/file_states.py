@@ -51,15 +51,21 @@ def save_states(path: Path, tables: dict[str, FileStates], version: int) -> None
     os.replace(tmp, path)
 
 
-def load_states(path: Path, version: int, widths: dict[str, int]) -> dict[str, FileStates] | None:
-    """Return the named tables of a record, or None when there is none or it cannot be used (logged)."""
+def load_states(
+    path: Path, version: int, widths: dict[str, int], optional: dict[str, int] | None = None
+) -> dict[str, FileStates] | None:
+    """Return the named tables of a record, or None when there is none or it cannot be used (logged).
+
+    optional: tables read when the record has them (an older record may not), with their widths.
+    """
     try:
         tables = {}
         with np.load(path, allow_pickle=False) as z:
             header = z["header"]
             if header.shape != (2,) or int(header[0]) != version:
                 raise ValueError(f"its header {header.tolist()} is not that of version {version}")
-            for name, width in widths.items():
+            present = {name: width for name, width in (optional or {}).items() if f"{name}.count" in z.files}
+            for name, width in (widths | present).items():
                 count = int(z[f"{name}.count"][0])
                 names, numbers, digests = z[f"{name}.names"], z[f"{name}.numbers"], z[f"{name}.digests"]
                 rels = names.tobytes().decode("utf-8", "surrogateescape").split("\0") if count else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,13 @@ class RunTables:
     sessions_tsv: bytes
     rows: list[bytes]
     plateaus: dict[int, bytes]
+    pending_save: Callable[[], None] | None = None  # saves the newly formatted lines (format_with_store, save=False)
+
+    def save_lines(self) -> None:
+        """Save the lines formatted for these tables, if that was left to the caller (once)."""
+        save, self.pending_save = self.pending_save, None
+        if save is not None:
+            save()
 
 
 def format_all(sessions: pd.DataFrame, plateaus: Mapping[int, pd.DataFrame], to_tsv: ToTsv) -> RunTables:
@@ -40,11 +47,13 @@ def format_with_store(
     to_tsv: ToTsv,
     keys: Sequence[str] | None,
     directory: Path | None,
+    save: bool = True,
 ) -> RunTables:
     """Return the same bytes as format_all, taking stored lines of runs whose key is unchanged.
 
     keys: each run's cache key (by position), or None to format everything.
     directory: where the lines are stored (the cache folder).
+    save: save the newly formatted lines here; False leaves it to the result's save_lines().
     """
     table = getattr(plateaus, "table", None)
     if keys is None or directory is None or len(keys) != len(sessions) or not isinstance(table, pd.DataFrame):
@@ -67,7 +76,9 @@ def format_with_store(
         {i: p_header + b"\n" + block for i, (_, block) in enumerate(lines) if block},
     )
     if missing or len(stored.rows) != len(keys):
-        save_lines(directory, stored, keys)
+        result.pending_save = lambda: save_lines(directory, stored, keys)
+        if save:
+            result.save_lines()
     return result
 
 

@@ -28,7 +28,7 @@ from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.prescan import RawScan
 from cpmlab.scoring.progress import Progress
 from cpmlab.scoring.retest import retest_pairs, retest_table
-from cpmlab.scoring.run_files import BEH_NAME
+from cpmlab.scoring.run_files import BEH_NAME, RunLabels
 
 
 class PlateauView(Mapping[int, pd.DataFrame]):
@@ -127,16 +127,21 @@ def score_dataset(
     if cache is not None:
         cache.preload()
     scan = raw() if raw is not None else None
+    labels: list[RunLabels | None] = []
     if scan is not None and scan.root == os.fspath(path):
-        files = scan.beh_paths
+        files, labels = scan.beh_paths, scan.labels
         if cache is not None:
-            cache.prestat = (scan.file_paths, scan.numbers)
+            cache.prestat = (scan.beh_paths, scan.numbers)
             cache.prekeys = scan.keys
     else:
         files = [os.fspath(p) for p in sorted(find_runs(path), key=run_key)]
     if not files:
         raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
-    runs = [_run(p) for p in files]
+    if len(labels) != len(files):
+        labels = [None] * len(files)
+    runs = [
+        Run(*lab, p[: -len("_beh.tsv")]) if lab is not None else _run(p) for p, lab in zip(files, labels, strict=True)
+    ]
     sessions, plateau_table, rescored = score_runs(runs, options, jobs=jobs, progress=progress, cache=cache)
     scored = ScoredDataset(
         root=path,

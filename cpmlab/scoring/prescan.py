@@ -9,7 +9,7 @@ find itself a moment later, and it uses them only when they are about the same d
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,14 @@ from cpmlab import __version__
 from cpmlab.scoring.background import Background
 from cpmlab.scoring.file_sync import TreeScan, scan_folder
 from cpmlab.scoring.layout import cache_dir, output_folders, written_manifest
-from cpmlab.scoring.run_files import find_run_files, run_file_paths, sorted_by_run, stat_numbers
+from cpmlab.scoring.run_files import (
+    RunLabels,
+    find_run_files,
+    run_file_paths,
+    run_labels,
+    sorted_by_run,
+    stat_numbers,
+)
 from cpmlab.scoring.run_keys import RACY_S, RunKeys, old_files, run_keys
 
 
@@ -29,16 +36,20 @@ class RawScan:
 
     root: str
     beh_paths: list[str]
-    file_paths: list[str]
     numbers: np.ndarray  # size (-1: not there) and mtime_ns per file of file_paths
     keys: RunKeys | None = None  # the runs' cache keys, when the options were given
+    labels: list[RunLabels | None] = field(default_factory=list)  # per run: sub, ses, task, run (None: not a run name)
+
+    @property
+    def file_paths(self) -> list[str]:
+        """Every file the runs' scores are read from (run_file_paths order: made here, not sent by the child)."""
+        return run_file_paths(self.beh_paths)
 
 
 def scan_raw(root: str, options: dict[str, Any] | None = None) -> RawScan:
     """Find the runs of a dataset and stat their files; with the scoring options, also compute their cache keys."""
     beh_paths = sorted_by_run(find_run_files(root))
-    file_paths = run_file_paths(beh_paths)
-    scan = RawScan(root, beh_paths, file_paths, stat_numbers(file_paths))
+    scan = RawScan(root, beh_paths, stat_numbers(run_file_paths(beh_paths)), labels=run_labels(beh_paths))
     if options is not None:
         old = old_files(cache_dir(Path(root)))
         scan.keys = run_keys(root, beh_paths, options, __version__, old, RACY_S, scan.numbers)

@@ -21,6 +21,16 @@ def run_file_paths(beh_paths: list[str]) -> list[str]:
     return [beh[: -len("_beh.tsv")] + suffix for beh in beh_paths for suffix in RUN_FILE_SUFFIXES]
 
 
+RunLabels = tuple[str, str | None, str, int | None]  # participant, session, task, run
+
+
+def run_labels(beh_paths: list[str]) -> list[RunLabels | None]:
+    """Return each run file's labels from its name (None for a name that is not a run's)."""
+    return [
+        (m["sub"], m["ses"], m["task"], int(m["run"]) if m["run"] else None) if m else None for m in _matches(beh_paths)
+    ]
+
+
 def labels_key(match: re.Match[str]) -> tuple[str, str, str, int]:
     """Sort key of a run from its name's labels: participant, session, task, run."""
     return (match["sub"], match["ses"] or "", match["task"], int(match["run"]) if match["run"] else 0)
