@@ -281,31 +281,42 @@ class RunFolderWriter:
     def __init__(self, scored: ScoredDataset, run_scan: Callable[[], TreeScan | None] | None = None) -> None:
         _check_folders(scored.root)
         self.root = scored.root
-        tables = _run_tables(scored, save=False)  # the new lines are saved with the cache, in the background
-        self.sessions_tsv = tables.sessions_tsv
         save_cache = scored.take_cache_save()  # the cache rows are saved in the background too
         scan = run_scan or (lambda: None)
         root = os.fspath(derivative_root(scored.root))
+        made: list[RunTables] = []
+
+        def tables() -> RunTables:  # once per process: made in the child, or here for a step that failed there
+            if not made:
+                made.append(_run_tables(scored, save=False))  # the new lines are saved with the cache
+            return made[0]
 
         def save() -> None:
             save_cache()
-            tables.save_lines()
+            tables().save_lines()
 
         def write() -> tuple[str, list[str]]:
-            found = scan()
-            return _write_run_folder(scored, found if found is not None and found.root == root else None, tables)
+            files, _ = _run_outputs(scored, tables())
+            found = scan()  # what the folder holds: by now the background scan has usually found it
+            return _sync(scored.root, PIPELINE, files, found if found is not None and found.root == root else None)
 
-        self._work = Background([save, write])
+        # the session table is formatted in the child too: the group folder needs it only at the end
+        self._work = Background([lambda: tables().sessions_tsv, save, write])
 
     @property
     def forked(self) -> bool:
         """Whether the folder is being written in a child process."""
         return self._work.forked
 
+    @property
+    def sessions_tsv(self) -> bytes:
+        """Return cpm_sessions.tsv as formatted for the per-run files."""
+        return self._work.result(0)  # type: ignore[no-any-return]
+
     def result(self) -> tuple[str, list[str]]:
         """Return the folder and its files' relative paths once written (and the cache saved)."""
-        self._work.result(0)
-        return self._work.result(1)  # type: ignore[no-any-return]
+        self._work.result(1)
+        return self._work.result(2)  # type: ignore[no-any-return]
 
 
 def write_derivatives(
