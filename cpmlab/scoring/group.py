@@ -10,7 +10,6 @@ statistics that need a distribution (t quantiles, Wilcoxon) are called once per 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,6 @@ from cpmlab.scoring.columns import MEASURES
 from cpmlab.scoring.group_arrays import (
     group_bounds,
     optional,
-    records_frame,
     series_means,
     series_medians,
     series_sds,
@@ -60,10 +58,6 @@ def session_values(long: pd.DataFrame) -> pd.DataFrame:
     return grouped.reset_index()[cols]
 
 
-def _key_lists(frame: pd.DataFrame, rows: np.ndarray, names: list[str]) -> dict[str, list[Any]]:
-    return {name: frame[name].to_numpy(dtype=object)[rows].tolist() for name in names}
-
-
 def participant_summary(
     long: pd.DataFrame, options: ScoringOptions, values: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -79,15 +73,16 @@ def participant_summary(
     starts, sizes = group_bounds(ids)
     v = values["value"].to_numpy(dtype=float)
     means = series_means(v, sizes)
-    columns = _key_lists(values, starts, ["participant_id", *KEYS])
-    columns |= {
-        "n_sessions": sizes.tolist(),
-        "mean": means.tolist(),
-        "sd": optional(series_sds(v, sizes, means)),
-        "median": series_medians(v, sizes).tolist(),
-        "sign_convention": [options.sign] * len(sizes),
-    }
-    return order_rows(records_frame(columns, cols), ["participant_id"])
+    # the types pd.DataFrame(list of row dicts) gives these columns, without making 40,000 rows of Python values
+    out = values[["participant_id", *KEYS]].take(starts).reset_index(drop=True).astype("str")
+    out["n_sessions"] = sizes.astype(np.int64)
+    out["mean"] = means
+    sds = series_sds(v, sizes, means)
+    # as a column of Python values is typed: floats (NaN where undefined), objects (None) when all are undefined
+    out["sd"] = np.array(optional(sds), dtype=object) if np.isnan(sds).all() else sds
+    out["median"] = series_medians(v, sizes)
+    out["sign_convention"] = pd.Series([options.sign] * len(sizes), dtype="str")
+    return order_rows(out[cols], ["participant_id"])
 
 
 def participant_means(values: pd.DataFrame) -> pd.DataFrame:
