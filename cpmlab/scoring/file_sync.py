@@ -280,13 +280,11 @@ def sync_folder(
         touched.add(rel.rpartition("/")[0])
     numbers, digests = _write_changed(scan, wanted, rels, touched)
     folder_rels = sorted(needed)
-    folder_numbers = np.zeros((len(folder_rels), 3), dtype=np.int64)
-    for i, rel in enumerate(folder_rels):
-        if rel in touched or rel not in tree.folder_stats:
-            st = os.stat(tree.path(rel))
-            folder_numbers[i] = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        else:
-            folder_numbers[i] = tree.folder_stats[rel]
+    known = tree.folder_stats
+    rows = [
+        known[rel] if rel not in touched and rel in known else _folder_numbers(tree.path(rel)) for rel in folder_rels
+    ]
+    folder_numbers = np.array(rows, dtype=np.int64).reshape(-1, 3)
     if manifest is not None:
         tables = {
             "files": FileStates(rels, numbers, digests),
@@ -296,6 +294,11 @@ def sync_folder(
     paths = SyncedPaths()
     paths.add(out, rels)
     return paths
+
+
+def _folder_numbers(path: str) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _write_changed(
