@@ -186,7 +186,7 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=100, help="participants of the base dataset (2 runs each)")
     parser.add_argument("--sample", type=int, default=200, help="replicated runs checked against the reference")
     parser.add_argument("--jobs", type=int, default=1, help="cpmlab score --jobs")
-    parser.add_argument("--trials", type=int, default=3, help="re-scores after one added run (the median is shown)")
+    parser.add_argument("--trials", type=int, default=5, help="re-scores after one added run (the median is shown)")
     parser.add_argument("--keep", help="build the datasets under this folder and keep them")
     parser.add_argument("--child-floor", help=argparse.SUPPRESS)
     parser.add_argument("--child-score", nargs=2, help=argparse.SUPPRESS)

@@ -84,8 +84,10 @@ def test_find_runs_matches_glob_order_and_skips_other_files(tmp_path: Path) -> N
     (root / "sub-002" / "ses-zz").write_text("not a folder\n")
     (root / "sub-002" / "ses-1" / "beh" / "sub-002_task-cpm_beh.tsv.bak").write_text("x\n")
     (root / "sub-x.txt").write_text("x\n")
+    (root / "sub-003" / "beh").write_text("a file named beh\n")
+    (root / "sub-003" / "ses-7").symlink_to(root / "sub-003" / "ses-1")  # a linked folder is followed, as glob does
     globbed = list(root.glob("sub-*/beh/sub-*_beh.tsv")) + list(root.glob("sub-*/ses-*/beh/sub-*_beh.tsv"))
     expected = sorted(p for p in globbed if _BEH_NAME.match(p.name))
     found = find_runs(root)
     assert found == expected
-    assert root / "sub-001" / "beh" / "sub-001_task-cpm_beh.tsv" in found and len(found) == 3 * 2 + 2
+    assert root / "sub-001" / "beh" / "sub-001_task-cpm_beh.tsv" in found and len(found) == 3 * 2 + 2 + 1
