@@ -327,16 +327,24 @@ def _serves_serial(emulator_name: str) -> bool:
 
 def cmd_mock(args: argparse.Namespace) -> int:
     """Start an emulator, print its port first, and run until interrupted."""
+    from cpmlab.cli.mock_settings import parse_settings
     from cpmlab.devices.plugins import load_emulators
 
     try:
         spec = load_emulators().get(args.name)
     except KeyError as exc:
         raise CpmlabError(str(exc).strip('"')) from None
+    settings = parse_settings(args.name, spec.start, getattr(args, "set", None) or [])
     options = {"tcp": True} if getattr(args, "tcp", False) and _serves_serial(args.name) else {}
-    emulator = spec.start(time_scale=args.speed, fault=args.fault, **options)
+    try:
+        emulator = spec.start(time_scale=args.speed, fault=args.fault, **options, **settings)
+    except (ValueError, OverflowError, OSError) as exc:  # a fault or setting the emulator refuses
+        raise CpmlabError(f"the {args.name} emulator did not start: {exc}") from None
     print(emulator.port, flush=True)
-    print(f"{spec.model} emulator running (faults: {', '.join(spec.faults)}); Ctrl-C to stop", file=sys.stderr)
+    set_text = "".join(f"; {key}={value}" for key, value in settings.items())
+    print(
+        f"{spec.model} emulator running (faults: {', '.join(spec.faults)}{set_text}); Ctrl-C to stop", file=sys.stderr
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

@@ -195,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--speed", type=float, default=1.0, help="device time scale")
     p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set one of the emulator's options, e.g. --set automatic_start=true (medoc); "
+        "an unknown key lists the settable ones",
+    )
+    p.add_argument(
         "--tcp",
         action="store_true",
         help="serve a serial device on a loopback TCP port (prints a socket://127.0.0.1:PORT URL that "
