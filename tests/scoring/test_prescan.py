@@ -41,14 +41,17 @@ def test_scan_raw_finds_the_runs_in_scoring_order_and_stats_their_files(tmp_path
     assert (scan.numbers[:, 0] == -1).sum() == 1
 
 
-def test_the_background_scan_equals_a_scan_here(tmp_path: Path) -> None:
-    """Forked or not, the scans of a scored dataset carry the same runs, files, folders and stats."""
+def _scored_dataset(tmp_path: Path) -> Path:
+    """Two participants x two sessions, scored once by cpmlab score (so both output folders and records exist)."""
     root = tmp_path / "ds"
     generate_dataset(root, 2, 2, seed=4)
-    assert (
-        subprocess.run([sys.executable, "-m", "cpmlab.cli.main", "score", str(root)], capture_output=True).returncode
-        == 0
-    )
+    _score(root)
+    return root
+
+
+def test_the_background_scan_equals_a_scan_here(tmp_path: Path) -> None:
+    """Forked or not, the scans of a scored dataset carry the same runs, files, folders and stats."""
+    root = _scored_dataset(tmp_path)
     here, there = Prescan(root, fork=False), Prescan(root, fork=True)
     a, b = here.raw(), there.raw()
     assert (a.beh_paths, a.file_paths) == (b.beh_paths, b.file_paths) and np.array_equal(a.numbers, b.numbers)
@@ -67,12 +70,7 @@ def test_the_background_scan_equals_a_scan_here(tmp_path: Path) -> None:
 
 def test_a_forked_process_takes_over_the_per_run_folder_scan(tmp_path: Path) -> None:
     """After the group scan is read here, a forked child reads the per-run folder's scan from the same pipe."""
-    root = tmp_path / "ds"
-    generate_dataset(root, 2, 2, seed=4)
-    assert (
-        subprocess.run([sys.executable, "-m", "cpmlab.cli.main", "score", str(root)], capture_output=True).returncode
-        == 0
-    )
+    root = _scored_dataset(tmp_path)
     prescan = Prescan(root, fork=True)
     assert prescan.raw().beh_paths and prescan.group_scan().root == os.fspath(group_root(root))
     taker = Background(
