@@ -55,6 +55,7 @@ class RunCache:
         self._stored_rows: tuple[pd.DataFrame, pd.DataFrame] | None = None
         self._held: tuple[list[str], pd.DataFrame, pd.DataFrame] | None = None  # rows to save (hold/save_held)
         self._base_keys: set[str] | None = None  # the keys of the base tables as read (None: not read or unusable)
+        self._hits = np.zeros(0, dtype=bool)  # per key of the last lookup: its rows came from the cache
 
     @property
     def _paths(self) -> tuple[Path, Path, Path]:
@@ -144,7 +145,8 @@ class RunCache:
             picked.insert(0, RUN, plateau_at[take])
             found_rows.append(found)
             found_plateaus.append(picked)
-        return found_rows, found_plateaus, set(np.flatnonzero(hit[:-1]).tolist())
+        self._hits = hit[:-1]
+        return found_rows, found_plateaus, set(np.flatnonzero(self._hits).tolist())
 
     def hold(self, keys: Sequence[str], sessions: pd.DataFrame, plateau_table: pd.DataFrame) -> None:
         """Keep these runs' rows to be saved by save_held (the scoring goes on meanwhile)."""
@@ -161,7 +163,9 @@ class RunCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         keys = list(keys)
         base = self._base_keys
-        new = np.array([k not in base for k in keys], dtype=bool) if base is not None else None
+        # rows to add: runs not in the base, and runs scored afresh (a base row without its plateaus)
+        scored = ~self._hits if len(self._hits) == len(keys) else np.ones(len(keys), dtype=bool)
+        new = np.array([k not in base for k in keys], dtype=bool) | scored if base is not None else None
         delta_only = new is not None and base is not None and int(new.sum()) <= DELTA_SHARE * len(base)
         take = new if delta_only and new is not None else np.ones(len(keys), dtype=bool)
         rows = sessions[take].copy()

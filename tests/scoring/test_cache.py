@@ -114,6 +114,20 @@ def test_rows_without_their_plateaus_are_not_reused(dataset: Path) -> None:
     scored = _cached(dataset)
     assert scored.rescored == 1  # the run with a continuous rating
     _same_as_fresh(scored, dataset)
+    assert _cached(dataset).rescored == 0  # its fresh rows were saved (in the delta, or the base rewritten)
+
+
+def test_a_torn_base_row_rescored_is_saved_in_the_delta(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base row whose plateaus are missing is scored again once; its fresh rows go to the delta and are used."""
+    monkeypatch.setattr(cache_module, "DELTA_SHARE", 1.0)
+    _cached(dataset)
+    plateaus_path = cache_dir(dataset) / "plateaus.parquet"
+    pd.read_parquet(plateaus_path).iloc[:0].to_parquet(plateaus_path, index=False)
+    assert _cached(dataset).rescored == 1
+    assert len(pd.read_parquet(cache_dir(dataset) / "runs-delta.parquet")) == 1
+    again = _cached(dataset)
+    assert again.rescored == 0
+    _same_as_fresh(again, dataset)
 
 
 def _stamps(directory: Path, names: tuple[str, ...]) -> dict[str, tuple[int, int]]:
