@@ -328,7 +328,7 @@ def write_derivatives(
     """Bring derivatives/cpmlab and derivatives/cpmlab-group up to date; return the paths they hold.
 
     extra: more files for derivatives/cpmlab-group (the report), paths relative to that folder.
-    scans: what prescan.scan_outputs found in the two folders a moment ago, or None to look.
+    scans: what prescan.scan_output found in either folder a moment ago, or None to look.
     run_folder: the writer of derivatives/cpmlab started when the runs were scored, or None.
     """
     found = {scan.root: scan for scan in scans or []}

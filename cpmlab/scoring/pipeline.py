@@ -28,7 +28,7 @@ from cpmlab.scoring.options import ScoringOptions
 from cpmlab.scoring.prescan import RawScan
 from cpmlab.scoring.progress import Progress
 from cpmlab.scoring.retest import retest_pairs, retest_table
-from cpmlab.scoring.run_files import BEH_NAME, RunLabels
+from cpmlab.scoring.run_files import RunLabels, labels_from_names
 
 
 class PlateauView(Mapping[int, pd.DataFrame]):
@@ -84,11 +84,10 @@ class ScoredDataset:
         return cache.save_held if cache is not None else (lambda: None)
 
 
-def _run(beh_path: str) -> Run:
-    m = BEH_NAME.match(os.path.basename(beh_path))
-    if m is None:
+def _run(beh_path: str, labels: RunLabels | None) -> Run:
+    if labels is None:
         raise CpmlabError(f"{beh_path} does not have a BIDS behavioural file name")
-    return Run(m["sub"], m["ses"], m["task"], int(m["run"]) if m["run"] else None, beh_path[: -len("_beh.tsv")])
+    return Run(*labels, beh_path[: -len("_beh.tsv")])
 
 
 def score_runs(
@@ -138,10 +137,8 @@ def score_dataset(
     if not files:
         raise CpmlabError(f"{path} has no sessions to score (no sub-*/[ses-*/]beh/*_beh.tsv files)")
     if len(labels) != len(files):
-        labels = [None] * len(files)
-    runs = [
-        Run(*lab, p[: -len("_beh.tsv")]) if lab is not None else _run(p) for p, lab in zip(files, labels, strict=True)
-    ]
+        labels = labels_from_names(files)
+    runs = [_run(path, lab) for path, lab in zip(files, labels, strict=True)]
     sessions, plateau_table, rescored = score_runs(runs, options, jobs=jobs, progress=progress, cache=cache)
     scored = ScoredDataset(
         root=path,

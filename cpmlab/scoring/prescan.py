@@ -22,8 +22,8 @@ from cpmlab.scoring.layout import cache_dir, output_folders, written_manifest
 from cpmlab.scoring.run_files import (
     RunLabels,
     find_run_files,
+    labels_from_names,
     run_file_paths,
-    run_labels,
     sorted_by_run,
     stat_numbers,
 )
@@ -49,19 +49,15 @@ class RawScan:
 def scan_raw(root: str, options: dict[str, Any] | None = None) -> RawScan:
     """Find the runs of a dataset and stat their files; with the scoring options, also compute their cache keys."""
     beh_paths = sorted_by_run(find_run_files(root))
-    scan = RawScan(root, beh_paths, stat_numbers(run_file_paths(beh_paths)), labels=run_labels(beh_paths))
+    scan = RawScan(root, beh_paths, stat_numbers(run_file_paths(beh_paths)), labels=labels_from_names(beh_paths))
     if options is not None:
         old = old_files(cache_dir(Path(root)))
         scan.keys = run_keys(root, beh_paths, options, __version__, old, RACY_S, scan.numbers)
     return scan
 
 
-def scan_outputs(dataset: Path) -> list[TreeScan]:
-    """Scan the folders cpmlab score writes, with their manifests."""
-    return [scan_folder(out, written_manifest(dataset, name)) for out, name in output_folders(dataset)]
-
-
-def _scan_output(dataset: Path, index: int) -> TreeScan:
+def scan_output(dataset: Path, index: int) -> TreeScan:
+    """Scan one of the folders cpmlab score writes (output_folders order), with its manifest."""
     out, name = output_folders(dataset)[index]
     return scan_folder(out, written_manifest(dataset, name))
 
@@ -78,7 +74,7 @@ class Prescan:
     def __init__(self, dataset: Path, options: dict[str, Any] | None = None, fork: bool | None = None) -> None:
         self.dataset = dataset
         root = os.fspath(dataset)
-        steps = [lambda: scan_raw(root, options), lambda: _scan_output(dataset, 1), lambda: _scan_output(dataset, 0)]
+        steps = [lambda: scan_raw(root, options), lambda: scan_output(dataset, 1), lambda: scan_output(dataset, 0)]
         self._work = Background(steps, fork=fork)
 
     def raw(self) -> RawScan:
@@ -92,10 +88,6 @@ class Prescan:
     def run_scan(self) -> TreeScan:
         """Return what derivatives/cpmlab holds (from the child's pipe, or scanned here once released)."""
         return self._work.result(2)  # type: ignore[no-any-return]
-
-    def outputs(self) -> list[TreeScan]:
-        """Return what the output folders hold (output_folders order)."""
-        return [self.run_scan(), self.group_scan()]
 
     def release(self) -> None:
         """Stop reading the child's pipe here: a forked process reads the rest; asked here, it is scanned here."""

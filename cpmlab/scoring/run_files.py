@@ -24,7 +24,7 @@ def run_file_paths(beh_paths: list[str]) -> list[str]:
 RunLabels = tuple[str, str | None, str, int | None]  # participant, session, task, run
 
 
-def run_labels(beh_paths: list[str]) -> list[RunLabels | None]:
+def labels_from_names(beh_paths: list[str]) -> list[RunLabels | None]:
     """Return each run file's labels from its name (None for a name that is not a run's)."""
     return [
         (m["sub"], m["ses"], m["task"], int(m["run"]) if m["run"] else None) if m else None for m in _matches(beh_paths)

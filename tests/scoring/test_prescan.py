@@ -17,7 +17,7 @@ from cpmlab.scoring.background import Background
 from cpmlab.scoring.dataset import find_runs, run_key
 from cpmlab.scoring.derivatives import derivative_root, group_root
 from cpmlab.scoring.layout import output_folders, written_manifest
-from cpmlab.scoring.prescan import Prescan, scan_outputs, scan_raw
+from cpmlab.scoring.prescan import Prescan, scan_output, scan_raw
 from cpmlab.scoring.run_files import RECORDING, run_file_paths
 from cpmlab.scoring.run_frames import COVAS
 from cpmlab.scoring.synthetic import generate_dataset, write_run
@@ -55,7 +55,7 @@ def test_the_background_scan_equals_a_scan_here(tmp_path: Path) -> None:
     here, there = Prescan(root, fork=False), Prescan(root, fork=True)
     a, b = here.raw(), there.raw()
     assert (a.beh_paths, a.file_paths) == (b.beh_paths, b.file_paths) and np.array_equal(a.numbers, b.numbers)
-    for x, y in zip(here.outputs(), there.outputs(), strict=True):
+    for x, y in zip((here.run_scan(), here.group_scan()), (there.run_scan(), there.group_scan()), strict=True):
         assert (x.root, x.manifest, x.tree.files, x.tree.folder_stats) == (
             y.root,
             y.manifest,
@@ -64,7 +64,7 @@ def test_the_background_scan_equals_a_scan_here(tmp_path: Path) -> None:
         )
         assert np.array_equal(x.now, y.now) and x.old_files.rels == y.old_files.rels
     there.close()
-    assert [s.root for s in scan_outputs(root)] == [os.fspath(out) for out, _ in output_folders(root)]
+    assert [scan_output(root, i).root for i in (0, 1)] == [os.fspath(out) for out, _ in output_folders(root)]
     assert all(written_manifest(root, name).is_file() for _, name in output_folders(root))
 
 
@@ -78,7 +78,7 @@ def test_a_forked_process_takes_over_the_per_run_folder_scan(tmp_path: Path) -> 
     )
     assert taker.forked
     prescan.release()  # this process no longer reads the pipe
-    direct = scan_outputs(root)[0]
+    direct = scan_output(root, 0)
     assert taker.result(0) == (direct.root, sorted(direct.tree.files), direct.now.tolist())
     assert prescan.run_scan().root == os.fspath(derivative_root(root))  # asked here after release: scanned here
 
